@@ -1,0 +1,441 @@
+//! Turns command-line flags and `BATON_*` environment variables into a checked `Config`.
+//!
+//! Precedence is flag, then environment, then default; an empty environment variable counts
+//! as unset. Every error names the flag and its variable, and never echoes a secret.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use lexopt::prelude::*;
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    Sync(Config),
+    Help,
+    Version,
+}
+
+/// Everything a sync needs to know, checked.
+#[derive(Debug)]
+pub struct Config {
+    /// Scheme, host and port, without a trailing slash: `https://acme.zitadel.cloud`.
+    pub instance_url: String,
+    pub pat: Secret,
+    /// The organization to sync; `None` means the service user's own organization.
+    pub org_id: Option<String>,
+    pub page_size: u32,
+    pub include_inactive_grants: bool,
+}
+
+/// A Personal Access Token. Its `Debug` output is redacted so that it cannot leak through
+/// a debug print of `Config`.
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+/// ZITADEL v4.20+ rejects larger pages with a 400.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+pub const HELP: &str = "\
+baton-zitadel: sync one ZITADEL organization's users, projects, project roles and user
+grants to stdout as newline-delimited JSON in ConductorOne's baton model. Read-only.
+
+USAGE:
+    baton-zitadel --instance-url URL [OPTIONS]
+
+OPTIONS:
+    --instance-url URL          ZITADEL instance, scheme and host only, e.g.
+                                https://acme.zitadel.cloud [env: BATON_INSTANCE_URL]
+    --pat TOKEN                 the service user's Personal Access Token
+                                [env: BATON_PAT]. Prefer BATON_PAT or --pat-file:
+                                a flag is visible to other local users in `ps`.
+    --pat-file PATH             read the PAT from a file, trailing whitespace trimmed
+                                [env: BATON_PAT_FILE]
+    --org-id ID                 organization to sync [env: BATON_ORG_ID]
+                                [default: the service user's own organization]
+    --page-size N               rows per request, 1 to 1000 [env: BATON_PAGE_SIZE]
+                                [default: 1000]
+    --include-inactive-grants   also emit grants of inactive user grants
+                                [env: BATON_INCLUDE_INACTIVE_GRANTS=1|0]
+    -h, --help                  print this help
+    -V, --version               print the version
+
+OUTPUT:
+    One JSON object per line on stdout, `kind` first: resource_type, resource (users,
+    projects), entitlement (project roles), grant (role keys of user grants), and last a
+    summary. The summary is written only when the sync completed: a stream without it
+    is incomplete. Progress and warnings go to stderr.
+
+EXIT STATUS:
+    0  the sync completed (or stdout was closed early, as by `| head`)
+    1  network, server or response error
+    2  bad flag, environment variable or PAT file
+    3  ZITADEL rejected the PAT (401)
+    4  the PAT lacks a permission, or cannot access the organization (403, 404)
+
+EXAMPLES:
+    BATON_PAT_FILE=/run/secrets/zitadel-pat \\
+        baton-zitadel --instance-url https://acme.zitadel.cloud > acme.ndjson
+
+    # Who holds role `admin` in project 123?
+    jq -r 'select(.kind == \"grant\" and .resource_id == \"123\" and .slug == \"admin\")
+           | .principal_id' acme.ndjson
+";
+
+/// Parses `args` (without the program name) and the environment, as looked up by `env`.
+pub fn parse(
+    args: impl IntoIterator<Item = OsString>,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<Command> {
+    let mut instance_url = None;
+    let mut pat = None;
+    let mut pat_file = None;
+    let mut org_id = None;
+    let mut page_size = None;
+    let mut include_inactive_grants = false;
+
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("instance-url") => instance_url = Some(string(parser.value()?, INSTANCE_URL)?),
+            Long("pat") => pat = Some(string(parser.value()?, PAT)?),
+            Long("pat-file") => pat_file = Some(PathBuf::from(parser.value()?)),
+            Long("org-id") => org_id = Some(string(parser.value()?, ORG_ID)?),
+            Long("page-size") => page_size = Some(string(parser.value()?, PAGE_SIZE)?),
+            Long("include-inactive-grants") => include_inactive_grants = true,
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+
+    let env = |setting: Setting| -> Result<Option<String>> {
+        match env(setting.var) {
+            Some(value) if value.is_empty() => Ok(None),
+            Some(value) => string(value, setting).map(Some),
+            None => Ok(None),
+        }
+    };
+    let instance_url = instance_url.or(env(INSTANCE_URL)?).ok_or_else(|| {
+        anyhow!("missing {INSTANCE_URL}: set it to your ZITADEL instance, e.g. https://acme.zitadel.cloud")
+    })?;
+    let pat = match (pat, pat_file) {
+        (Some(_), Some(_)) => bail!("{PAT} and {PAT_FILE} both given: use only one"),
+        (Some(pat), None) => (pat, PAT),
+        (None, Some(path)) => (read_pat_file(&path)?, PAT_FILE),
+        (None, None) => match (env(PAT)?, env(PAT_FILE)?) {
+            (Some(_), Some(_)) => bail!("{PAT} and {PAT_FILE} both set: use only one"),
+            (Some(pat), None) => (pat, PAT),
+            (None, Some(path)) => (read_pat_file(path.as_ref())?, PAT_FILE),
+            (None, None) => bail!(
+                "missing PAT: set BATON_PAT or BATON_PAT_FILE (or --pat-file) to the service user's Personal Access Token"
+            ),
+        },
+    };
+    let org_id = match org_id {
+        Some(id) if id.is_empty() => None,
+        Some(id) => Some(id),
+        None => env(ORG_ID)?,
+    };
+    let page_size = match page_size.or(env(PAGE_SIZE)?) {
+        Some(text) => parse_page_size(&text)?,
+        None => DEFAULT_PAGE_SIZE,
+    };
+    if !include_inactive_grants && let Some(text) = env(INCLUDE_INACTIVE_GRANTS)? {
+        include_inactive_grants = parse_bool(&text, INCLUDE_INACTIVE_GRANTS)?;
+    }
+
+    Ok(Command::Sync(Config {
+        instance_url: parse_instance_url(&instance_url)?,
+        pat: check_pat(pat.0, pat.1)?,
+        org_id: org_id.map(check_org_id).transpose()?,
+        page_size,
+        include_inactive_grants,
+    }))
+}
+
+/// A setting's flag and environment variable, which every message names together.
+#[derive(Clone, Copy)]
+struct Setting {
+    flag: &'static str,
+    var: &'static str,
+}
+
+const INSTANCE_URL: Setting = Setting { flag: "--instance-url", var: "BATON_INSTANCE_URL" };
+const PAT: Setting = Setting { flag: "--pat", var: "BATON_PAT" };
+const PAT_FILE: Setting = Setting { flag: "--pat-file", var: "BATON_PAT_FILE" };
+const ORG_ID: Setting = Setting { flag: "--org-id", var: "BATON_ORG_ID" };
+const PAGE_SIZE: Setting = Setting { flag: "--page-size", var: "BATON_PAGE_SIZE" };
+const INCLUDE_INACTIVE_GRANTS: Setting =
+    Setting { flag: "--include-inactive-grants", var: "BATON_INCLUDE_INACTIVE_GRANTS" };
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.flag, self.var)
+    }
+}
+
+fn string(value: OsString, setting: Setting) -> Result<String> {
+    value.into_string().map_err(|_| anyhow!("{setting} is not valid UTF-8"))
+}
+
+/// Accepts `scheme://host[:port]` with an optional trailing `/`, and returns it without one.
+fn parse_instance_url(text: &str) -> Result<String> {
+    let setting = INSTANCE_URL;
+    let example = "e.g. https://acme.zitadel.cloud";
+    // Never echo the value: a URL with credentials in it would print them.
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or_else(|| anyhow!("{setting} must start with https:// or http://, {example}"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        bail!("{setting} must start with https:// or http://, {example}");
+    }
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    if host.contains('@') {
+        bail!("{setting} must not contain credentials: pass the PAT with BATON_PAT or --pat-file");
+    }
+    if host.contains(['/', '?', '#']) {
+        bail!(
+            "{setting} must be scheme and host only, without a path, query or fragment, {example}"
+        );
+    }
+    if host.is_empty() {
+        bail!("{setting} has no host, {example}");
+    }
+    let uri: ureq::http::Uri = format!("{scheme}://{host}/")
+        .parse()
+        .map_err(|_| anyhow!("{setting} has an invalid host or port, {example}"))?;
+    if uri.host().is_none_or(str::is_empty) {
+        bail!("{setting} has an invalid host, {example}");
+    }
+    // The text after the host's last `:` (outside an IPv6 literal's brackets) is the port.
+    let port = match host.rfind(']') {
+        Some(end) => host[end + 1..].strip_prefix(':'),
+        None => host.rsplit_once(':').map(|(_, port)| port),
+    };
+    if let Some(port) = port
+        && !port.parse::<u16>().is_ok_and(|port| port > 0)
+    {
+        bail!("{setting} has an invalid port {port:?}, {example}");
+    }
+    Ok(format!("{scheme}://{host}"))
+}
+
+fn read_pat_file(path: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("cannot read the PAT file {} given by {PAT_FILE}", path.display())
+    })?;
+    Ok(text.trim_end().to_string())
+}
+
+/// Rejects an empty PAT and one that would break or inject into the `Authorization` header.
+fn check_pat(pat: String, source: Setting) -> Result<Secret> {
+    if pat.is_empty() {
+        bail!("the PAT from {source} is empty");
+    }
+    if pat.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!(
+            "the PAT from {source} contains whitespace or control characters: check for a stray newline or space"
+        );
+    }
+    Ok(Secret(pat))
+}
+
+fn check_org_id(id: String) -> Result<String> {
+    if !id.chars().all(|c| c.is_ascii_graphic()) {
+        bail!(
+            "{ORG_ID} must be an organization id such as 284905129371435012, without spaces or control characters"
+        );
+    }
+    Ok(id)
+}
+
+fn parse_page_size(text: &str) -> Result<u32> {
+    match text.parse::<u32>() {
+        Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+        _ => bail!("{PAGE_SIZE} must be a whole number from 1 to {MAX_PAGE_SIZE}, got {text:?}"),
+    }
+}
+
+fn parse_bool(text: &str, setting: Setting) -> Result<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => bail!("{setting} must be 1, true, yes, 0, false or no, got {text:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `args` with `vars` as the whole environment.
+    fn parse_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Command> {
+        let args = args.iter().map(OsString::from).collect::<Vec<_>>();
+        parse(args, |name| {
+            vars.iter().find(|(var, _)| *var == name).map(|(_, value)| OsString::from(value))
+        })
+    }
+
+    fn sync(args: &[&str], vars: &[(&str, &str)]) -> Result<Config> {
+        match parse_with(args, vars)? {
+            Command::Sync(config) => Ok(config),
+            other => bail!("expected a sync, got {other:?}"),
+        }
+    }
+
+    fn error(args: &[&str], vars: &[(&str, &str)]) -> String {
+        match parse_with(args, vars) {
+            Ok(command) => panic!("expected an error, got {command:?}"),
+            Err(err) => format!("{err:#}"),
+        }
+    }
+
+    const BASE: [(&str, &str); 2] =
+        [("BATON_INSTANCE_URL", "https://acme.example.com/"), ("BATON_PAT", "pat-123")];
+
+    #[test]
+    fn environment_alone_is_enough() -> Result<()> {
+        let config = sync(&[], &BASE)?;
+        assert_eq!(config.instance_url, "https://acme.example.com");
+        assert_eq!(config.pat.expose(), "pat-123");
+        assert_eq!(config.org_id, None);
+        assert_eq!(config.page_size, 1000);
+        assert!(!config.include_inactive_grants);
+        Ok(())
+    }
+
+    #[test]
+    fn flags_beat_environment() -> Result<()> {
+        let vars = [BASE[0], BASE[1], ("BATON_ORG_ID", "1"), ("BATON_PAGE_SIZE", "5")];
+        let config = sync(
+            &["--instance-url=http://127.0.0.1:8080", "--pat", "flag-pat", "--org-id", "2"],
+            &vars,
+        )?;
+        assert_eq!(config.instance_url, "http://127.0.0.1:8080");
+        assert_eq!(config.pat.expose(), "flag-pat");
+        assert_eq!(config.org_id.as_deref(), Some("2"));
+        assert_eq!(config.page_size, 5);
+        Ok(())
+    }
+
+    #[test]
+    fn empty_environment_variables_count_as_unset() -> Result<()> {
+        let vars = [
+            BASE[0],
+            BASE[1],
+            ("BATON_ORG_ID", ""),
+            ("BATON_PAGE_SIZE", ""),
+            ("BATON_PAT_FILE", ""),
+        ];
+        let config = sync(&[], &vars)?;
+        assert_eq!(config.org_id, None);
+        assert_eq!(config.page_size, 1000);
+        Ok(())
+    }
+
+    #[test]
+    fn booleans_from_the_environment() -> Result<()> {
+        for (text, expected) in
+            [("1", true), ("YES", true), ("true", true), ("0", false), ("no", false)]
+        {
+            let vars = [BASE[0], BASE[1], ("BATON_INCLUDE_INACTIVE_GRANTS", text)];
+            assert_eq!(sync(&[], &vars)?.include_inactive_grants, expected, "{text}");
+        }
+        let vars = [BASE[0], BASE[1], ("BATON_INCLUDE_INACTIVE_GRANTS", "maybe")];
+        assert_eq!(
+            error(&[], &vars),
+            "--include-inactive-grants (BATON_INCLUDE_INACTIVE_GRANTS) must be 1, true, yes, 0, false or no, got \"maybe\""
+        );
+        assert!(sync(&["--include-inactive-grants"], &BASE)?.include_inactive_grants);
+        Ok(())
+    }
+
+    #[test]
+    fn help_and_version() -> Result<()> {
+        assert!(matches!(parse_with(&["--help"], &[])?, Command::Help));
+        assert!(matches!(parse_with(&["-V"], &[])?, Command::Version));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_name_flag_and_variable() {
+        let url = |url: &str| error(&[], &[("BATON_INSTANCE_URL", url), BASE[1]]);
+        assert_eq!(
+            url("acme.example.com"),
+            "--instance-url (BATON_INSTANCE_URL) must start with https:// or http://, e.g. https://acme.zitadel.cloud"
+        );
+        assert!(
+            url("ftp://acme.example.com")
+                .starts_with("--instance-url (BATON_INSTANCE_URL) must start")
+        );
+        assert!(url("https://acme.example.com/ui/console").contains("without a path"));
+        assert!(url("https://acme.example.com?x=1").contains("without a path, query"));
+        assert!(url("https://").contains("no host"));
+        assert!(url("https://acme.example.com:port").contains("invalid port \"port\""));
+        assert!(url("https://acme.example.com:70000").contains("invalid port"));
+        assert!(url("https://exa mple.com").contains("invalid host or port"));
+        assert!(sync(&[], &[("BATON_INSTANCE_URL", "http://[::1]:8080/"), BASE[1]]).is_ok());
+        let with_credentials = url("https://admin:hunter2@acme.example.com");
+        assert!(with_credentials.contains("must not contain credentials"));
+        assert!(!with_credentials.contains("hunter2"));
+
+        let page = |size: &str| error(&["--page-size", size], &BASE);
+        for size in ["0", "1001", "-1", "ten"] {
+            assert!(
+                page(size).starts_with(
+                    "--page-size (BATON_PAGE_SIZE) must be a whole number from 1 to 1000"
+                ),
+                "{size}"
+            );
+        }
+        assert!(
+            error(&["--org-id", "12 34"], &BASE).starts_with("--org-id (BATON_ORG_ID) must be")
+        );
+        assert_eq!(error(&["--verbose"], &BASE), "invalid option '--verbose'");
+    }
+
+    #[test]
+    fn missing_settings_say_what_to_set() {
+        assert!(error(&[], &[BASE[1]]).starts_with("missing --instance-url (BATON_INSTANCE_URL)"));
+        assert!(error(&[], &[BASE[0]]).starts_with("missing PAT: set BATON_PAT or BATON_PAT_FILE"));
+    }
+
+    #[test]
+    fn pat_sources_are_exclusive_and_never_echoed() {
+        assert_eq!(
+            error(&["--pat", "a", "--pat-file", "/nonexistent"], &BASE),
+            "--pat (BATON_PAT) and --pat-file (BATON_PAT_FILE) both given: use only one"
+        );
+        assert_eq!(
+            error(&[], &[BASE[0], BASE[1], ("BATON_PAT_FILE", "/x")]),
+            "--pat (BATON_PAT) and --pat-file (BATON_PAT_FILE) both set: use only one"
+        );
+        let bad = error(&["--pat", "secret\r\nX-Injected: 1"], &BASE);
+        assert!(bad.contains("whitespace or control characters"));
+        assert!(!bad.contains("secret"));
+        assert!(error(&["--pat", ""], &BASE).contains("is empty"));
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() -> Result<()> {
+        let config = sync(&[], &BASE)?;
+        assert!(!format!("{config:?}").contains("pat-123"));
+        Ok(())
+    }
+}

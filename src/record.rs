@@ -1,0 +1,188 @@
+//! The NDJSON records baton-zitadel prints: the product's public contract.
+//!
+//! Each record is one JSON object on one line with `kind` first; field names are snake_case
+//! and fields are written in declaration order, so renaming or reordering a field here is a
+//! breaking change that the README's schema must follow.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+/// `{"kind":"resource_type",...}`: printed first, one per resource type.
+#[derive(Debug, Serialize)]
+pub struct ResourceType {
+    pub kind: &'static str,
+    pub id: &'static str,
+    pub display_name: &'static str,
+    pub traits: [&'static str; 1],
+}
+
+/// The two resource types this connector syncs.
+pub const RESOURCE_TYPES: [ResourceType; 2] = [
+    ResourceType {
+        kind: "resource_type",
+        id: "user",
+        display_name: "User",
+        traits: ["TRAIT_USER"],
+    },
+    ResourceType {
+        kind: "resource_type",
+        id: "project",
+        display_name: "Project",
+        traits: ["TRAIT_GROUP"],
+    },
+];
+
+/// A user of the organization, or an external user met through a grant.
+#[derive(Debug, Serialize)]
+pub struct UserResource<'a> {
+    pub kind: &'static str,
+    pub resource_type: &'static str,
+    pub id: &'a str,
+    pub display_name: Cow<'a, str>,
+    pub status: Status,
+    /// The raw ZITADEL state; absent for external users, whose state a grant does not carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_details: Option<&'a str>,
+    /// The organization the user belongs to.
+    pub org_id: &'a str,
+    /// Only on external users: the name of the organization they belong to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+    /// True for a user of another organization that holds a grant in this one.
+    pub external: bool,
+    pub user: UserTrait<'a>,
+}
+
+/// baton's user trait.
+#[derive(Debug, Serialize)]
+pub struct UserTrait<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_type: Option<AccountType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<&'a str>,
+    /// Absent for external users: a grant carries only the preferred login name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_aliases: Option<Vec<&'a str>>,
+    /// ZITADEL's user name, which may differ from every login name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<&'a str>,
+    pub emails: Vec<EmailAddress<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured_name: Option<StructuredName<'a>>,
+    /// A machine user's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EmailAddress<'a> {
+    pub address: &'a str,
+    pub is_primary: bool,
+    /// Absent for external users: a grant does not say whether the address is verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_verified: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StructuredName<'a> {
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccountType {
+    Human,
+    Service,
+}
+
+/// baton's resource status, mapped from ZITADEL's state; the raw state travels beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Enabled,
+    Disabled,
+    Deleted,
+    Unspecified,
+}
+
+/// A project of the organization, synced as a group.
+#[derive(Debug, Serialize)]
+pub struct ProjectResource<'a> {
+    pub kind: &'static str,
+    pub resource_type: &'static str,
+    pub id: &'a str,
+    pub display_name: &'a str,
+    pub status: Status,
+    pub status_details: &'a str,
+    pub org_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+}
+
+/// A project role: what a user can be granted on a project.
+#[derive(Debug, Serialize)]
+pub struct Entitlement<'a> {
+    pub kind: &'static str,
+    /// `project:<projectId>:<roleKey>`.
+    pub id: String,
+    pub resource_type: &'static str,
+    pub resource_id: &'a str,
+    pub slug: &'a str,
+    pub display_name: &'a str,
+    pub purpose: &'static str,
+    pub grantable_to: [&'static str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<&'a str>,
+}
+
+/// One role key of one user grant.
+#[derive(Debug, Serialize)]
+pub struct Grant<'a> {
+    pub kind: &'static str,
+    /// `project:<projectId>:<roleKey>:user:<userId>`.
+    pub id: String,
+    /// `project:<projectId>:<roleKey>`.
+    pub entitlement_id: String,
+    pub resource_type: &'static str,
+    pub resource_id: &'a str,
+    pub slug: &'a str,
+    pub principal_type: &'static str,
+    pub principal_id: &'a str,
+    /// ZITADEL's id of the user grant this role key belongs to.
+    pub user_grant_id: &'a str,
+    /// ZITADEL's raw user grant state, e.g. `USER_GRANT_STATE_ACTIVE`.
+    pub state: &'a str,
+}
+
+/// The last line, written only when the sync completed: its absence marks a truncated stream.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    pub kind: &'static str,
+    pub org_id: &'a str,
+    pub org_name: &'a str,
+    pub counts: Counts,
+    /// HTTP requests the sync made.
+    pub requests: u64,
+}
+
+/// What the sync emitted and what it skipped, by kind.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// The organization's own users.
+    pub user: u64,
+    pub project: u64,
+    pub entitlement: u64,
+    pub grant: u64,
+    /// Users of other organizations printed because they hold a grant here.
+    pub external_user: u64,
+    /// User grants (not skipped as inactive) that carry no role key.
+    pub user_grant_without_roles: u64,
+    /// (user grant, role key) pairs skipped because the project has no such role.
+    pub unknown_role_key: u64,
+    /// Inactive user grants skipped (zero with `--include-inactive-grants`).
+    pub inactive_user_grant: u64,
+}
