@@ -1,0 +1,1494 @@
+//! A fake ZITADEL Management API v1 that serves a dataset over loopback HTTP/1.1, for tests, the demo and benchmarks.
+//!
+//! It reproduces the wire facts of `zitadel-api.md`: the JSON mapping (rows are stored in wire
+//! format, so they are served exactly as ZITADEL would), paging with or without the v4.20
+//! limits, the error bodies and their order (routing, body decoding, authentication, org
+//! context, permission, validation, limits), and Go's framing (`Content-Length` up to 2 KiB,
+//! chunked above). Tests can inject faults and change the data while it runs.
+
+// The demo binary, the end-to-end tests and the benchmark each include this module and each
+// uses a different part of its API, so unused items are expected in every one of them.
+#![allow(dead_code)]
+
+#[path = "json.rs"]
+mod json;
+
+use json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// The `processedSequence` of every list answer; fixed so that answers are reproducible.
+const PROCESSED_SEQUENCE: &str = "5427";
+/// The `viewTimestamp` of every list answer; fixed for the same reason.
+const VIEW_TIMESTAMP: &str = "2025-10-02T09:30:00.512309Z";
+/// Go's net/http sends bodies up to this size with `Content-Length`, larger ones chunked.
+const CONTENT_LENGTH_MAX: usize = 2048;
+/// The size of each chunk of a chunked body (Go flushes its 4 KiB buffer per chunk).
+const CHUNK_SIZE: usize = 4096;
+/// Requests with a longer header line or header section are rejected as malformed.
+const MAX_LINE: usize = 16 * 1024;
+const MAX_HEADERS: usize = 100;
+/// Request bodies are small filters; anything above this is rejected as malformed.
+const MAX_BODY: usize = 1024 * 1024;
+/// The body answered for `FaultAction::Garbage`: what a proxy in front of ZITADEL might send.
+const GARBAGE_BODY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+    <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+// ---------------------------------------------------------------------------------------
+// Dataset
+// ---------------------------------------------------------------------------------------
+
+/// Everything the fake serves: organizations with their rows, and the known tokens.
+///
+/// Rows are kept as compact wire-format JSON strings plus the few fields the server filters
+/// or sorts by, so a page is served by joining strings, even with 100,000s of rows.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// The organizations, in insertion order.
+    pub orgs: Vec<Org>,
+    /// The personal access tokens the fake accepts.
+    pub tokens: Vec<Token>,
+}
+
+/// One organization and the rows it owns.
+#[derive(Debug, Clone)]
+pub struct Org {
+    /// The org id, taken from the org JSON.
+    pub id: String,
+    /// The org as served by `orgs/me` (wire format, compact).
+    pub json: String,
+    /// The users; the server sorts them by id before serving, like ZITADEL's default order.
+    pub users: Vec<UserRow>,
+    /// The projects, served in this order (ZITADEL has no ORDER BY for them).
+    pub projects: Vec<ProjectRow>,
+    /// Role JSON rows per project id, each list served in its order.
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// The user grants this org owns, served in this order.
+    pub user_grants: Vec<GrantRow>,
+}
+
+/// A user row: the wire JSON and the fields the server sorts by.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    /// `details.creationDate`, for `USER_FIELD_NAME_CREATION_DATE`.
+    pub creation_date: String,
+    /// `userName`, for `USER_FIELD_NAME_USER_NAME`.
+    pub user_name: String,
+    pub json: String,
+}
+
+/// A project row: the wire JSON and its id.
+#[derive(Debug, Clone)]
+pub struct ProjectRow {
+    pub id: String,
+    pub json: String,
+}
+
+/// A user grant row: the wire JSON and the fields the grant filters compare.
+#[derive(Debug, Clone)]
+pub struct GrantRow {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub json: String,
+}
+
+/// A personal access token and what its user may do.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// The bearer token text.
+    pub token: String,
+    /// The org of the token's user: the context org when no `x-zitadel-orgid` is sent.
+    pub user_org: String,
+    /// Whether the user has an instance-level role, which covers every org.
+    pub instance_level: bool,
+    /// Permission names such as `user.read`.
+    pub permissions: Vec<String>,
+}
+
+impl Dataset {
+    /// Returns an empty dataset, to be filled with the `add_*` methods.
+    pub fn new() -> Dataset {
+        Dataset::default()
+    }
+
+    /// Reads and parses a dataset file (format: `testdata/demo.json`).
+    pub fn load(path: impl AsRef<Path>) -> Result<Dataset, String> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Dataset::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses the text of a dataset file.
+    pub fn parse(text: &str) -> Result<Dataset, String> {
+        let root = json::parse(text)?;
+        let mut dataset = Dataset::new();
+        for (i, entry) in array_member(&root, "orgs")?.iter().enumerate() {
+            let at = |e: String| format!("orgs[{i}]: {e}");
+            let org = entry.get("org").ok_or_else(|| at("missing \"org\"".into()))?;
+            let org_id = dataset.add_org_value(org).map_err(at)?;
+            for (j, user) in array_member(entry, "users").map_err(at)?.iter().enumerate() {
+                dataset
+                    .add_user_value(&org_id, user)
+                    .map_err(|e| at(format!("users[{j}]: {e}")))?;
+            }
+            for (j, project) in array_member(entry, "projects").map_err(at)?.iter().enumerate() {
+                dataset
+                    .add_project_value(&org_id, project)
+                    .map_err(|e| at(format!("projects[{j}]: {e}")))?;
+            }
+            match entry.get("roles") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(projects)) => {
+                    for (project_id, roles) in projects {
+                        let roles = roles
+                            .as_array()
+                            .ok_or_else(|| at(format!("roles.{project_id}: expected an array")))?;
+                        for (j, role) in roles.iter().enumerate() {
+                            dataset
+                                .add_role_value(&org_id, project_id, role)
+                                .map_err(|e| at(format!("roles.{project_id}[{j}]: {e}")))?;
+                        }
+                    }
+                }
+                Some(_) => return Err(at("\"roles\" must be an object".into())),
+            }
+            for (j, grant) in array_member(entry, "userGrants").map_err(at)?.iter().enumerate() {
+                dataset
+                    .add_user_grant_value(&org_id, grant)
+                    .map_err(|e| at(format!("userGrants[{j}]: {e}")))?;
+            }
+        }
+        for (i, token) in array_member(&root, "tokens")?.iter().enumerate() {
+            let token = token_from_value(token).map_err(|e| format!("tokens[{i}]: {e}"))?;
+            dataset.add_token(token);
+        }
+        Ok(dataset)
+    }
+
+    /// Adds an organization from its wire JSON (`{"id":..,"details":..,"state":..,"name":..}`)
+    /// and returns its id.
+    pub fn add_org(&mut self, org_json: &str) -> Result<String, String> {
+        self.add_org_value(&json::parse(org_json)?)
+    }
+
+    /// Adds a user (wire JSON, §1.2) to an org.
+    pub fn add_user(&mut self, org_id: &str, user_json: &str) -> Result<(), String> {
+        self.add_user_value(org_id, &json::parse(user_json)?)
+    }
+
+    /// Adds a user row whose fields the caller has already extracted; the JSON is not checked.
+    ///
+    /// This is the fast path for generated datasets with 100,000s of users.
+    pub fn add_user_row(&mut self, org_id: &str, row: UserRow) -> Result<(), String> {
+        self.org_mut_or_err(org_id)?.users.push(row);
+        Ok(())
+    }
+
+    /// Adds a project (wire JSON, §1.3) to an org.
+    pub fn add_project(&mut self, org_id: &str, project_json: &str) -> Result<(), String> {
+        self.add_project_value(org_id, &json::parse(project_json)?)
+    }
+
+    /// Adds a role (wire JSON, §1.4) to a project the org already has.
+    pub fn add_role(
+        &mut self,
+        org_id: &str,
+        project_id: &str,
+        role_json: &str,
+    ) -> Result<(), String> {
+        self.add_role_value(org_id, project_id, &json::parse(role_json)?)
+    }
+
+    /// Adds a user grant (wire JSON, §1.5) owned by the org.
+    pub fn add_user_grant(&mut self, org_id: &str, grant_json: &str) -> Result<(), String> {
+        self.add_user_grant_value(org_id, &json::parse(grant_json)?)
+    }
+
+    /// Adds a user grant row whose fields the caller has already extracted; the JSON is not checked.
+    pub fn add_user_grant_row(&mut self, org_id: &str, row: GrantRow) -> Result<(), String> {
+        self.org_mut_or_err(org_id)?.user_grants.push(row);
+        Ok(())
+    }
+
+    /// Adds a token the fake accepts.
+    pub fn add_token(&mut self, token: Token) {
+        self.tokens.push(token);
+    }
+
+    /// Returns the org with this id.
+    pub fn org(&self, org_id: &str) -> Option<&Org> {
+        self.orgs.iter().find(|org| org.id == org_id)
+    }
+
+    /// Returns the org with this id, for changing its rows.
+    pub fn org_mut(&mut self, org_id: &str) -> Option<&mut Org> {
+        self.orgs.iter_mut().find(|org| org.id == org_id)
+    }
+
+    /// Removes a user from an org; returns whether it was there. Grants are left alone,
+    /// as in ZITADEL's projection lag.
+    pub fn remove_user(&mut self, org_id: &str, user_id: &str) -> bool {
+        let Some(org) = self.org_mut(org_id) else { return false };
+        let before = org.users.len();
+        org.users.retain(|user| user.id != user_id);
+        org.users.len() != before
+    }
+
+    /// Removes a user grant from an org; returns whether it was there.
+    pub fn remove_user_grant(&mut self, org_id: &str, grant_id: &str) -> bool {
+        let Some(org) = self.org_mut(org_id) else { return false };
+        let before = org.user_grants.len();
+        org.user_grants.retain(|grant| grant.id != grant_id);
+        org.user_grants.len() != before
+    }
+
+    fn org_mut_or_err(&mut self, org_id: &str) -> Result<&mut Org, String> {
+        self.org_mut(org_id).ok_or_else(|| format!("unknown org {org_id:?}"))
+    }
+
+    fn add_org_value(&mut self, org: &Value) -> Result<String, String> {
+        let id = required_str(org, "id")?.to_string();
+        if self.org(&id).is_some() {
+            return Err(format!("duplicate org {id:?}"));
+        }
+        self.orgs.push(Org {
+            id: id.clone(),
+            json: org.to_json(),
+            users: Vec::new(),
+            projects: Vec::new(),
+            roles: BTreeMap::new(),
+            user_grants: Vec::new(),
+        });
+        Ok(id)
+    }
+
+    fn add_user_value(&mut self, org_id: &str, user: &Value) -> Result<(), String> {
+        check_resource_owner(user, org_id)?;
+        let details = user.get("details");
+        let row = UserRow {
+            id: required_str(user, "id")?.to_string(),
+            creation_date: details
+                .and_then(|d| d.get("creationDate"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            user_name: user.get("userName").and_then(Value::as_str).unwrap_or_default().to_string(),
+            json: user.to_json(),
+        };
+        self.add_user_row(org_id, row)
+    }
+
+    fn add_project_value(&mut self, org_id: &str, project: &Value) -> Result<(), String> {
+        check_resource_owner(project, org_id)?;
+        let row =
+            ProjectRow { id: required_str(project, "id")?.to_string(), json: project.to_json() };
+        self.org_mut_or_err(org_id)?.projects.push(row);
+        Ok(())
+    }
+
+    fn add_role_value(
+        &mut self,
+        org_id: &str,
+        project_id: &str,
+        role: &Value,
+    ) -> Result<(), String> {
+        check_resource_owner(role, org_id)?;
+        required_str(role, "key")?;
+        let org = self.org_mut_or_err(org_id)?;
+        if !org.projects.iter().any(|project| project.id == project_id) {
+            return Err(format!("org {org_id:?} has no project {project_id:?}"));
+        }
+        org.roles.entry(project_id.to_string()).or_default().push(role.to_json());
+        Ok(())
+    }
+
+    fn add_user_grant_value(&mut self, org_id: &str, grant: &Value) -> Result<(), String> {
+        check_resource_owner(grant, org_id)?;
+        let row = GrantRow {
+            id: required_str(grant, "id")?.to_string(),
+            project_id: required_str(grant, "projectId")?.to_string(),
+            user_id: required_str(grant, "userId")?.to_string(),
+            json: grant.to_json(),
+        };
+        self.add_user_grant_row(org_id, row)
+    }
+}
+
+fn token_from_value(value: &Value) -> Result<Token, String> {
+    let instance_level = match value.get("instanceLevel") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("\"instanceLevel\" must be a bool".into()),
+    };
+    let mut permissions = Vec::new();
+    for permission in array_member(value, "permissions")? {
+        let permission = permission.as_str().ok_or("permissions must be strings")?;
+        permissions.push(permission.to_string());
+    }
+    Ok(Token {
+        token: required_str(value, "token")?.to_string(),
+        user_org: required_str(value, "userOrg")?.to_string(),
+        instance_level,
+        permissions,
+    })
+}
+
+/// Returns the array member `key` of an object; a missing or null member is an empty array.
+fn array_member<'a>(value: &'a Value, key: &str) -> Result<&'a [Value], String> {
+    match value.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(format!("{key:?} must be an array")),
+    }
+}
+
+fn required_str<'a>(value: &'a Value, key: &str) -> Result<&'a str, String> {
+    match value.get(key).and_then(Value::as_str) {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(format!("missing string {key:?}")),
+    }
+}
+
+/// Rejects rows whose `details.resourceOwner` names another org, a likely dataset mistake.
+fn check_resource_owner(row: &Value, org_id: &str) -> Result<(), String> {
+    let owner = row.get("details").and_then(|d| d.get("resourceOwner")).and_then(Value::as_str);
+    match owner {
+        Some(owner) if owner != org_id => Err(format!(
+            "details.resourceOwner is {owner:?}, but the row is listed under org {org_id:?}"
+        )),
+        _ => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Options, request log and faults
+// ---------------------------------------------------------------------------------------
+
+/// How the fake behaves beyond the data.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The page-size rules (default: enforced, like v4.20 and later).
+    pub limits: Limits,
+    /// Added to the users `totalResult` of every non-empty page, mimicking zitadel#10825
+    /// (users with several metadata entries are counted several times).
+    pub users_total_inflation: u64,
+    /// Slept before answering each request.
+    pub latency: Duration,
+}
+
+/// The page-size rules of a ZITADEL version (`zitadel-api.md` §2 and §2a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limits {
+    /// Before v4.20: `limit` 0 or absent returns every row, and there is no maximum.
+    Unlimited,
+    /// v4.20 and later: `limit` 0 or absent means `default`; above `max` is a 400.
+    Enforced { default: u64, max: u64 },
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::Enforced { default: 100, max: 1000 }
+    }
+}
+
+/// One request as the fake saw it (the token itself is deliberately not kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLog {
+    /// The 1-based number of the request across all connections.
+    pub number: u64,
+    pub method: String,
+    /// The request path without the query string.
+    pub path: String,
+    /// The `x-zitadel-orgid` header, if sent.
+    pub org_header: Option<String>,
+    /// Whether an `Authorization` header was sent.
+    pub has_authorization: bool,
+    /// `query.offset` of the body, if it was there and a valid number.
+    pub offset: Option<u64>,
+    /// `query.limit` of the body, if it was there and a valid number.
+    pub limit: Option<u64>,
+    /// The raw request body (lossily decoded as UTF-8).
+    pub body: String,
+    /// The status sent, or 0 when the connection was dropped without an answer.
+    pub status: u16,
+}
+
+/// A fault to inject: which requests it hits, how often, and what happens instead.
+///
+/// ```ignore
+/// fake.inject(Fault::new(FaultAction::DropConnection).on_path("/users/_search").once());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// Hit only requests whose path contains this text.
+    pub path_contains: Option<String>,
+    /// Hit only the request with this 1-based number.
+    pub request_number: Option<u64>,
+    /// How many more requests to hit; `None` means every matching request.
+    pub times: Option<u32>,
+    pub action: FaultAction,
+}
+
+/// What the fake does instead of answering normally.
+#[derive(Debug, Clone)]
+pub enum FaultAction {
+    /// Answer with this status, body and extra headers (`Content-Type: application/json`
+    /// is added unless the headers set a content type).
+    Status { status: u16, body: String, headers: Vec<(String, String)> },
+    /// Close the connection without answering.
+    DropConnection,
+    /// Send the normal answer's headers with its full `Content-Length`, then only half of
+    /// the body, then close.
+    CutBody,
+    /// Answer 200 with an HTML proxy error page instead of JSON.
+    Garbage,
+}
+
+impl Fault {
+    /// A fault that hits every request; narrow it with the builder methods.
+    pub fn new(action: FaultAction) -> Fault {
+        Fault { path_contains: None, request_number: None, times: None, action }
+    }
+
+    /// Hits only requests whose path contains `text`.
+    pub fn on_path(mut self, text: &str) -> Fault {
+        self.path_contains = Some(text.to_string());
+        self
+    }
+
+    /// Hits only the request with this 1-based number.
+    pub fn on_request(mut self, number: u64) -> Fault {
+        self.request_number = Some(number);
+        self
+    }
+
+    /// Hits only the first matching request.
+    pub fn once(self) -> Fault {
+        self.times(1)
+    }
+
+    /// Hits only the first `n` matching requests.
+    pub fn times(mut self, n: u32) -> Fault {
+        self.times = Some(n);
+        self
+    }
+
+    fn matches(&self, number: u64, path: &str) -> bool {
+        self.times != Some(0)
+            && self.request_number.is_none_or(|n| n == number)
+            && self.path_contains.as_deref().is_none_or(|text| path.contains(text))
+    }
+}
+
+impl FaultAction {
+    /// A ZITADEL-style error answer: `{"code":grpc_code,"message":message}` with `status`.
+    pub fn error(status: u16, grpc_code: u32, message: &str) -> FaultAction {
+        let body = format!("{{\"code\":{grpc_code},\"message\":{}}}", json::quote(message));
+        FaultAction::Status { status, body, headers: Vec::new() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------------------
+
+/// A running fake ZITADEL on `127.0.0.1`; it stops when dropped.
+pub struct FakeZitadel {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+/// The state shared by the handle, the accept thread and the connection threads.
+struct Shared {
+    dataset: Mutex<Dataset>,
+    options: Mutex<Options>,
+    faults: Mutex<Vec<Fault>>,
+    log: Mutex<Vec<RequestLog>>,
+    /// Open connections, so that stopping can shut them down and free their threads.
+    connections: Mutex<HashMap<u64, TcpStream>>,
+    next_connection: AtomicU64,
+    request_counter: AtomicU64,
+    response_bytes: AtomicU64,
+    stopping: AtomicBool,
+}
+
+impl FakeZitadel {
+    /// Binds `127.0.0.1:0` and serves the dataset on background threads.
+    pub fn start(dataset: Dataset, options: Options) -> io::Result<FakeZitadel> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            dataset: Mutex::new(dataset),
+            options: Mutex::new(options),
+            faults: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
+            connections: Mutex::new(HashMap::new()),
+            next_connection: AtomicU64::new(0),
+            request_counter: AtomicU64::new(0),
+            response_bytes: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let accept_thread = thread::Builder::new()
+            .name("fake-zitadel-accept".into())
+            .spawn(move || accept_loop(&listener, &accept_shared))?;
+        Ok(FakeZitadel { addr, shared, accept_thread: Some(accept_thread) })
+    }
+
+    /// The base URL, like `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request so far, in the order the answers were decided.
+    pub fn requests(&self) -> Vec<RequestLog> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// How many requests have been logged.
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.log).len()
+    }
+
+    /// The total number of response body bytes sent.
+    pub fn response_bytes(&self) -> u64 {
+        self.shared.response_bytes.load(Ordering::SeqCst)
+    }
+
+    /// Forgets the logged requests (request numbers keep counting).
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    /// Adds a fault; faults are tried in the order they were added, the first match wins.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    /// Removes all faults.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Replaces the options; requests read them when they arrive.
+    pub fn set_options(&self, options: Options) {
+        *lock(&self.shared.options) = options;
+    }
+
+    /// The current options.
+    pub fn options(&self) -> Options {
+        lock(&self.shared.options).clone()
+    }
+
+    /// Runs `f` on the dataset while no request is being answered, e.g. to remove a user
+    /// between two pages.
+    pub fn with_dataset<R>(&self, f: impl FnOnce(&mut Dataset) -> R) -> R {
+        f(&mut lock(&self.shared.dataset))
+    }
+
+    /// Stops accepting, closes open connections and waits for the accept thread.
+    pub fn stop(&mut self) {
+        if self.shared.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // The accept thread blocks in accept(); a connection of our own wakes it up so it
+        // can see the stop flag.
+        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
+        for (_, stream) in lock(&self.shared.connections).drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        if let Some(handle) = self.accept_thread.take()
+            && woke
+        {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for FakeZitadel {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: a panicking test closure must not break the server.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let id = shared.next_connection.fetch_add(1, Ordering::SeqCst);
+        if !shared.register(id, &stream) {
+            return;
+        }
+        let conn_shared = Arc::clone(shared);
+        let spawned = thread::Builder::new().name("fake-zitadel-conn".into()).spawn(move || {
+            serve_connection(stream, &conn_shared);
+            lock(&conn_shared.connections).remove(&id);
+        });
+        if spawned.is_err() {
+            lock(&shared.connections).remove(&id);
+        }
+    }
+}
+
+impl Shared {
+    /// Records an open connection unless the server is stopping; the check happens under
+    /// the same lock `stop` drains, so no connection escapes the shutdown.
+    fn register(&self, id: u64, stream: &TcpStream) -> bool {
+        let mut connections = lock(&self.connections);
+        if self.stopping.load(Ordering::SeqCst) {
+            return false;
+        }
+        if let Ok(clone) = stream.try_clone() {
+            connections.insert(id, clone);
+        }
+        true
+    }
+
+    /// Records a request; callers log before answering, so a client that got its answer
+    /// always finds its request in `FakeZitadel::requests`.
+    fn log(&self, entry: RequestLog) {
+        lock(&self.log).push(entry);
+    }
+
+    /// Returns the action of the first fault that hits this request, using up one of its times.
+    fn take_fault(&self, number: u64, path: &str) -> Option<FaultAction> {
+        let mut faults = lock(&self.faults);
+        let fault = faults.iter_mut().find(|fault| fault.matches(number, path))?;
+        if let Some(times) = &mut fault.times {
+            *times -= 1;
+        }
+        Some(fault.action.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP/1.1
+// ---------------------------------------------------------------------------------------
+
+/// A parsed HTTP request.
+struct Request {
+    method: String,
+    path: String,
+    http_1_1: bool,
+    /// Header names are lowercased.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked to keep it.
+    fn keep_alive(&self) -> bool {
+        let tokens = self.header("connection").unwrap_or_default().to_ascii_lowercase();
+        let has = |t: &str| tokens.split(',').any(|token| token.trim() == t);
+        if self.http_1_1 { !has("close") } else { has("keep-alive") }
+    }
+}
+
+/// Why reading a request stopped.
+enum ReadError {
+    /// The peer closed or the socket failed: nothing to answer.
+    Closed,
+    /// The bytes are not a valid request: answer 400 and close.
+    Malformed,
+}
+
+/// An answer: status, extra headers and body.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+fn serve_connection(stream: TcpStream, shared: &Shared) {
+    let Ok(mut writer) = stream.try_clone() else { return };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let request = match read_request(&mut reader, &mut writer) {
+            Ok(Some(request)) => request,
+            Ok(None) | Err(ReadError::Closed) => return,
+            Err(ReadError::Malformed) => {
+                answer_malformed(&mut writer, shared);
+                return;
+            }
+        };
+        let number = shared.request_counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let keep_alive = request.keep_alive();
+        let fault = shared.take_fault(number, &request.path);
+        let latency = lock(&shared.options).latency;
+        if !latency.is_zero() {
+            thread::sleep(latency);
+        }
+        let mut entry = log_entry(&request, number);
+        let sent = match fault {
+            None => {
+                let response = handle(shared, &request);
+                entry.status = response.status;
+                shared.log(entry);
+                send(&mut writer, &response, request.http_1_1, keep_alive)
+            }
+            Some(FaultAction::Status { status, body, headers }) => {
+                let mut response = Response { status, headers, body };
+                if !response.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+                    response.headers.insert(0, ("Content-Type".into(), "application/json".into()));
+                }
+                entry.status = status;
+                shared.log(entry);
+                send_raw(&mut writer, &response, keep_alive)
+            }
+            Some(FaultAction::Garbage) => {
+                let headers = vec![("Content-Type".into(), "text/html".into())];
+                let response = Response { status: 200, headers, body: GARBAGE_BODY.into() };
+                entry.status = 200;
+                shared.log(entry);
+                send_raw(&mut writer, &response, keep_alive)
+            }
+            Some(FaultAction::DropConnection) => {
+                shared.log(entry);
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+            Some(FaultAction::CutBody) => {
+                let response = handle(shared, &request);
+                entry.status = response.status;
+                shared.log(entry);
+                if let Ok(bytes) = send_cut(&mut writer, &response) {
+                    shared.response_bytes.fetch_add(bytes, Ordering::SeqCst);
+                }
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+        };
+        match sent {
+            Ok(bytes) => shared.response_bytes.fetch_add(bytes, Ordering::SeqCst),
+            Err(_) => return,
+        };
+        if !keep_alive {
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Builds the log entry of a request; its status is filled in once the answer is decided.
+fn log_entry(request: &Request, number: u64) -> RequestLog {
+    let parsed = std::str::from_utf8(&request.body).ok().and_then(|text| json::parse(text).ok());
+    let query = parsed.as_ref().and_then(|body| body.get("query"));
+    let number_of = |key: &str| query.and_then(|q| q.get(key)).and_then(|v| uint_of(v, u64::MAX));
+    RequestLog {
+        number,
+        method: request.method.clone(),
+        path: request.path.clone(),
+        org_header: request.header("x-zitadel-orgid").map(str::to_string),
+        has_authorization: request.header("authorization").is_some(),
+        offset: number_of("offset"),
+        limit: number_of("limit"),
+        body: String::from_utf8_lossy(&request.body).into_owned(),
+        status: 0,
+    }
+}
+
+/// Answers a malformed request like Go's net/http does: a plain-text 400, then close.
+fn answer_malformed(writer: &mut TcpStream, shared: &Shared) {
+    let number = shared.request_counter.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.log(RequestLog {
+        number,
+        method: String::new(),
+        path: String::new(),
+        org_header: None,
+        has_authorization: false,
+        offset: None,
+        limit: None,
+        body: String::new(),
+        status: 400,
+    });
+    let body = "400 Bad Request";
+    let head = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    if writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(body.as_bytes())).is_ok() {
+        shared.response_bytes.fetch_add(body.len() as u64, Ordering::SeqCst);
+    }
+    let _ = writer.shutdown(Shutdown::Both);
+}
+
+/// Reads one request; `Ok(None)` is a clean close between requests.
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+) -> Result<Option<Request>, ReadError> {
+    // RFC 9112 asks servers to ignore empty lines before a request line.
+    let request_line = loop {
+        match read_line(reader)? {
+            None => return Ok(None),
+            Some(line) if line.is_empty() => continue,
+            Some(line) => break line,
+        }
+    };
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ReadError::Malformed);
+    };
+    let http_1_1 = match version {
+        "HTTP/1.1" => true,
+        "HTTP/1.0" => false,
+        _ => return Err(ReadError::Malformed),
+    };
+    if method.is_empty()
+        || !method.bytes().all(|b| b.is_ascii_uppercase())
+        || !target.starts_with('/')
+    {
+        return Err(ReadError::Malformed);
+    }
+    let path = target.split('?').next().unwrap_or_default().to_string();
+
+    let mut headers = Vec::new();
+    loop {
+        let Some(line) = read_line(reader)? else { return Err(ReadError::Malformed) };
+        if line.is_empty() {
+            break;
+        }
+        let Some((name, value)) = line.split_once(':') else { return Err(ReadError::Malformed) };
+        if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace()) {
+            return Err(ReadError::Malformed);
+        }
+        headers.push((name.to_ascii_lowercase(), value.trim().to_string()));
+        if headers.len() > MAX_HEADERS {
+            return Err(ReadError::Malformed);
+        }
+    }
+    let mut request =
+        Request { method: method.to_string(), path, http_1_1, headers, body: Vec::new() };
+
+    let chunked = match request.header("transfer-encoding") {
+        None => false,
+        Some(codings) if codings.to_ascii_lowercase().trim() == "chunked" => true,
+        Some(_) => return Err(ReadError::Malformed),
+    };
+    let length = match request.header("content-length") {
+        None => 0,
+        Some(_) if chunked => return Err(ReadError::Malformed),
+        Some(text) => text.parse::<usize>().map_err(|_| ReadError::Malformed)?,
+    };
+    if length > MAX_BODY {
+        return Err(ReadError::Malformed);
+    }
+    let expects_body = chunked || length > 0;
+    if expects_body
+        && request.header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+    {
+        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").map_err(|_| ReadError::Closed)?;
+    }
+    if chunked {
+        request.body = read_chunked_body(reader)?;
+    } else {
+        request.body = vec![0; length];
+        reader.read_exact(&mut request.body).map_err(|_| ReadError::Closed)?;
+    }
+    Ok(Some(request))
+}
+
+/// Reads a `Transfer-Encoding: chunked` body, discarding chunk extensions and trailers.
+fn read_chunked_body(reader: &mut BufReader<TcpStream>) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    loop {
+        let Some(line) = read_line(reader)? else { return Err(ReadError::Malformed) };
+        let size_text = line.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Malformed)?;
+        if size == 0 {
+            // Trailer fields up to an empty line.
+            loop {
+                match read_line(reader)? {
+                    None => return Err(ReadError::Malformed),
+                    Some(line) if line.is_empty() => return Ok(body),
+                    Some(_) => {}
+                }
+            }
+        }
+        if body.len().saturating_add(size) > MAX_BODY {
+            return Err(ReadError::Malformed);
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..]).map_err(|_| ReadError::Closed)?;
+        if read_line(reader)?.is_none_or(|rest| !rest.is_empty()) {
+            return Err(ReadError::Malformed);
+        }
+    }
+}
+
+/// Reads one line without its line ending; `Ok(None)` at end of stream before any byte.
+fn read_line(reader: &mut BufReader<TcpStream>) -> Result<Option<String>, ReadError> {
+    let mut line = Vec::new();
+    let limit = MAX_LINE as u64 + 1;
+    let read = reader.by_ref().take(limit).read_until(b'\n', &mut line);
+    if read.map_err(|_| ReadError::Closed)? == 0 {
+        return Ok(None);
+    }
+    // A line without its newline was either too long or cut off by the peer.
+    if line.pop() != Some(b'\n') {
+        return Err(ReadError::Malformed);
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    String::from_utf8(line).map(Some).map_err(|_| ReadError::Malformed)
+}
+
+/// Sends a ZITADEL answer with Go's framing: `Content-Length` for small bodies, chunked for
+/// large ones. Returns the number of body bytes sent.
+fn send(
+    writer: &mut TcpStream,
+    response: &Response,
+    http_1_1: bool,
+    keep_alive: bool,
+) -> io::Result<u64> {
+    let mut head = status_line(response.status);
+    head.push_str("Content-Type: application/json\r\n");
+    if response.status == 200 {
+        head.push_str("Grpc-Metadata-Cache-Control: no-store\r\n");
+        head.push_str("Grpc-Metadata-Content-Type: application/grpc\r\n");
+    }
+    head.push_str("X-Robots-Tag: none\r\n");
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let body = response.body.as_bytes();
+    if !keep_alive {
+        head.push_str("Connection: close\r\n");
+    }
+    if body.len() <= CONTENT_LENGTH_MAX || !http_1_1 {
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let mut out = head.into_bytes();
+        out.extend_from_slice(body);
+        writer.write_all(&out)?;
+        return Ok(body.len() as u64);
+    }
+    head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+    let mut out = head.into_bytes();
+    for chunk in body.chunks(CHUNK_SIZE) {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    writer.write_all(&out)?;
+    Ok(body.len() as u64)
+}
+
+/// Sends an injected answer exactly with the given headers and `Content-Length`.
+fn send_raw(writer: &mut TcpStream, response: &Response, keep_alive: bool) -> io::Result<u64> {
+    let mut head = status_line(response.status);
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !keep_alive {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
+    let mut out = head.into_bytes();
+    out.extend_from_slice(response.body.as_bytes());
+    writer.write_all(&out)?;
+    Ok(response.body.len() as u64)
+}
+
+/// Sends the headers of a normal answer with its full `Content-Length`, but only half the body.
+fn send_cut(writer: &mut TcpStream, response: &Response) -> io::Result<u64> {
+    let body = response.body.as_bytes();
+    let mut head = status_line(response.status);
+    head.push_str("Content-Type: application/json\r\n");
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut out = head.into_bytes();
+    let half = &body[..body.len() / 2];
+    out.extend_from_slice(half);
+    writer.write_all(&out)?;
+    Ok(half.len() as u64)
+}
+
+fn status_line(status: u16) -> String {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    };
+    format!("HTTP/1.1 {status} {reason}\r\n")
+}
+
+// ---------------------------------------------------------------------------------------
+// The API
+// ---------------------------------------------------------------------------------------
+
+/// The endpoints the fake knows.
+enum Route {
+    OrgsMe,
+    Users,
+    Projects,
+    Roles { project_id: String },
+    UserGrants,
+}
+
+impl Route {
+    /// Finds the endpoint of a path; the method is checked separately (405, not 404).
+    fn of(path: &str) -> Option<Route> {
+        let route = match path {
+            "/management/v1/orgs/me" => Route::OrgsMe,
+            "/management/v1/users/_search" => Route::Users,
+            "/management/v1/projects/_search" => Route::Projects,
+            "/management/v1/users/grants/_search" => Route::UserGrants,
+            _ => {
+                let id = path
+                    .strip_prefix("/management/v1/projects/")?
+                    .strip_suffix("/roles/_search")?;
+                if id.is_empty() || id.contains('/') {
+                    return None;
+                }
+                Route::Roles { project_id: id.to_string() }
+            }
+        };
+        Some(route)
+    }
+
+    fn method(&self) -> &'static str {
+        match self {
+            Route::OrgsMe => "GET",
+            _ => "POST",
+        }
+    }
+
+    fn permission(&self) -> &'static str {
+        match self {
+            Route::OrgsMe => "org.read",
+            Route::Users => "user.read",
+            Route::Projects => "project.read",
+            Route::Roles { .. } => "project.role.read",
+            Route::UserGrants => "user.grant.read",
+        }
+    }
+}
+
+/// A decoded list request body; everything defaults like protojson's zero values.
+#[derive(Default)]
+struct ListRequest {
+    offset: u64,
+    /// 0 when absent.
+    limit: u64,
+    asc: bool,
+    sort: UserSort,
+    grant_filters: Vec<GrantFilter>,
+    /// The index of the first `queries` element with no filter set (fails validation).
+    empty_query: Option<usize>,
+}
+
+/// The user orders the fake implements (`sortingColumn`).
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum UserSort {
+    #[default]
+    Id,
+    UserName,
+    CreationDate,
+}
+
+/// A user grant filter; the ones the fake does not implement match everything.
+enum GrantFilter {
+    ProjectId(String),
+    UserId(String),
+    Ignored,
+}
+
+/// The oneof keys of `UserGrantQuery` in the proto of 2025-10-02, camelCase and snake_case.
+const USER_GRANT_QUERY_KEYS: &[(&str, &str)] = &[
+    ("projectIdQuery", "project_id_query"),
+    ("userIdQuery", "user_id_query"),
+    ("withGrantedQuery", "with_granted_query"),
+    ("roleKeyQuery", "role_key_query"),
+    ("projectGrantIdQuery", "project_grant_id_query"),
+    ("userNameQuery", "user_name_query"),
+    ("firstNameQuery", "first_name_query"),
+    ("lastNameQuery", "last_name_query"),
+    ("emailQuery", "email_query"),
+    ("orgNameQuery", "org_name_query"),
+    ("orgDomainQuery", "org_domain_query"),
+    ("projectNameQuery", "project_name_query"),
+    ("displayNameQuery", "display_name_query"),
+    ("userTypeQuery", "user_type_query"),
+];
+
+/// Answers one request, checking in ZITADEL's order: route, method, body decoding,
+/// authentication, org context, permission, validation, limits.
+fn handle(shared: &Shared, request: &Request) -> Response {
+    match try_handle(shared, request) {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> {
+    let route = Route::of(&request.path).ok_or_else(|| plain_error(404, 5, "Not Found"))?;
+    if request.method != route.method() {
+        return Err(plain_error(405, 12, "Method Not Allowed"));
+    }
+    // grpc-gateway decodes the body before the call reaches ZITADEL's interceptors, so a
+    // bad body is a 400 even when the token is bad too. `orgs/me` is a GET without a body.
+    let list = match route {
+        Route::OrgsMe => Ok(ListRequest::default()),
+        Route::UserGrants => decode_list_request(&request.body, true),
+        _ => decode_list_request(&request.body, false),
+    }
+    .map_err(|message| plain_error(400, 3, &format!("proto: {message}")))?;
+
+    let options = lock(&shared.options).clone();
+    let mut dataset = lock(&shared.dataset);
+    let token = authenticate(request, &dataset)?;
+    let org_id = context_org(request, token, &dataset)?;
+    if !token.permissions.iter().any(|p| p == route.permission()) {
+        return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-5mWD2"));
+    }
+    if let Some(index) = list.empty_query {
+        let message = format!(
+            "invalid ListUserGrantRequest.Queries[{index}]: embedded message failed validation \
+             | caused by: invalid UserGrantQuery.Query: value is required"
+        );
+        return Err(plain_error(400, 3, &message));
+    }
+    let limit = match options.limits {
+        Limits::Unlimited => list.limit,
+        Limits::Enforced { default, .. } if list.limit == 0 => default,
+        Limits::Enforced { max, .. } if list.limit > max => {
+            return Err(zitadel_error(400, 3, "Limit exceeded", "QUERY-4M0fs"));
+        }
+        Limits::Enforced { .. } => list.limit,
+    };
+    let page = Page { offset: list.offset, limit };
+
+    let Some(org) = dataset.org_mut(&org_id) else {
+        return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
+    };
+    let body = match &route {
+        Route::OrgsMe => format!("{{\"org\":{}}}", org.json),
+        Route::Users => list_users(org, &list, page, options.users_total_inflation),
+        Route::Projects => {
+            let (total, rows) = page.apply(org.projects.iter().map(|p| p.json.as_str()));
+            list_body(total, rows)
+        }
+        Route::Roles { project_id } => {
+            let roles = org.roles.get(project_id).map(Vec::as_slice).unwrap_or_default();
+            let (total, rows) = page.apply(roles.iter().map(String::as_str));
+            list_body(total, rows)
+        }
+        Route::UserGrants => {
+            let matching = org.user_grants.iter().filter(|g| grant_matches(g, &list.grant_filters));
+            let (total, rows) = page.apply(matching.map(|g| g.json.as_str()));
+            list_body(total, rows)
+        }
+    };
+    Ok(Response { status: 200, headers: Vec::new(), body })
+}
+
+/// Checks the `Authorization` header and returns the token it names.
+fn authenticate<'a>(request: &Request, dataset: &'a Dataset) -> Result<&'a Token, Response> {
+    let Some(header) = request.header("authorization") else {
+        return Err(plain_error(401, 16, "auth header missing"));
+    };
+    // ZITADEL splits on "Bearer " and wants exactly two parts (`Z:internal/api/authz/context.go`).
+    let parts: Vec<&str> = header.split("Bearer ").collect();
+    let [_, token] = parts.as_slice() else {
+        return Err(zitadel_error(401, 16, "invalid auth header", "AUTH-toLo1"));
+    };
+    dataset
+        .tokens
+        .iter()
+        .find(|t| t.token == *token)
+        .ok_or_else(|| zitadel_error(401, 16, "Errors.Token.Invalid", "AUTH-7fs1e"))
+}
+
+/// Returns the org the request acts on: the `x-zitadel-orgid` header, else the token's org.
+fn context_org(request: &Request, token: &Token, dataset: &Dataset) -> Result<String, Response> {
+    let header = request.header("x-zitadel-orgid").unwrap_or_default();
+    if header.is_empty() {
+        return Ok(token.user_org.clone());
+    }
+    if dataset.org(header).is_none() {
+        return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
+    }
+    if !token.instance_level && token.user_org != header {
+        return Err(zitadel_error(404, 5, "membership not found", "AUTHZ-cdgFk"));
+    }
+    Ok(header.to_string())
+}
+
+fn grant_matches(grant: &GrantRow, filters: &[GrantFilter]) -> bool {
+    filters.iter().all(|filter| match filter {
+        // An empty project id matches nothing, as in ZITADEL.
+        GrantFilter::ProjectId(id) => !id.is_empty() && grant.project_id == *id,
+        GrantFilter::UserId(id) => grant.user_id == *id,
+        GrantFilter::Ignored => true,
+    })
+}
+
+fn list_users(org: &mut Org, list: &ListRequest, page: Page, inflation: u64) -> String {
+    // Rows may be added in any order (or changed through `with_dataset`); sorting only when
+    // needed keeps repeated pages over 100,000 users cheap.
+    if !org.users.is_sorted_by(|a, b| a.id <= b.id) {
+        org.users.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    let users = &org.users;
+    let (total, rows) = match (list.sort, list.asc) {
+        (UserSort::Id, true) => page.apply(users.iter().map(|u| u.json.as_str())),
+        (UserSort::Id, false) => page.apply(users.iter().rev().map(|u| u.json.as_str())),
+        (sort, asc) => {
+            let mut ordered: Vec<&UserRow> = users.iter().collect();
+            // Stable sorts over id order, so ties stay in id order (ZITADEL's are unstable).
+            match sort {
+                UserSort::CreationDate => {
+                    ordered.sort_by_cached_key(|u| timestamp_key(&u.creation_date));
+                }
+                _ => ordered.sort_by_cached_key(|u| u.user_name.to_lowercase()),
+            }
+            if !asc {
+                ordered.reverse();
+            }
+            page.apply(ordered.into_iter().map(|u| u.json.as_str()))
+        }
+    };
+    let inflated = if rows.is_empty() { total } else { total + inflation as usize };
+    list_body(inflated, rows)
+}
+
+/// Makes RFC 3339 timestamps with 0, 3, 6 or 9 fractional digits comparable as text by
+/// padding the fraction to 9 digits (`12Z` would otherwise sort after `12.5Z`).
+fn timestamp_key(timestamp: &str) -> String {
+    let without_zone = timestamp.strip_suffix('Z').unwrap_or(timestamp);
+    let (seconds, fraction) = without_zone.split_once('.').unwrap_or((without_zone, ""));
+    format!("{seconds}.{fraction:0<9}")
+}
+
+/// The requested window of rows.
+#[derive(Clone, Copy)]
+struct Page {
+    offset: u64,
+    /// 0 means every row.
+    limit: u64,
+}
+
+impl Page {
+    /// Returns the number of rows and the rows inside the window.
+    fn apply<'a>(self, rows: impl Iterator<Item = &'a str> + Clone) -> (usize, Vec<&'a str>) {
+        let total = rows.clone().count();
+        let skip = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let take = if self.limit == 0 {
+            usize::MAX
+        } else {
+            usize::try_from(self.limit).unwrap_or(usize::MAX)
+        };
+        (total, rows.skip(skip).take(take).collect())
+    }
+}
+
+/// Builds a list answer; an empty page has no `totalResult` and no `result`, like ZITADEL.
+fn list_body(total: usize, rows: Vec<&str>) -> String {
+    let details = format!(
+        "\"processedSequence\":\"{PROCESSED_SEQUENCE}\",\"viewTimestamp\":\"{VIEW_TIMESTAMP}\""
+    );
+    if rows.is_empty() {
+        return format!("{{\"details\":{{{details}}}}}");
+    }
+    let size: usize = rows.iter().map(|row| row.len() + 1).sum();
+    let mut body = String::with_capacity(size + 128);
+    body.push_str(&format!("{{\"details\":{{\"totalResult\":\"{total}\",{details}}},\"result\":["));
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(row);
+    }
+    body.push_str("]}");
+    body
+}
+
+/// A `google.rpc.Status` body without details (plain gRPC or gateway errors).
+fn plain_error(status: u16, code: u32, message: &str) -> Response {
+    let body = format!("{{\"code\":{code},\"message\":{}}}", json::quote(message));
+    error_response(status, code, message, body)
+}
+
+/// A ZITADEL error: `<message> (<id>)` plus one `zitadel.v1.ErrorDetail`.
+fn zitadel_error(status: u16, code: u32, message: &str, id: &str) -> Response {
+    let full = format!("{message} ({id})");
+    let body = format!(
+        "{{\"code\":{code},\"message\":{},\"details\":[{{\"@type\":\"type.googleapis.com/zitadel.v1.ErrorDetail\",\
+         \"id\":{},\"message\":{}}}]}}",
+        json::quote(&full),
+        json::quote(id),
+        json::quote(message)
+    );
+    error_response(status, code, &full, body)
+}
+
+/// Unauthenticated answers also name the message in `WWW-Authenticate`, like grpc-gateway.
+fn error_response(status: u16, code: u32, message: &str, body: String) -> Response {
+    let mut headers = Vec::new();
+    if code == 16 {
+        headers.push(("WWW-Authenticate".to_string(), message.to_string()));
+    }
+    Response { status, headers, body }
+}
+
+// ---------------------------------------------------------------------------------------
+// Request body decoding (protojson rules)
+// ---------------------------------------------------------------------------------------
+
+/// Decodes a list request body the way protojson would: unknown fields are ignored, both
+/// camelCase and snake_case names are accepted, numbers may be strings, null is the default.
+fn decode_list_request(body: &[u8], user_grants: bool) -> Result<ListRequest, String> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| "syntax error (line 1:1): invalid UTF-8".to_string())?;
+    let mut list = ListRequest::default();
+    if text.trim().is_empty() {
+        return Ok(list);
+    }
+    let root = json::parse(text)?;
+    if !matches!(root, Value::Object(_)) {
+        return Err(format!("unexpected token {}", root.to_json()));
+    }
+    match member(&root, "query", "query") {
+        None => {}
+        Some(query @ Value::Object(_)) => {
+            if let Some(offset) = member(query, "offset", "offset") {
+                list.offset =
+                    uint_of(offset, u64::MAX).ok_or_else(|| invalid("uint64", "offset", offset))?;
+            }
+            if let Some(limit) = member(query, "limit", "limit") {
+                list.limit = uint_of(limit, u32::MAX.into())
+                    .ok_or_else(|| invalid("uint32", "limit", limit))?;
+            }
+            match member(query, "asc", "asc") {
+                None => {}
+                Some(Value::Bool(asc)) => list.asc = *asc,
+                Some(other) => return Err(invalid("bool", "asc", other)),
+            }
+        }
+        Some(other) => return Err(format!("unexpected token {}", other.to_json())),
+    }
+    match member(&root, "sortingColumn", "sorting_column") {
+        None => {}
+        // Unknown enum names are dropped (DiscardUnknown), which leaves the id order.
+        Some(Value::String(name)) => {
+            list.sort = match name.as_str() {
+                "USER_FIELD_NAME_USER_NAME" => UserSort::UserName,
+                "USER_FIELD_NAME_CREATION_DATE" => UserSort::CreationDate,
+                _ => UserSort::Id,
+            }
+        }
+        Some(Value::Number(_)) => {}
+        Some(other) => return Err(invalid("enum", "sortingColumn", other)),
+    }
+    let queries = match member(&root, "queries", "queries") {
+        None => &[][..],
+        Some(Value::Array(queries)) => queries.as_slice(),
+        Some(other) => return Err(format!("unexpected token {}", other.to_json())),
+    };
+    for (index, query) in queries.iter().enumerate() {
+        if !matches!(query, Value::Object(_)) {
+            return Err(format!("unexpected token {}", query.to_json()));
+        }
+        if !user_grants {
+            // Users and projects filters are accepted but not applied by the fake.
+            continue;
+        }
+        let set: Vec<(&str, &Value)> = USER_GRANT_QUERY_KEYS
+            .iter()
+            .filter_map(|(camel, snake)| member(query, camel, snake).map(|v| (*camel, v)))
+            .collect();
+        let filter = match set.as_slice() {
+            [] => {
+                list.empty_query.get_or_insert(index);
+                continue;
+            }
+            [(key, value)] => grant_filter(key, value)?,
+            [_, (key, _), ..] => {
+                return Err(format!(
+                    "error parsing {key:?}, oneof zitadel.user.v1.UserGrantQuery.query is already set"
+                ));
+            }
+        };
+        list.grant_filters.push(filter);
+    }
+    Ok(list)
+}
+
+/// Decodes one `UserGrantQuery` filter.
+fn grant_filter(key: &str, value: &Value) -> Result<GrantFilter, String> {
+    if !matches!(value, Value::Object(_)) {
+        return Err(format!("unexpected token {}", value.to_json()));
+    }
+    let string_field = |camel: &str, snake: &str| match member(value, camel, snake) {
+        None => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(invalid("string", camel, other)),
+    };
+    Ok(match key {
+        "projectIdQuery" => GrantFilter::ProjectId(string_field("projectId", "project_id")?),
+        "userIdQuery" => GrantFilter::UserId(string_field("userId", "user_id")?),
+        _ => GrantFilter::Ignored,
+    })
+}
+
+/// Returns a member by its JSON or proto name; null counts as absent, as in protojson.
+fn member<'a>(object: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
+    object.get(camel).or_else(|| object.get(snake)).filter(|v| !matches!(v, Value::Null))
+}
+
+/// Reads an unsigned integer given as a JSON number or numeric string, up to `max`.
+fn uint_of(value: &Value, max: u64) -> Option<u64> {
+    let text = match value {
+        Value::Number(text) | Value::String(text) => text,
+        _ => return None,
+    };
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u64>().ok().filter(|n| *n <= max)
+}
+
+fn invalid(kind: &str, field: &str, value: &Value) -> String {
+    format!("invalid value for {kind} field {field}: {}", value.to_json())
+}
