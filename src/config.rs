@@ -5,10 +5,14 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use lexopt::prelude::*;
+
+use crate::retry::RetryPolicy;
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -28,6 +32,14 @@ pub struct Config {
     pub org_id: Option<String>,
     pub page_size: u32,
     pub include_inactive_grants: bool,
+    /// How persistently each request is retried.
+    pub retry: RetryPolicy,
+    /// The most requests per second; `None` for no limit.
+    pub max_rps: Option<f64>,
+    /// The longest one request may take, connecting and reading the whole body included.
+    pub timeout: Duration,
+    /// DER certificates that replace the bundled root certificates.
+    pub ca_certs: Option<Vec<Vec<u8>>>,
 }
 
 /// A Personal Access Token. Its `Debug` output is redacted so that it cannot leak through
@@ -49,6 +61,11 @@ impl fmt::Debug for Secret {
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
 /// ZITADEL v4.20+ rejects larger pages with a 400.
 pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Enough retries, at the default backoff, to outlast a one-minute ZITADEL Cloud ban.
+pub const DEFAULT_MAX_RETRIES: u32 = 8;
+pub const DEFAULT_RETRY_MAX_WAIT: Duration = Duration::from_secs(300);
+/// A 1000-row page of a large organization can take ZITADEL many seconds to compute.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub const HELP: &str = "\
 baton-zitadel: sync one ZITADEL organization's users, projects, project roles and user
@@ -71,6 +88,22 @@ OPTIONS:
                                 [default: 1000]
     --include-inactive-grants   also emit grants of inactive user grants
                                 [env: BATON_INCLUDE_INACTIVE_GRANTS=1|0]
+
+NETWORK:
+    --timeout SECONDS           the longest one request may take [env: BATON_TIMEOUT]
+                                [default: 120]
+    --max-retries N             retries of a request after a transient failure
+                                (connection, timeout, 408, 429, 5xx, cut-short body)
+                                [env: BATON_MAX_RETRIES] [default: 8]
+    --retry-max-wait SECONDS    the most time one request spends waiting between
+                                retries [env: BATON_RETRY_MAX_WAIT] [default: 300]
+    --max-rps N                 at most N requests per second [env: BATON_MAX_RPS]
+                                [default: no limit; after a 429, the rate is halved]
+    --ca-cert PATH              trust these PEM certificates instead of the bundled
+                                roots, for a private CA [env: BATON_CA_CERT]
+    --allow-insecure-http       allow http:// to a host other than loopback, sending
+                                the PAT in clear text [env: BATON_ALLOW_INSECURE_HTTP]
+    HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY are honoured.
     -h, --help                  print this help
     -V, --version               print the version
 
@@ -82,10 +115,11 @@ OUTPUT:
 
 EXIT STATUS:
     0  the sync completed (or stdout was closed early, as by `| head`)
-    1  network, server or response error
-    2  bad flag, environment variable or PAT file
+    1  network, server or response error (after retries)
+    2  bad flag, environment variable, PAT file or CA file
     3  ZITADEL rejected the PAT (401)
     4  the PAT lacks a permission, or cannot access the organization (403, 404)
+    5  the organization changed during the sync faster than it could recover: run again
 
 EXAMPLES:
     BATON_PAT_FILE=/run/secrets/zitadel-pat \\
@@ -107,6 +141,12 @@ pub fn parse(
     let mut org_id = None;
     let mut page_size = None;
     let mut include_inactive_grants = false;
+    let mut timeout = None;
+    let mut max_retries = None;
+    let mut retry_max_wait = None;
+    let mut max_rps = None;
+    let mut ca_cert = None;
+    let mut allow_insecure_http = false;
 
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next()? {
@@ -119,6 +159,14 @@ pub fn parse(
             Long("org-id") => org_id = Some(string(parser.value()?, ORG_ID)?),
             Long("page-size") => page_size = Some(string(parser.value()?, PAGE_SIZE)?),
             Long("include-inactive-grants") => include_inactive_grants = true,
+            Long("timeout") => timeout = Some(string(parser.value()?, TIMEOUT)?),
+            Long("max-retries") => max_retries = Some(string(parser.value()?, MAX_RETRIES)?),
+            Long("retry-max-wait") => {
+                retry_max_wait = Some(string(parser.value()?, RETRY_MAX_WAIT)?)
+            }
+            Long("max-rps") => max_rps = Some(string(parser.value()?, MAX_RPS)?),
+            Long("ca-cert") => ca_cert = Some(PathBuf::from(parser.value()?)),
+            Long("allow-insecure-http") => allow_insecure_http = true,
             _ => return Err(arg.unexpected().into()),
         }
     }
@@ -158,13 +206,50 @@ pub fn parse(
     if !include_inactive_grants && let Some(text) = env(INCLUDE_INACTIVE_GRANTS)? {
         include_inactive_grants = parse_bool(&text, INCLUDE_INACTIVE_GRANTS)?;
     }
+    if !allow_insecure_http && let Some(text) = env(ALLOW_INSECURE_HTTP)? {
+        allow_insecure_http = parse_bool(&text, ALLOW_INSECURE_HTTP)?;
+    }
+    let timeout = match timeout.or(env(TIMEOUT)?) {
+        Some(text) => parse_seconds(&text, TIMEOUT, false)?,
+        None => DEFAULT_TIMEOUT,
+    };
+    let max_retries = match max_retries.or(env(MAX_RETRIES)?) {
+        Some(text) => parse_max_retries(&text)?,
+        None => DEFAULT_MAX_RETRIES,
+    };
+    let retry_max_wait = match retry_max_wait.or(env(RETRY_MAX_WAIT)?) {
+        Some(text) => parse_seconds(&text, RETRY_MAX_WAIT, true)?,
+        None => DEFAULT_RETRY_MAX_WAIT,
+    };
+    let max_rps = max_rps.or(env(MAX_RPS)?).map(|text| parse_rps(&text)).transpose()?;
+    let ca_certs = match ca_cert {
+        Some(path) => Some(read_ca_certs(&path)?),
+        None => env(CA_CERT)?.map(|path| read_ca_certs(path.as_ref())).transpose()?,
+    };
+    for var in PROXY_VARIABLES {
+        if let Some(proxy) = env(Setting { flag: var, var })?
+            && ureq::Proxy::new(&proxy).is_err()
+        {
+            bail!("{var} is not a valid proxy URL such as http://proxy.example.com:3128");
+        }
+    }
+    let instance_url = parse_instance_url(&instance_url)?;
+    if !allow_insecure_http && instance_url.starts_with("http:") && !is_loopback(&instance_url) {
+        bail!(
+            "{INSTANCE_URL} uses http:// to a host that is not loopback, which would send the PAT in clear text: use https://, or pass {ALLOW_INSECURE_HTTP} if you must"
+        );
+    }
 
     Ok(Command::Sync(Config {
-        instance_url: parse_instance_url(&instance_url)?,
+        instance_url,
         pat: check_pat(pat.0, pat.1)?,
         org_id: org_id.map(check_org_id).transpose()?,
         page_size,
         include_inactive_grants,
+        retry: RetryPolicy { max_retries, max_total_wait: retry_max_wait },
+        max_rps,
+        timeout,
+        ca_certs,
     }))
 }
 
@@ -182,6 +267,16 @@ const ORG_ID: Setting = Setting { flag: "--org-id", var: "BATON_ORG_ID" };
 const PAGE_SIZE: Setting = Setting { flag: "--page-size", var: "BATON_PAGE_SIZE" };
 const INCLUDE_INACTIVE_GRANTS: Setting =
     Setting { flag: "--include-inactive-grants", var: "BATON_INCLUDE_INACTIVE_GRANTS" };
+const TIMEOUT: Setting = Setting { flag: "--timeout", var: "BATON_TIMEOUT" };
+const MAX_RETRIES: Setting = Setting { flag: "--max-retries", var: "BATON_MAX_RETRIES" };
+const RETRY_MAX_WAIT: Setting = Setting { flag: "--retry-max-wait", var: "BATON_RETRY_MAX_WAIT" };
+const MAX_RPS: Setting = Setting { flag: "--max-rps", var: "BATON_MAX_RPS" };
+const CA_CERT: Setting = Setting { flag: "--ca-cert", var: "BATON_CA_CERT" };
+const ALLOW_INSECURE_HTTP: Setting =
+    Setting { flag: "--allow-insecure-http", var: "BATON_ALLOW_INSECURE_HTTP" };
+/// The proxy variables ureq reads, in its order of preference.
+const PROXY_VARIABLES: [&str; 6] =
+    ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
 
 impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -236,6 +331,38 @@ fn parse_instance_url(text: &str) -> Result<String> {
     Ok(format!("{scheme}://{host}"))
 }
 
+/// Whether the URL's host is `localhost` or a loopback address.
+fn is_loopback(url: &str) -> bool {
+    let host = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn read_ca_certs(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
+    let pem = std::fs::read(path).with_context(|| {
+        format!("cannot read the CA certificate file {} given by {CA_CERT}", path.display())
+    })?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert.der().to_vec()),
+            Ok(_) => {}
+            Err(_) => bail!("{CA_CERT}: {} is not a valid PEM file", path.display()),
+        }
+    }
+    if certs.is_empty() {
+        bail!(
+            "{CA_CERT}: {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
 fn read_pat_file(path: &std::path::Path) -> Result<String> {
     let text = std::fs::read_to_string(path).with_context(|| {
         format!("cannot read the PAT file {} given by {PAT_FILE}", path.display())
@@ -269,6 +396,36 @@ fn parse_page_size(text: &str) -> Result<u32> {
     match text.parse::<u32>() {
         Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
         _ => bail!("{PAGE_SIZE} must be a whole number from 1 to {MAX_PAGE_SIZE}, got {text:?}"),
+    }
+}
+
+/// Seconds as a whole or decimal number; zero only where `zero_ok`.
+fn parse_seconds(text: &str, setting: Setting, zero_ok: bool) -> Result<Duration> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => {
+            Ok(Duration::from_secs_f64(seconds))
+        }
+        Ok(seconds) if zero_ok && seconds == 0.0 => Ok(Duration::ZERO),
+        _ => bail!(
+            "{setting} must be a number of seconds from {} to 86400, got {text:?}",
+            if zero_ok { "0" } else { "0.001" }
+        ),
+    }
+}
+
+fn parse_max_retries(text: &str) -> Result<u32> {
+    match text.parse::<u32>() {
+        Ok(n) if n <= 100 => Ok(n),
+        _ => bail!("{MAX_RETRIES} must be a whole number from 0 to 100, got {text:?}"),
+    }
+}
+
+fn parse_rps(text: &str) -> Result<f64> {
+    match text.parse::<f64>() {
+        Ok(rps) if (0.01..=100_000.0).contains(&rps) => Ok(rps),
+        _ => bail!(
+            "{MAX_RPS} must be a number of requests per second from 0.01 to 100000, got {text:?}"
+        ),
     }
 }
 

@@ -8,6 +8,7 @@ mod mapping;
 mod output;
 mod paging;
 mod record;
+mod retry;
 mod sync;
 mod wire;
 mod zitadel;
@@ -24,6 +25,7 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_UNAUTHENTICATED: u8 = 3;
 const EXIT_PERMISSION_DENIED: u8 = 4;
+const EXIT_ORG_CHANGED: u8 = 5;
 
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args_os().skip(1), |name| std::env::var_os(name)) {
@@ -65,6 +67,9 @@ fn main() -> ExitCode {
 }
 
 fn exit_status(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|cause| cause.is::<sync::OrgChanged>()) {
+        return EXIT_ORG_CHANGED;
+    }
     match err.chain().find_map(|cause| cause.downcast_ref::<ApiError>()) {
         Some(api) => match api.class {
             ErrorClass::Unauthenticated => EXIT_UNAUTHENTICATED,

@@ -1,33 +1,85 @@
-//! Offset pagination decisions, kept apart from I/O: which page to ask for next, and when a
-//! walk is complete.
+//! Offset pagination over data that may change while it is read: which page to ask for
+//! next, which rows to use, and when a list must be read again. Pure decisions, no I/O.
 //!
-//! The rules hold against every ZITADEL generation: an explicit limit on every call; the walk
+//! Paging holds against every ZITADEL generation: an explicit limit on every call; a walk
 //! ends on an empty page, or once the offset reaches `totalResult` (so a complete walk costs
 //! no extra request); a short page does not end it while `totalResult` says more rows exist;
 //! an inflated `totalResult` (ListUsers counts metadata rows) only costs one empty page.
+//!
+//! Consistency: a list is read in passes. A pass is sound when every page reports the same
+//! `totalResult` and `processedSequence` as its first page (no write reached the list's
+//! projection in between), no page repeats a row of the same pass, and, where `totalResult`
+//! is exact, the pass reads that many rows. Offset shifts caused by rows created or deleted
+//! mid-walk break one of these, and the list is read again from the start, using only rows
+//! not used before (one 8-byte hash per row remembers them). This costs no request while
+//! nothing changes.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 
 use crate::wire::ListQuery;
 
+/// How many times one list may be read again before the sync gives up.
+pub const MAX_REREADS: u32 = 3;
+/// Hashes are reserved up front for at most this many rows, whatever `totalResult` claims.
+const MAX_RESERVED_ROWS: u64 = 1 << 20;
+
 /// The state of one list walk.
 #[derive(Debug)]
-pub struct Pager {
+pub struct Walk {
     offset: u64,
     limit: u32,
     done: bool,
+    /// Whether `totalResult` counts exactly the rows (false for users, see above).
+    exact_total: bool,
+    /// `totalResult` and `processedSequence` of the current pass's first non-empty page.
+    snapshot: Option<(u64, u64)>,
+    /// Hashes of the rows used so far, in any pass.
+    used: HashSet<u64>,
+    /// Hashes of the rows read in the current pass, once the list is read again (in the
+    /// first pass, `used` is exactly that).
+    this_pass: Option<HashSet<u64>>,
+    rereads: u32,
+    hasher: RandomState,
 }
 
-/// A page the server should not have sent.
+/// What to do with a page.
 #[derive(Debug, PartialEq, Eq)]
-pub enum PagingError {
+pub enum Verdict {
+    /// Use the rows whose flag is true; the others were used before.
+    Use(Vec<bool>),
+    /// The list changed: ignore this page; the walk starts again from offset 0.
+    Reread,
+}
+
+/// A page no ZITADEL should send, or a list that would not hold still.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WalkError {
     /// More rows than the limit asked for.
     TooManyRows { rows: usize, limit: u32 },
+    /// A row without its id.
+    MissingKey,
+    /// Only rows already read in this pass, while nothing changed: the server ignores
+    /// `offset`, and asking on would loop forever.
+    SamePageAgain { offset: u64 },
+    /// The list changed during every one of its reads.
+    ChangedTooOften { reads: u32 },
 }
 
-impl Pager {
-    pub fn new(limit: u32) -> Pager {
-        Pager { offset: 0, limit, done: false }
+impl Walk {
+    pub fn new(limit: u32, exact_total: bool) -> Walk {
+        Walk {
+            offset: 0,
+            limit,
+            done: false,
+            exact_total,
+            snapshot: None,
+            used: HashSet::new(),
+            this_pass: None,
+            rereads: 0,
+            hasher: RandomState::new(),
+        }
     }
 
     /// The query for the next page, or `None` once the walk is complete.
@@ -38,83 +90,275 @@ impl Pager {
         Some(ListQuery { offset: self.offset, limit: self.limit, asc: true })
     }
 
-    /// Records a page of `rows` rows with the page's `totalResult` and moves on.
-    pub fn record_page(&mut self, rows: usize, total_result: u64) -> Result<(), PagingError> {
+    /// How many times the list was read again.
+    pub fn rereads(&self) -> u32 {
+        self.rereads
+    }
+
+    /// Judges the page just read for `next_query()`: its `totalResult`, its
+    /// `processedSequence` (0 when absent) and the id of each row, in order.
+    pub fn judge<'k>(
+        &mut self,
+        total_result: u64,
+        sequence: u64,
+        keys: impl ExactSizeIterator<Item = &'k str>,
+    ) -> Result<Verdict, WalkError> {
+        let rows = keys.len();
         if rows > self.limit as usize {
-            return Err(PagingError::TooManyRows { rows, limit: self.limit });
+            return Err(WalkError::TooManyRows { rows, limit: self.limit });
         }
+        if rows == 0 {
+            let short = self.snapshot.is_some_and(|(total, _)| self.offset < total);
+            if self.exact_total && short {
+                // Rows were deleted behind the walk: some may have moved past it unread.
+                return self.reread();
+            }
+            self.done = true;
+            return Ok(Verdict::Use(Vec::new()));
+        }
+        match self.snapshot {
+            None => self.snapshot = Some((total_result, sequence)),
+            Some(snapshot) if snapshot != (total_result, sequence) => return self.reread(),
+            Some(_) => {}
+        }
+        if self.used.is_empty() && self.this_pass.is_none() {
+            self.used.reserve(total_result.min(MAX_RESERVED_ROWS) as usize);
+        }
+
+        let mut hashes = Vec::with_capacity(rows);
+        for key in keys {
+            if key.is_empty() {
+                return Err(WalkError::MissingKey);
+            }
+            hashes.push(self.hasher.hash_one(key));
+        }
+        let seen = self.this_pass.as_ref().unwrap_or(&self.used);
+        let repeats = hashes.iter().filter(|hash| seen.contains(hash)).count();
+        let mut sorted = hashes.clone();
+        sorted.sort_unstable();
+        let repeated_within_page = sorted.windows(2).any(|pair| pair[0] == pair[1]);
+        if repeats == rows && self.offset > 0 {
+            return Err(WalkError::SamePageAgain { offset: self.offset });
+        }
+        if repeats > 0 || repeated_within_page {
+            // Rows moved to a later offset: others may have moved out of reach.
+            return self.reread();
+        }
+
+        if let Some(this_pass) = &mut self.this_pass {
+            this_pass.extend(&hashes);
+        }
+        let use_rows = hashes.iter().map(|hash| self.used.insert(*hash)).collect();
+        // A non-empty page always carries `totalResult`; without one we cannot tell where
+        // the list ends, so the walk goes on to an empty page rather than risk stopping short.
         self.offset += rows as u64;
-        // A non-empty page always carries `totalResult`; without one we cannot tell where the
-        // list ends, so the walk goes on to an empty page rather than risk stopping short.
-        let total_known = total_result > 0;
-        self.done = rows == 0 || (total_known && self.offset >= total_result);
-        Ok(())
+        self.done = total_result > 0 && self.offset >= total_result;
+        Ok(Verdict::Use(use_rows))
+    }
+
+    fn reread(&mut self) -> Result<Verdict, WalkError> {
+        self.rereads += 1;
+        if self.rereads > MAX_REREADS {
+            return Err(WalkError::ChangedTooOften { reads: self.rereads });
+        }
+        self.offset = 0;
+        self.snapshot = None;
+        self.this_pass = Some(HashSet::new());
+        Ok(Verdict::Reread)
     }
 }
 
-impl fmt::Display for PagingError {
+impl fmt::Display for WalkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PagingError::TooManyRows { rows, limit } => {
+            WalkError::TooManyRows { rows, limit } => {
                 write!(f, "the server returned {rows} rows for a page of at most {limit}")
             }
+            WalkError::MissingKey => write!(f, "malformed response: a row has no id"),
+            WalkError::SamePageAgain { offset } => write!(
+                f,
+                "the server answered offset {offset} with rows it had already sent: it ignores the offset, so the list cannot be read"
+            ),
+            WalkError::ChangedTooOften { reads } => write!(
+                f,
+                "the organization changed during each of {reads} reads of this list; run the sync again"
+            ),
         }
     }
 }
 
-impl std::error::Error for PagingError {}
+impl std::error::Error for WalkError {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Walks a list of `total` rows served `served` rows at a time (a server cap), where the
-    /// server reports `reported_total`, and returns the offsets asked for.
-    fn walk(limit: u32, total: u64, served: u64, reported_total: u64) -> Vec<u64> {
-        let mut pager = Pager::new(limit);
-        let mut offsets = Vec::new();
-        while let Some(query) = pager.next_query() {
+    /// A list served by offset, as the server holds it at the moment of each request.
+    struct List {
+        rows: Vec<String>,
+        sequence: u64,
+        /// Rows added to `totalResult` (the ListUsers metadata bug).
+        inflation: u64,
+        /// The server caps pages at this size.
+        cap: usize,
+    }
+
+    impl List {
+        fn new(n: usize) -> List {
+            List {
+                rows: (0..n).map(|i| format!("{i:03}")).collect(),
+                sequence: 7,
+                inflation: 0,
+                cap: 1000,
+            }
+        }
+
+        fn page(&self, query: ListQuery) -> (u64, u64, Vec<String>) {
+            let start = (query.offset as usize).min(self.rows.len());
+            let end = (start + (query.limit as usize).min(self.cap)).min(self.rows.len());
+            let rows = self.rows[start..end].to_vec();
+            let total = if rows.is_empty() { 0 } else { (self.rows.len() as u64) + self.inflation };
+            (total, self.sequence, rows)
+        }
+    }
+
+    /// Walks `list` with `limit`, calling `change` before each request (with the request's
+    /// number), and returns the rows used and the offsets asked for.
+    fn walk(
+        list: &mut List,
+        limit: u32,
+        exact_total: bool,
+        mut change: impl FnMut(usize, &mut List),
+    ) -> Result<(Vec<String>, Vec<u64>), WalkError> {
+        let mut walk = Walk::new(limit, exact_total);
+        let (mut used, mut offsets) = (Vec::new(), Vec::new());
+        while let Some(query) = walk.next_query() {
             assert_eq!(query.limit, limit, "every request carries the limit");
+            change(offsets.len(), list);
             offsets.push(query.offset);
-            let rows = total.saturating_sub(query.offset).min(served).min(limit as u64);
-            let reported = if rows == 0 { 0 } else { reported_total };
-            pager.record_page(rows as usize, reported).expect("a well-formed page");
+            let (total, sequence, rows) = list.page(query);
+            if let Verdict::Use(flags) =
+                walk.judge(total, sequence, rows.iter().map(String::as_str))?
+            {
+                used.extend(rows.into_iter().zip(flags).filter(|(_, f)| *f).map(|(r, _)| r));
+            }
             assert!(offsets.len() < 100, "the walk must end");
         }
-        offsets
+        Ok((used, offsets))
+    }
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("{i:03}")).collect()
     }
 
     #[test]
-    fn exact_total_needs_no_probe_of_an_empty_page() {
-        assert_eq!(walk(1000, 2500, 1000, 2500), [0, 1000, 2000]);
-        assert_eq!(walk(1000, 2000, 1000, 2000), [0, 1000]);
-        assert_eq!(walk(1, 3, 1, 3), [0, 1, 2]);
+    fn exact_total_needs_no_probe_of_an_empty_page() -> Result<(), WalkError> {
+        assert_eq!(walk(&mut List::new(25), 10, true, |_, _| ())?, (ids(0..25), vec![0, 10, 20]));
+        assert_eq!(walk(&mut List::new(20), 10, true, |_, _| ())?.1, [0, 10]);
+        assert_eq!(walk(&mut List::new(3), 1, true, |_, _| ())?.1, [0, 1, 2]);
+        Ok(())
     }
 
     #[test]
-    fn empty_list_takes_one_request() {
-        assert_eq!(walk(1000, 0, 1000, 0), [0]);
+    fn empty_list_takes_one_request() -> Result<(), WalkError> {
+        assert_eq!(walk(&mut List::new(0), 1000, true, |_, _| ())?, (vec![], vec![0]));
+        Ok(())
     }
 
     #[test]
-    fn short_pages_do_not_end_the_walk_while_more_rows_exist() {
-        // A server capping pages at 100 below our limit of 1000.
-        assert_eq!(walk(1000, 250, 100, 250), [0, 100, 200]);
+    fn short_pages_do_not_end_the_walk_while_more_rows_exist() -> Result<(), WalkError> {
+        let mut list = List { cap: 4, ..List::new(10) };
+        assert_eq!(walk(&mut list, 1000, true, |_, _| ())?, (ids(0..10), vec![0, 4, 8]));
+        Ok(())
     }
 
     #[test]
-    fn inflated_total_ends_on_the_first_empty_page() {
-        assert_eq!(walk(2, 5, 2, 9), [0, 2, 4, 5]);
-    }
-
-    #[test]
-    fn missing_total_keeps_walking_until_an_empty_page() {
-        assert_eq!(walk(2, 3, 2, 0), [0, 2, 3]);
+    fn inflated_total_ends_on_the_first_empty_page() -> Result<(), WalkError> {
+        let mut list = List { inflation: 4, ..List::new(5) };
+        assert_eq!(walk(&mut list, 2, false, |_, _| ())?, (ids(0..5), vec![0, 2, 4, 5]));
+        Ok(())
     }
 
     #[test]
     fn more_rows_than_asked_is_an_error() {
-        let mut pager = Pager::new(2);
-        assert_eq!(pager.record_page(3, 10), Err(PagingError::TooManyRows { rows: 3, limit: 2 }));
+        let mut walk = Walk::new(2, true);
+        assert_eq!(
+            walk.judge(10, 1, ["a", "b", "c"].into_iter()),
+            Err(WalkError::TooManyRows { rows: 3, limit: 2 })
+        );
+        assert_eq!(Walk::new(2, true).judge(10, 1, [""].into_iter()), Err(WalkError::MissingKey));
+    }
+
+    #[test]
+    fn a_server_that_ignores_the_offset_is_stopped() {
+        let mut walk = Walk::new(2, true);
+        assert!(matches!(walk.judge(10, 1, ["a", "b"].into_iter()), Ok(Verdict::Use(_))));
+        assert_eq!(
+            walk.judge(10, 1, ["a", "b"].into_iter()),
+            Err(WalkError::SamePageAgain { offset: 2 })
+        );
+    }
+
+    #[test]
+    fn a_row_created_before_the_offset_is_caught_by_the_repeat_and_nothing_is_lost()
+    -> Result<(), WalkError> {
+        // Before the second request, a row is inserted at the front: the old row 009 moves
+        // to offset 10 and would be read twice; the sequence changes as well.
+        let (used, offsets) = walk(&mut List::new(25), 10, true, |request, list| {
+            if request == 1 {
+                list.rows.insert(0, "new".into());
+                list.sequence += 1;
+            }
+        })?;
+        let mut expected = ids(0..25);
+        expected.push("new".into());
+        let mut sorted = used.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(sorted, expected, "every row once, the new one included");
+        assert_eq!(offsets, [0, 10, 0, 10, 20], "read again from the start");
+        Ok(())
+    }
+
+    #[test]
+    fn a_deleted_row_is_caught_even_when_nothing_repeats() -> Result<(), WalkError> {
+        // Row 003 is deleted and a row appended, so the total stays 25 and no row repeats,
+        // but 010 slides to offset 9, behind the walk. Only the sequence tells.
+        let (used, _) = walk(&mut List::new(25), 10, true, |request, list| {
+            if request == 1 {
+                list.rows.remove(3);
+                list.rows.push("999".into());
+                list.sequence += 1;
+            }
+        })?;
+        for id in ids(0..25).iter().filter(|id| *id != "003") {
+            assert!(used.contains(id), "{id} was missed");
+        }
+        assert_eq!(used.len(), 26, "each row used once, the deleted one before it went");
+        Ok(())
+    }
+
+    #[test]
+    fn rows_deleted_at_the_end_of_an_exact_list_start_a_reread() -> Result<(), WalkError> {
+        // Without a sequence to tell, the empty page before `totalResult` does.
+        let mut list = List { sequence: 0, ..List::new(20) };
+        let (used, offsets) = walk(&mut list, 10, true, |request, list| {
+            if request == 1 {
+                list.rows.drain(0..10);
+            }
+        })?;
+        assert_eq!(offsets, [0, 10, 0]);
+        assert_eq!(used, ids(0..20));
+        Ok(())
+    }
+
+    #[test]
+    fn a_list_that_never_holds_still_fails_after_three_rereads() {
+        let result = walk(&mut List::new(25), 10, true, |request, list| {
+            if request % 2 == 1 {
+                list.sequence += 1;
+            }
+        });
+        assert_eq!(result, Err(WalkError::ChangedTooOften { reads: 4 }));
     }
 }

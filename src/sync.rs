@@ -1,12 +1,14 @@
-//! Drives one sync: resolves the organization, walks every list page by page and streams
-//! each record as soon as its page is in hand.
+//! Drives one sync: resolves the organization, walks every list page by page (retrying
+//! transient failures, reading a list again when it changed underneath) and streams each
+//! record as soon as its page is in hand.
 //!
 //! Output order keeps every reference pointing backwards: resource types, then users, then
 //! per project the project, its roles (entitlements) and its grants, each external user
 //! just before its first grant, and the summary last.
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::fmt;
+use std::io::{self, Write};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -14,51 +16,50 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::mapping;
 use crate::output::Output;
-use crate::paging::Pager;
+use crate::paging::{Verdict, Walk, WalkError};
 use crate::record::{Counts, RESOURCE_TYPES, Summary};
 use crate::wire::{self, ListQuery, Page};
-use crate::zitadel::{Client, Endpoint};
+use crate::zitadel::{ApiError, Client, Endpoint};
+
+/// The organization changed faster than the sync could read it consistently.
+#[derive(Debug)]
+pub struct OrgChanged;
+
+impl fmt::Display for OrgChanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("organization changed during sync")
+    }
+}
+
+impl std::error::Error for OrgChanged {}
 
 /// Syncs the configured organization to `out`, ending with the summary record.
 pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) -> Result<()> {
-    let mut body = Vec::new();
-    client.call(Endpoint::OrgsMe, &[], &mut body).context("GET /management/v1/orgs/me")?;
-    let org = serde_json::from_slice::<wire::OrgResponse>(&body)
-        .context("GET /management/v1/orgs/me: malformed response")?
-        .org;
-    if org.id.is_empty() {
-        anyhow::bail!("GET /management/v1/orgs/me: the response names no organization id");
-    }
-    if let Some(wanted) = &config.org_id
-        && *wanted != org.id
-    {
-        anyhow::bail!(
-            "GET /management/v1/orgs/me: asked for organization {wanted}, ZITADEL answered with {}",
-            org.id
-        );
-    }
-    eprintln!("baton-zitadel: syncing organization {:?} ({})", org.name, org.id);
-    // Every later request names the organization explicitly, so the whole sync reads the
-    // organization just announced, whatever the token's default.
-    client.pin_org(&org.id);
-
     let mut sync = Sync {
         client,
         out,
-        org_id: &org.id,
-        page_size: config.page_size,
-        include_inactive_grants: config.include_inactive_grants,
+        config,
+        org_id: String::new(),
         counts: Counts::default(),
         external_users: HashSet::new(),
     };
-    sync.resource_types()?;
+    let (org_id, org_name) = sync.org()?;
+    eprintln!("baton-zitadel: syncing organization {org_name:?} ({org_id})");
+    // Every later request names the organization explicitly, so the whole sync reads the
+    // organization just announced, whatever the token's default.
+    sync.client.pin_org(&org_id);
+    sync.org_id = org_id;
+
+    for resource_type in &RESOURCE_TYPES {
+        sync.out.write(resource_type)?;
+    }
     sync.users()?;
     sync.projects()?;
     let summary = Summary {
         kind: "summary",
-        org_id: &org.id,
-        org_name: &org.name,
-        counts: sync.counts,
+        org_id: &sync.org_id,
+        org_name: &org_name,
+        counts: sync.counts.clone(),
         requests: sync.client.requests(),
     };
     sync.out.write(&summary)?;
@@ -69,116 +70,129 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
 struct Sync<'s, W: Write> {
     client: &'s mut Client,
     out: &'s mut Output<W>,
-    org_id: &'s str,
-    page_size: u32,
-    include_inactive_grants: bool,
+    config: &'s Config,
+    org_id: String,
     counts: Counts,
     /// Ids of the external users printed so far, so each is printed once.
     external_users: HashSet<String>,
 }
 
+/// Why a response body could not be used.
+enum Rejected {
+    /// The body is not what ZITADEL sends: worth another attempt if it looks cut short.
+    Malformed(ApiError),
+    /// The body is well-formed, but no ZITADEL would send it.
+    Invalid(anyhow::Error),
+    /// Anything else, such as a failed write or a failure of a nested list, which says
+    /// where it happened itself.
+    Fatal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Rejected {
+    fn from(err: anyhow::Error) -> Rejected {
+        Rejected::Fatal(err)
+    }
+}
+
+impl From<io::Error> for Rejected {
+    fn from(err: io::Error) -> Rejected {
+        Rejected::Fatal(err.into())
+    }
+}
+
 impl<W: Write> Sync<'_, W> {
-    fn resource_types(&mut self) -> Result<()> {
-        for resource_type in &RESOURCE_TYPES {
-            self.out.write(resource_type)?;
+    /// Resolves the organization to sync: its id and name.
+    fn org(&mut self) -> Result<(String, String)> {
+        let mut body = Vec::new();
+        let org = self.request(Endpoint::OrgsMe, None, &[], &mut body, |_, bytes| {
+            let org = parse::<wire::OrgResponse>(bytes)?.org;
+            Ok((org.id.into_owned(), org.name.into_owned()))
+        })?;
+        let at = Endpoint::OrgsMe;
+        if org.0.is_empty() {
+            anyhow::bail!("{at}: malformed response: no organization id");
         }
-        Ok(())
+        if let Some(wanted) = &self.config.org_id
+            && *wanted != org.0
+        {
+            anyhow::bail!("{at}: asked for organization {wanted}, ZITADEL answered with {}", org.0);
+        }
+        Ok(org)
     }
 
     fn users(&mut self) -> Result<()> {
-        let mut pager = Pager::new(self.page_size);
-        let mut body = Vec::new();
-        while let Some(query) = pager.next_query() {
-            let page: Page<wire::User> = fetch(
-                self.client,
-                Endpoint::Users,
-                &wire::users_request(query),
-                query,
-                &mut pager,
-                &mut body,
-            )?;
-            for user in &page.result {
-                require_id(&user.id, Endpoint::Users, query, "user")?;
-                self.out.write(&mapping::user(user, self.org_id))?;
-                self.counts.user += 1;
+        // ListUsers' totalResult counts metadata rows too (zitadel#10825).
+        self.walk(Endpoint::Users, false, wire::users_request, |this, bytes, walk| {
+            let page = parse::<Page<wire::User>>(bytes)?;
+            let keys = page.result.iter().map(|user| &*user.id);
+            for (user, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
+                if new {
+                    this.out.write(&mapping::user(user, &this.org_id))?;
+                    this.counts.user += 1;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn projects(&mut self) -> Result<()> {
-        let mut pager = Pager::new(self.page_size);
-        let mut body = Vec::new();
-        while let Some(query) = pager.next_query() {
-            let page: Page<wire::Project> = fetch(
-                self.client,
-                Endpoint::Projects,
-                &wire::list_request(query),
-                query,
-                &mut pager,
-                &mut body,
-            )?;
-            for project in &page.result {
-                require_id(&project.id, Endpoint::Projects, query, "project")?;
-                self.out.write(&mapping::project(project, self.org_id))?;
-                self.counts.project += 1;
-                let role_keys = self.roles(&project.id)?;
-                self.user_grants(&project.id, &role_keys)?;
+        self.walk(Endpoint::Projects, true, wire::list_request, |this, bytes, walk| {
+            let page = parse::<Page<wire::Project>>(bytes)?;
+            let keys = page.result.iter().map(|project| &*project.id);
+            for (project, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
+                if new {
+                    this.out.write(&mapping::project(project, &this.org_id))?;
+                    this.counts.project += 1;
+                    let role_keys = this.roles(&project.id)?;
+                    this.user_grants(&project.id, &role_keys)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Prints the project's roles and returns their keys, which its grants are checked against.
     fn roles(&mut self, project_id: &str) -> Result<HashSet<String>> {
         let endpoint = Endpoint::ProjectRoles { project_id };
         let mut keys = HashSet::new();
-        let mut pager = Pager::new(self.page_size);
-        let mut body = Vec::new();
-        while let Some(query) = pager.next_query() {
-            let page: Page<wire::Role> = fetch(
-                self.client,
-                endpoint,
-                &wire::list_request(query),
-                query,
-                &mut pager,
-                &mut body,
-            )?;
-            for role in &page.result {
-                require_id(&role.key, endpoint, query, "role key")?;
-                if !keys.insert(role.key.to_string()) {
-                    continue;
+        self.walk(endpoint, true, wire::list_request, |this, bytes, walk| {
+            let page = parse::<Page<wire::Role>>(bytes)?;
+            let row_keys = page.result.iter().map(|role| &*role.key);
+            for (role, new) in page.result.iter().zip(judge(walk, &page.details, row_keys)?) {
+                if new {
+                    keys.insert(role.key.to_string());
+                    this.out.write(&mapping::entitlement(project_id, role))?;
+                    this.counts.entitlement += 1;
                 }
-                self.out.write(&mapping::entitlement(project_id, role))?;
-                self.counts.entitlement += 1;
             }
-        }
+            Ok(())
+        })?;
         Ok(keys)
     }
 
     fn user_grants(&mut self, project_id: &str, role_keys: &HashSet<String>) -> Result<()> {
-        let endpoint = Endpoint::UserGrants;
-        let mut pager = Pager::new(self.page_size);
-        let mut body = Vec::new();
-        while let Some(query) = pager.next_query() {
-            let request = wire::user_grants_request(query, project_id);
-            let page: Page<wire::UserGrant> =
-                fetch(self.client, endpoint, &request, query, &mut pager, &mut body)?;
-            for user_grant in &page.result {
-                require_id(&user_grant.id, endpoint, query, "user grant")?;
-                require_id(&user_grant.user_id, endpoint, query, "user id")?;
-                if !user_grant.project_id.is_empty() && user_grant.project_id != project_id {
-                    anyhow::bail!(
-                        "{endpoint} at offset {}: user grant {} belongs to project {}, not to the project {project_id} asked for",
-                        query.offset,
-                        user_grant.id,
-                        user_grant.project_id
-                    );
-                }
-                self.user_grant(project_id, role_keys, user_grant)?;
+        let request = |query| wire::user_grants_request(query, project_id);
+        self.walk(Endpoint::UserGrants, true, request, |this, bytes, walk| {
+            let page = parse::<Page<wire::UserGrant>>(bytes)?;
+            if let Some(other) = page.result.iter().find(|g| !g.project_id.is_empty() && g.project_id != project_id) {
+                let message = format!(
+                    "user grant {} belongs to project {}, not to the project {project_id} asked for",
+                    other.id, other.project_id
+                );
+                return Err(Rejected::Invalid(anyhow::anyhow!(message)));
             }
-        }
-        Ok(())
+            let keys = page.result.iter().map(|grant| &*grant.id);
+            for (user_grant, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
+                if user_grant.user_id.is_empty() {
+                    let message = format!("malformed response: user grant {} has no userId", user_grant.id);
+                    return Err(Rejected::Invalid(anyhow::anyhow!(message)));
+                }
+                if new {
+                    this.user_grant(project_id, role_keys, user_grant)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Prints one grant record per known role key of an active (or included) user grant.
@@ -188,7 +202,7 @@ impl<W: Write> Sync<'_, W> {
         role_keys: &HashSet<String>,
         user_grant: &wire::UserGrant,
     ) -> Result<()> {
-        if mapping::is_inactive(user_grant) && !self.include_inactive_grants {
+        if mapping::is_inactive(user_grant) && !self.config.include_inactive_grants {
             self.counts.inactive_user_grant += 1;
             return Ok(());
         }
@@ -219,7 +233,7 @@ impl<W: Write> Sync<'_, W> {
     /// Prints the grant's user before its first grant if it belongs to another organization.
     fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
         let user_org = &user_grant.granted_org_id;
-        if user_org.is_empty() || user_org == self.org_id {
+        if user_org.is_empty() || *user_org == self.org_id {
             return Ok(());
         }
         if self.external_users.contains(&*user_grant.user_id) {
@@ -230,31 +244,102 @@ impl<W: Write> Sync<'_, W> {
         self.counts.external_user += 1;
         Ok(())
     }
-}
 
-/// Fetches one page into `body`, parses it and advances `pager`.
-fn fetch<'b, T: Deserialize<'b>>(
-    client: &mut Client,
-    endpoint: Endpoint,
-    request: &[u8],
-    query: ListQuery,
-    pager: &mut Pager,
-    body: &'b mut Vec<u8>,
-) -> Result<Page<T>> {
-    let at = || format!("{endpoint} at offset {}", query.offset);
-    client.call(endpoint, request, body).with_context(at)?;
-    let page: Page<T> =
-        serde_json::from_slice(body).with_context(|| format!("{}: malformed response", at()))?;
-    pager.record_page(page.result.len(), page.details.total_result).with_context(at)?;
-    Ok(page)
-}
-
-fn require_id(id: &str, endpoint: Endpoint, query: ListQuery, what: &str) -> Result<()> {
-    if id.is_empty() {
-        anyhow::bail!(
-            "{endpoint} at offset {}: malformed response: a row has no {what}",
-            query.offset
-        );
+    /// Walks a list page by page, handing each page's body to `page` together with the walk,
+    /// which decides which of its rows to use.
+    fn walk(
+        &mut self,
+        endpoint: Endpoint,
+        exact_total: bool,
+        request: impl Fn(ListQuery) -> Vec<u8>,
+        mut page: impl FnMut(&mut Self, &[u8], &mut Walk) -> Result<(), Rejected>,
+    ) -> Result<()> {
+        let mut walk = Walk::new(self.config.page_size, exact_total);
+        let mut body = Vec::new();
+        while let Some(query) = walk.next_query() {
+            let rereads = walk.rereads();
+            self.request(
+                endpoint,
+                Some(query.offset),
+                &request(query),
+                &mut body,
+                |this, bytes| page(this, bytes, &mut walk),
+            )?;
+            if walk.rereads() > rereads {
+                eprintln!(
+                    "baton-zitadel: {endpoint}: the list changed while it was read (offset {}); reading it again, without repeating records",
+                    query.offset
+                );
+            }
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Sends one request, retrying transient failures, until `accept` takes the body.
+    fn request<R>(
+        &mut self,
+        endpoint: Endpoint,
+        offset: Option<u64>,
+        request: &[u8],
+        body: &mut Vec<u8>,
+        mut accept: impl FnMut(&mut Self, &[u8]) -> Result<R, Rejected>,
+    ) -> Result<R> {
+        let at = At { endpoint, offset };
+        let mut attempts = self.client.attempts();
+        loop {
+            let failure = match self.client.send(endpoint, request, body) {
+                Ok(()) => match accept(self, body) {
+                    Ok(accepted) => return Ok(accepted),
+                    Err(Rejected::Malformed(failure)) => failure,
+                    Err(Rejected::Invalid(err)) => return Err(err.context(at.to_string())),
+                    Err(Rejected::Fatal(err)) => return Err(err),
+                },
+                Err(failure) => failure,
+            };
+            self.client
+                .retry_or_give_up(&mut attempts, failure, &at)
+                .with_context(|| at.to_string())?;
+        }
+    }
+}
+
+/// Where a request went, for messages: `POST /management/v1/users/_search at offset 2000`.
+struct At<'e> {
+    endpoint: Endpoint<'e>,
+    offset: Option<u64>,
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.offset {
+            Some(offset) => write!(f, "{} at offset {offset}", self.endpoint),
+            None => write!(f, "{}", self.endpoint),
+        }
+    }
+}
+
+fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
+    // serde reads a struct from a JSON array too, and an empty array would pass as an
+    // empty page: every ZITADEL answer is an object.
+    if bytes.trim_ascii_start().starts_with(b"[") {
+        let message = "malformed response: a JSON array where ZITADEL sends an object";
+        return Err(Rejected::Invalid(anyhow::anyhow!(message)));
+    }
+    serde_json::from_slice(bytes).map_err(|err| Rejected::Malformed(ApiError::malformed(&err)))
+}
+
+/// Asks the walk which rows of a page to use; an empty list when the page is to be ignored.
+fn judge<'k>(
+    walk: &mut Walk,
+    details: &wire::ListDetails,
+    keys: impl ExactSizeIterator<Item = &'k str>,
+) -> Result<Vec<bool>, Rejected> {
+    match walk.judge(details.total_result, details.processed_sequence, keys) {
+        Ok(Verdict::Use(flags)) => Ok(flags),
+        Ok(Verdict::Reread) => Ok(Vec::new()),
+        Err(err @ WalkError::ChangedTooOften { .. }) => {
+            Err(Rejected::Invalid(anyhow::Error::new(OrgChanged).context(err.to_string())))
+        }
+        Err(err) => Err(Rejected::Invalid(err.into())),
+    }
 }

@@ -77,11 +77,15 @@ pub struct Page<T> {
 }
 
 /// `ListDetails`; `totalResult` is omitted on an empty page (it is 0 there).
+/// `processedSequence` is the last event the list's projection has processed: while it
+/// stays the same, the list has not changed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListDetails {
     #[serde(default, deserialize_with = "u64_from_string_or_number")]
     pub total_result: u64,
+    #[serde(default, deserialize_with = "u64_from_string_or_number")]
+    pub processed_sequence: u64,
 }
 
 /// The body of `GET /management/v1/orgs/me`.

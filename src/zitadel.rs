@@ -1,20 +1,23 @@
-//! Speaks HTTP to ZITADEL's Management API v1: one agent, authenticated read requests, and
-//! every failure classified by what the user has to do about it.
+//! Speaks HTTP to ZITADEL's Management API v1: one agent, authenticated and paced read
+//! requests, every failure classified by what the user has to do about it, and the waiting
+//! between retries.
 
 use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::io::Read;
-use std::time::Duration;
+use std::hash::BuildHasher;
+use std::io::{self, Read};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Config;
+use crate::retry::{self, Attempts, Pace, RetryPolicy};
 use crate::wire;
 
 /// The largest response body we read. A 1000-row page is well under 2 MiB; anything far
 /// larger is not a page of a sane server.
-const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// A 1000-row page of a large organization can take ZITADEL many seconds to compute.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The Management API calls a sync makes.
 #[derive(Debug, Clone, Copy)]
@@ -64,11 +67,27 @@ impl fmt::Display for Endpoint<'_> {
     }
 }
 
-/// A failed call, classified by what the user has to do; the exit status follows the class.
+/// A failed attempt, classified by what the user has to do; the exit status follows the
+/// class. Transient failures are `retryable`.
 #[derive(Debug)]
 pub struct ApiError {
     pub class: ErrorClass,
     message: String,
+    retryable: bool,
+    /// The server's `Retry-After`, if it sent one.
+    retry_after: Option<Duration>,
+    /// A 429: the server wants fewer requests.
+    rate_limited: bool,
+}
+
+impl ApiError {
+    /// A 2xx body that is not what ZITADEL sends. Invalid or cut-short JSON is what a proxy
+    /// or a dropped connection produces, so it is worth another attempt; a well-formed body
+    /// with wrong field types is not.
+    pub fn malformed(err: &serde_json::Error) -> ApiError {
+        let retryable = err.is_syntax() || err.is_eof();
+        ApiError { retryable, ..other(format!("malformed response: {err}")) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,19 +114,36 @@ pub struct Client {
     instance_url: String,
     authorization: String,
     org_id: Option<String>,
+    timeout: Duration,
+    policy: RetryPolicy,
+    pace: Pace,
+    last_request: Option<Instant>,
     requests: u64,
+    jitter: RandomState,
 }
 
 impl Client {
     pub fn new(config: &Config) -> Client {
+        let roots = match &config.ca_certs {
+            Some(certs) => ureq::tls::RootCerts::new_with_certs(
+                &certs
+                    .iter()
+                    .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+                    .collect::<Vec<_>>(),
+            ),
+            None => ureq::tls::RootCerts::WebPki,
+        };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(concat!("baton-zitadel/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(REQUEST_TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT.min(config.timeout)))
+            .timeout_global(Some(config.timeout))
             // A redirect would carry the request elsewhere; ZITADEL's API never redirects,
             // so one means the instance URL points at something else.
             .max_redirects(0)
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+            // HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, as checked by config.
+            .proxy(ureq::Proxy::try_from_env())
             .build()
             .new_agent();
         Client {
@@ -115,7 +151,12 @@ impl Client {
             instance_url: config.instance_url.clone(),
             authorization: format!("Bearer {}", config.pat.expose()),
             org_id: config.org_id.clone(),
+            timeout: config.timeout,
+            policy: config.retry,
+            pace: Pace::new(config.max_rps),
+            last_request: None,
             requests: 0,
+            jitter: RandomState::new(),
         }
     }
 
@@ -124,20 +165,62 @@ impl Client {
         self.org_id = Some(org_id.to_string());
     }
 
-    /// HTTP requests sent so far.
+    /// HTTP requests sent so far, retries included.
     pub fn requests(&self) -> u64 {
         self.requests
     }
 
-    /// Calls `endpoint` with `body` (ignored for GET) and reads the response body into
-    /// `response`, replacing its contents.
-    pub fn call(
+    /// The retry budget of one new request.
+    pub fn attempts(&self) -> Attempts {
+        Attempts::new(self.policy)
+    }
+
+    /// After a failed attempt of `what`: waits and returns `Ok` when another attempt is due,
+    /// or returns the failure when it is final (not transient, or the budget is spent).
+    pub fn retry_or_give_up(
+        &mut self,
+        attempts: &mut Attempts,
+        failure: ApiError,
+        what: &dyn fmt::Display,
+    ) -> Result<(), ApiError> {
+        if failure.rate_limited {
+            let rps = self.pace.slow_down();
+            eprintln!(
+                "baton-zitadel: rate limited by the server: at most {rps} requests/s from now on"
+            );
+        }
+        let made = attempts.made();
+        let jitter = (self.jitter.hash_one(self.requests) % 1000) as f64 / 999.0;
+        let wait = match failure.retryable {
+            true => attempts.next_wait(failure.retry_after, jitter),
+            false => None,
+        };
+        let Some(wait) = wait else {
+            if made == 1 {
+                return Err(failure);
+            }
+            let message = format!("gave up after {made} attempts: {}", failure.message);
+            return Err(ApiError { message, ..failure });
+        };
+        eprintln!(
+            "baton-zitadel: {what}: attempt {made} failed ({}); retrying in {:.1}s",
+            failure.message,
+            wait.as_secs_f64()
+        );
+        thread::sleep(wait);
+        Ok(())
+    }
+
+    /// Makes one attempt at `endpoint` with `body` (ignored for GET) and reads the response
+    /// body into `response`, replacing its contents.
+    pub fn send(
         &mut self,
         endpoint: Endpoint,
         body: &[u8],
         response: &mut Vec<u8>,
     ) -> Result<(), ApiError> {
         let url = format!("{}{}", self.instance_url, endpoint.path());
+        self.keep_pace();
         self.requests += 1;
         let mut request = ureq::http::Request::builder()
             .method(endpoint.method())
@@ -153,16 +236,23 @@ impl Client {
         let request =
             request.body(body).map_err(|err| other(format!("cannot build the request: {err}")))?;
         let result = self.agent.run(request);
-        let mut reply = result.map_err(|err| self.transport_error(&err))?;
+        let mut reply = result.map_err(|err| self.transport_error(err))?;
         response.clear();
         let read =
             reply.body_mut().with_config().limit(MAX_BODY_BYTES).reader().read_to_end(response);
         let status = reply.status().as_u16();
         if let Err(err) = read {
-            return Err(other(format!(
-                "HTTP {status}: reading the response body failed: {}",
-                self.redact(&err.to_string())
-            )));
+            let inner = err.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>());
+            if let Some(ureq::Error::BodyExceedsLimit(_)) = inner {
+                return Err(other(format!(
+                    "HTTP {status}: the response body is larger than {} MiB, far more than any page",
+                    MAX_BODY_BYTES >> 20
+                )));
+            }
+            // The connection broke mid-body: worth another attempt.
+            let detail = self.redact(&err.to_string());
+            let message = format!("HTTP {status}: the response body was cut short: {detail}");
+            return Err(ApiError { retryable: true, ..other(message) });
         }
         match status {
             200..=299 => Ok(()),
@@ -177,8 +267,28 @@ impl Client {
                     self.redact(&printable(location, 200))
                 )))
             }
-            _ => Err(self.status_error(endpoint, status, response)),
+            _ => {
+                let retry_after = reply
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| retry::parse_retry_after(value, SystemTime::now()));
+                let error = self.status_error(endpoint, status, response);
+                let retryable = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
+                Err(ApiError { retryable, retry_after, rate_limited: status == 429, ..error })
+            }
         }
+    }
+
+    /// Sleeps as long as the pace requires since the previous request started.
+    fn keep_pace(&mut self) {
+        let interval = self.pace.interval();
+        if let Some(last) = self.last_request
+            && let Some(wait) = interval.checked_sub(last.elapsed())
+        {
+            thread::sleep(wait);
+        }
+        self.last_request = Some(Instant::now());
     }
 
     fn status_error(&self, endpoint: Endpoint, status: u16, body: &[u8]) -> ApiError {
@@ -197,28 +307,21 @@ impl Client {
         match status {
             401 => ApiError {
                 class: ErrorClass::Unauthenticated,
-                message: format!(
+                ..other(format!(
                     "ZITADEL rejected the PAT (HTTP 401: {said}): check that it is a current Personal Access Token of a service user of this instance"
-                ),
+                ))
             },
-            403 if error_id == "AUTH-Bs7Ds" => ApiError {
-                class: ErrorClass::PermissionDenied,
-                message: format!(
-                    "organization {org} does not exist (HTTP 403: {said}): check --org-id (BATON_ORG_ID)"
-                ),
-            },
-            403 => ApiError {
-                class: ErrorClass::PermissionDenied,
-                message: format!(
-                    "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes {permission}"
-                ),
-            },
-            404 if error_id == "AUTHZ-cdgFk" || said.contains("membership not found") => ApiError {
-                class: ErrorClass::PermissionDenied,
-                message: format!(
+            403 if error_id == "AUTH-Bs7Ds" => denied(format!(
+                "organization {org} does not exist (HTTP 403: {said}): check --org-id (BATON_ORG_ID)"
+            )),
+            403 => denied(format!(
+                "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes {permission}"
+            )),
+            404 if error_id == "AUTHZ-cdgFk" || said.contains("membership not found") => {
+                denied(format!(
                     "the service user has no membership in organization {org} (HTTP 404: {said}): make it an Org Owner Viewer (ORG_OWNER_VIEWER) there, or leave --org-id (BATON_ORG_ID) unset to sync its own organization"
-                ),
-            },
+                ))
+            }
             404 => other(format!(
                 "HTTP 404: {said}: check that --instance-url (BATON_INSTANCE_URL) is the ZITADEL instance's address"
             )),
@@ -226,8 +329,36 @@ impl Client {
         }
     }
 
-    fn transport_error(&self, err: &ureq::Error) -> ApiError {
-        other(format!("request to {} failed: {}", self.instance_url, self.redact(&err.to_string())))
+    /// Classifies a failure to get a response at all. Refused, reset or dropped connections
+    /// and timeouts are transient; TLS and DNS failures are configuration problems.
+    fn transport_error(&self, err: ureq::Error) -> ApiError {
+        let url = &self.instance_url;
+        let detail = self.redact(&err.to_string());
+        let tls_hint = "if the instance uses a private certificate authority, pass its certificate with --ca-cert (BATON_CA_CERT)";
+        match err {
+            ureq::Error::HostNotFound => other(format!(
+                "cannot resolve the host of {url}: check --instance-url (BATON_INSTANCE_URL) and DNS"
+            )),
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
+                other(format!("TLS with {url} failed: {detail}; {tls_hint}"))
+            }
+            ureq::Error::Io(io)
+                if io.kind() == io::ErrorKind::InvalidData && url.starts_with("https:") =>
+            {
+                other(format!("TLS with {url} failed: {detail}; {tls_hint}"))
+            }
+            ureq::Error::Timeout(_) => ApiError {
+                retryable: true,
+                ..other(format!(
+                    "no complete answer from {url} within {}s (--timeout)",
+                    self.timeout.as_secs_f64()
+                ))
+            },
+            ureq::Error::Io(_) | ureq::Error::Protocol(_) | ureq::Error::ConnectionFailed => {
+                ApiError { retryable: true, ..other(format!("request to {url} failed: {detail}")) }
+            }
+            _ => other(format!("request to {url} failed: {detail}")),
+        }
     }
 
     /// Removes the PAT from text that came from elsewhere (a server, a proxy, an OS error):
@@ -239,7 +370,17 @@ impl Client {
 }
 
 fn other(message: String) -> ApiError {
-    ApiError { class: ErrorClass::Other, message }
+    ApiError {
+        class: ErrorClass::Other,
+        message,
+        retryable: false,
+        retry_after: None,
+        rate_limited: false,
+    }
+}
+
+fn denied(message: String) -> ApiError {
+    ApiError { class: ErrorClass::PermissionDenied, ..other(message) }
 }
 
 /// Up to `max` characters of `text` on one line, control characters replaced.

@@ -1,0 +1,459 @@
+//! Transient faults, data that changes during the walk, hostile servers, TLS, proxies and
+//! secret hygiene: each run either prints exactly the fault-free output or fails loudly with
+//! the documented status.
+
+use std::time::{Duration, Instant};
+
+use super::relays::{ConnectProxy, tls_front};
+use super::zitadel::{Dataset, Fault, FaultAction, Mutation, Options};
+use super::*;
+
+/// A retryable status answer; `Retry-After: 0` keeps the test from waiting out a backoff.
+fn status(status: u16, body: &str, retry_after: Option<&str>) -> FaultAction {
+    let headers = retry_after.map(|value| ("Retry-After".to_string(), value.to_string()));
+    FaultAction::Status { status, body: body.into(), headers: headers.into_iter().collect() }
+}
+
+const UNAVAILABLE: &str =
+    r#"{"code":14,"message":"connection error: desc = \"transport: error while dialing\""}"#;
+
+/// Asserts that `run` printed the fault-free demo records, with `extra` more requests.
+fn assert_fault_free(run: &Run, extra: u64) {
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let (records, requests) = records_and_requests(&run.stdout);
+    let (expected, expected_requests) = records_and_requests(&demo_golden());
+    assert!(records == expected, "the records differ from the fault-free run");
+    assert_eq!(requests, expected_requests + extra);
+}
+
+#[test]
+fn each_transient_fault_alone_is_retried_without_changing_the_output() {
+    let faults = [
+        status(503, UNAVAILABLE, Some("0")),
+        status(
+            500,
+            r#"{"code":13,"message":"An internal error occurred (QUERY-AG4gs)"}"#,
+            Some("0"),
+        ),
+        status(502, "<html>Bad Gateway</html>", Some("0")),
+        status(504, "upstream timed out", Some("0")),
+        status(408, "", Some("0")),
+        // ZITADEL Cloud's edge answers 429 without a ZITADEL body.
+        status(429, "Too Many Requests", Some("0")),
+        FaultAction::DropConnection,
+        FaultAction::CutBody,
+        FaultAction::Garbage,
+    ];
+    for action in faults {
+        let fake = serve_demo();
+        fake.inject(Fault::new(action.clone()).on_path("/users/grants/_search").once());
+        let run = sync(&fake, &[], &[]);
+        assert_fault_free(&run, 1);
+        assert!(
+            run.stderr
+                .contains("POST /management/v1/users/grants/_search at offset 0: attempt 1 failed"),
+            "{action:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn mixed_faults_on_a_multi_page_walk_leave_the_output_unchanged() {
+    let fake = serve_demo();
+    // Faults on requests 2 to 6 hit users pages, then project and role pages; the retries
+    // take request numbers too, so each fault hits a different page or retry.
+    fake.inject(Fault::new(status(503, UNAVAILABLE, Some("0"))).on_request(2));
+    fake.inject(Fault::new(FaultAction::Garbage).on_request(3));
+    fake.inject(Fault::new(status(429, "slow down", Some("0"))).on_request(6));
+    fake.inject(Fault::new(FaultAction::DropConnection).on_request(9));
+    fake.inject(Fault::new(FaultAction::CutBody).on_request(14));
+    let run = sync(&fake, &["--page-size", "2"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let (records, _) = records_and_requests(&run.stdout);
+    assert!(records == records_and_requests(&demo_golden()).0);
+    assert_eq!(run.stderr.matches("failed (").count(), 5, "one line per retry: {}", run.stderr);
+    assert!(
+        run.stderr.contains("rate limited by the server: at most 20 requests/s"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let fake = serve_demo();
+    fake.inject(
+        Fault::new(status(503, UNAVAILABLE, Some("1"))).on_path("/projects/_search").once(),
+    );
+    let started = Instant::now();
+    let run = sync(&fake, &[], &[]);
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited as asked");
+    assert_fault_free(&run, 1);
+    assert!(run.stderr.contains("retrying in 1.0s"), "{}", run.stderr);
+}
+
+#[test]
+fn after_a_429_the_sync_slows_down_for_good() {
+    let fake = serve_demo();
+    fake.inject(
+        Fault::new(status(
+            429,
+            r#"{"code":8,"message":"Quota.Access.Exhausted (QUOTA-vjAy8)"}"#,
+            Some("0"),
+        ))
+        .on_request(2),
+    );
+    let started = Instant::now();
+    let run = sync(&fake, &[], &[]);
+    assert_fault_free(&run, 1);
+    // After the 429, at most 20 requests per second: the 9 requests after it take at
+    // least 8 intervals of 50 ms.
+    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+}
+
+#[test]
+fn max_rps_caps_the_request_rate() {
+    let fake = serve_demo();
+    let started = Instant::now();
+    let run = sync(&fake, &["--max-rps", "40"], &[]);
+    assert_fault_free(&run, 0);
+    let requests = summary(&run.stdout)["requests"].as_u64().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(25 * (requests - 1)));
+}
+
+#[test]
+fn exhausted_retries_name_endpoint_offset_attempts_and_cause() {
+    let fake = serve_demo();
+    fake.inject(Fault::new(status(503, UNAVAILABLE, Some("0"))).on_path("/projects/_search"));
+    let run = sync(&fake, &[], &[("BATON_MAX_RETRIES", "2")]);
+    assert_failure(
+        &run,
+        1,
+        &[
+            "POST /management/v1/projects/_search at offset 0",
+            "gave up after 3 attempts",
+            "HTTP 503",
+            "transport: error while dialing",
+        ],
+    );
+    let attempts = fake.requests().iter().filter(|r| r.path.ends_with("/projects/_search")).count();
+    assert_eq!(attempts, 3);
+}
+
+#[test]
+fn the_retry_budget_bounds_the_total_wait() {
+    let fake = serve_demo();
+    fake.inject(Fault::new(status(503, UNAVAILABLE, Some("5"))).on_path("/users/_search"));
+    let started = Instant::now();
+    let run = sync(&fake, &["--retry-max-wait", "1"], &[]);
+    assert!(started.elapsed() < Duration::from_secs(5), "a 5 s wait exceeds the 1 s budget");
+    assert_failure(&run, 1, &["POST /management/v1/users/_search at offset 0", "HTTP 503"]);
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    for (code, body) in [
+        (400, r#"{"code":3,"message":"invalid ListUsersRequest"}"#),
+        (404, r#"{"code":5,"message":"Not Found"}"#),
+    ] {
+        let fake = serve_demo();
+        fake.inject(Fault::new(status(code, body, Some("0"))).on_path("/users/_search"));
+        let run = sync(&fake, &[], &[]);
+        assert_failure(&run, 1, &[&format!("HTTP {code}")]);
+        assert_eq!(fake.request_count(), 2, "orgs/me and one users request");
+    }
+}
+
+#[test]
+fn a_slow_server_times_out() {
+    let fake =
+        serve(demo(), Options { latency: Duration::from_millis(1500), ..Options::default() });
+    let run = sync(&fake, &["--timeout", "0.2", "--max-retries", "1"], &[]);
+    assert_failure(
+        &run,
+        1,
+        &["GET /management/v1/orgs/me", "gave up after 2 attempts", "within 0.2s (--timeout)"],
+    );
+}
+
+/// A user row in ACME's wire format with the given id.
+fn user_row(id: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","details":{{"sequence":"1","creationDate":"2025-06-01T00:00:00Z","changeDate":"2025-06-01T00:00:00Z","resourceOwner":"{ACME}"}},"state":"USER_STATE_ACTIVE","userName":"u{id}","loginNames":["u{id}"],"preferredLoginName":"u{id}","machine":{{"name":"Robot {id}"}}}}"#
+    )
+}
+
+fn record_set(stdout: &str) -> HashSet<String> {
+    records_and_requests(stdout).0.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn a_user_created_mid_walk_is_printed_once_and_nothing_is_missed() {
+    let fake = serve_demo();
+    // Before the second users page, a user with the smallest id appears at offset 0 and
+    // pushes every row one place on.
+    let first = "100000000000000000";
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(move |d: &mut Dataset| {
+            d.add_user(ACME, &user_row(first)).unwrap();
+        })))
+        .on_request(3),
+    );
+    let run = sync(&fake, &["--page-size", "2"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let records = record_set(&run.stdout);
+    assert!(
+        record_set(&demo_golden()).is_subset(&records),
+        "every record of the unchanged organization"
+    );
+    assert!(run.stdout.contains(first), "the new user is read on the second pass");
+    assert!(run.stderr.contains("the list changed while it was read"), "{}", run.stderr);
+}
+
+#[test]
+fn a_user_deleted_mid_walk_costs_no_other_user() {
+    let fake = serve_demo();
+    // Before the third users page, the first user (already printed) is deleted, which
+    // pulls every later row one place back: without the reread one user would be skipped.
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(|d: &mut Dataset| {
+            assert!(d.remove_user(ACME, "284906014215673861"));
+        })))
+        .on_request(4),
+    );
+    let run = sync(&fake, &["--page-size", "2"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        record_set(&demo_golden())
+            .iter()
+            .filter(|r| r.contains("\"kind\":\"resource\""))
+            .all(|r| run.stdout.contains(r.as_str()))
+    );
+}
+
+#[test]
+fn a_grant_removed_mid_walk_costs_no_other_grant() {
+    let mut dataset = demo();
+    // Twenty more grants on one project make its grant list span pages of 5.
+    let project = "284906512837640197";
+    for i in 0..20 {
+        // ZITADEL allows one user grant per user and project: each is another user, of
+        // Globex, so each is printed as an external user before its grant.
+        let grant = format!(
+            r#"{{"id":"2849170000000000{i:02}","details":{{"resourceOwner":"{ACME}"}},"roleKeys":["developer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"2849180000000000{i:02}","userName":"guest{i}","projectId":"{project}","orgId":"{ACME}","grantedOrgId":"{GLOBEX}"}}"#
+        );
+        dataset.add_user_grant(ACME, &grant).unwrap();
+    }
+    let fake = serve(dataset, Options::default());
+    let baseline = sync(&fake, &["--page-size", "5"], &[]);
+    assert_eq!(baseline.status, 0, "{}", baseline.stderr);
+    // Remove one of the project's first five grants just before its second grants page is
+    // read. Request numbers go on across runs, so that request's number in the next run is
+    // its position in this one plus the requests made so far.
+    let position = fake
+        .requests()
+        .iter()
+        .position(|r| {
+            r.path.ends_with("/users/grants/_search")
+                && r.body.contains(project)
+                && r.offset == Some(5)
+        })
+        .expect("the project's grants span pages") as u64;
+    let target = fake.request_count() as u64 + position + 1;
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(move |d: &mut Dataset| {
+            assert!(d.remove_user_grant(ACME, "284917000000000000"));
+        })))
+        .on_request(target),
+    );
+    let run = sync(&fake, &["--page-size", "5"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    // Every grant record but those of the removed user grant is still there.
+    for record in record_set(&baseline.stdout) {
+        // The removed grant's records, and its user, who has no other grant, may go.
+        if !record.contains("284917000000000000") && !record.contains("284918000000000000") {
+            assert!(run.stdout.contains(&record), "missing after the change: {record}");
+        }
+    }
+}
+
+#[test]
+fn an_organization_that_never_holds_still_exits_5() {
+    let fake = serve_demo();
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(move |d: &mut Dataset| {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            d.add_user(ACME, &user_row(&format!("9{n:017}"))).unwrap();
+        })))
+        .on_path("/users/_search"),
+    );
+    let run = sync(&fake, &["--page-size", "2"], &[]);
+    assert_failure(
+        &run,
+        5,
+        &[
+            "POST /management/v1/users/_search",
+            "organization changed during sync",
+            "run the sync again",
+        ],
+    );
+}
+
+/// A users page body with these ids as rows and the given `totalResult`.
+fn users_page(ids: &[&str], total: u64) -> String {
+    let rows: Vec<String> = ids.iter().map(|id| user_row(id)).collect();
+    format!(
+        r#"{{"details":{{"totalResult":"{total}","processedSequence":"1"}},"result":[{}]}}"#,
+        rows.join(",")
+    )
+}
+
+#[test]
+fn hostile_or_broken_servers_fail_with_a_clear_error() {
+    let huge = format!(r#"{{"details":{{}},"result":["{}"]}}"#, "x".repeat(33 << 20));
+    let cases: Vec<(FaultAction, Vec<&str>)> = vec![
+        (
+            status(200, &users_page(&["1", "2", "3"], 9), None),
+            vec!["returned 3 rows for a page of at most 2"],
+        ),
+        (
+            status(200, &users_page(&["1", "2"], 9), None),
+            vec!["at offset 2", "it ignores the offset"],
+        ),
+        (
+            status(200, r#"{"details":{"totalResult":"1"},"result":[{"userName":"no-id"}]}"#, None),
+            vec!["a row has no id"],
+        ),
+        (
+            status(200, r#"{"details":{"totalResult":"1"},"result":{"id":"1"}}"#, None),
+            vec!["malformed response", "invalid type: map, expected a sequence"],
+        ),
+        (
+            status(200, r#"{"details":{"totalResult":"many"}}"#, None),
+            vec!["malformed response", "expected a uint64 string"],
+        ),
+        (status(200, &huge, None), vec!["larger than 32 MiB"]),
+        (status(200, "[]", None), vec!["malformed response: a JSON array"]),
+    ];
+    for (action, needles) in cases {
+        let fake = serve_demo();
+        fake.inject(Fault::new(action).on_path("/users/_search"));
+        let mut needles = needles;
+        needles.push("POST /management/v1/users/_search");
+        let run = sync(&fake, &["--page-size", "2"], &[("BATON_MAX_RETRIES", "0")]);
+        assert_failure(&run, 1, &needles);
+    }
+}
+
+#[test]
+fn a_grant_of_another_project_is_refused() {
+    let fake = serve_demo();
+    let grant = r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"2","projectId":"999"}"#;
+    let body = format!(r#"{{"details":{{"totalResult":"1"}},"result":[{grant}]}}"#);
+    fake.inject(Fault::new(status(200, &body, None)).on_path("/users/grants/_search"));
+    let run = sync(&fake, &[], &[]);
+    assert_failure(
+        &run,
+        1,
+        &["POST /management/v1/users/grants/_search at offset 0", "belongs to project 999"],
+    );
+}
+
+#[test]
+fn https_with_a_private_ca() {
+    let fake = serve_demo();
+    let tls = root().join("testdata/tls");
+    let front = tls_front(fake.addr(), &tls);
+    let url = format!("https://127.0.0.1:{}", front.port());
+    let ca = tls.join("ca.pem");
+    let run = sync(&fake, &["--instance-url", &url, "--ca-cert", ca.to_str().unwrap()], &[]);
+    assert!(run.stdout == demo_golden(), "{}", run.stderr);
+
+    // Without the CA the bundled roots do not trust the server: a configuration problem,
+    // said once and not retried.
+    fake.clear_requests();
+    let run = sync(&fake, &["--instance-url", &url], &[]);
+    assert_failure(&run, 1, &["TLS with https://127.0.0.1", "--ca-cert (BATON_CA_CERT)"]);
+    assert_eq!(fake.request_count(), 0);
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+
+    let run = sync(&fake, &["--ca-cert", "Cargo.toml"], &[]);
+    assert_eq!(run.status, 2);
+    assert!(run.stderr.contains("holds no PEM certificate"), "{}", run.stderr);
+}
+
+#[test]
+fn proxies_from_the_environment_are_used_and_no_proxy_is_honoured() {
+    let fake = serve_demo();
+    let proxy = ConnectProxy::start();
+    let proxy_url = format!("http://{}", proxy.addr);
+    let run = sync(&fake, &[], &[("HTTP_PROXY", &proxy_url)]);
+    assert!(run.stdout == demo_golden(), "{}", run.stderr);
+    assert_eq!(proxy.targets().first().map(String::as_str), Some(&*fake.addr().to_string()));
+
+    let before = proxy.targets().len();
+    let run = sync(&fake, &[], &[("HTTPS_PROXY", &proxy_url), ("NO_PROXY", "127.0.0.1")]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(proxy.targets().len(), before, "NO_PROXY bypasses the proxy");
+
+    // A proxy that is not there: retried like any refused connection, then a clear error.
+    let run = sync(&fake, &[], &[("HTTP_PROXY", "http://127.0.0.1:9"), ("BATON_MAX_RETRIES", "0")]);
+    assert_failure(&run, 1, &["GET /management/v1/orgs/me"]);
+    let run = sync(&fake, &[], &[("HTTPS_PROXY", "http://user:pw@proxy example")]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("HTTPS_PROXY is not a valid proxy URL") && !run.stderr.contains("pw@")
+    );
+}
+
+#[test]
+fn plain_http_is_for_loopback_only() {
+    let fake = serve_demo();
+    for url in ["http://zitadel.example.com", "http://192.0.2.10:8080"] {
+        let run = sync(&fake, &["--instance-url", url], &[]);
+        assert_eq!(run.status, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("would send the PAT in clear text")
+                && run.stderr.contains("--allow-insecure-http")
+        );
+    }
+    let localhost = format!("http://localhost:{}", fake.addr().port());
+    assert_eq!(sync(&fake, &["--instance-url", &localhost], &[]).status, 0);
+}
+
+#[test]
+fn the_pat_appears_in_no_output_on_any_path() {
+    // `run` checks every stream of every run for the PAT; this walks the error paths with
+    // a PAT the fake accepts, including a server that echoes it back.
+    const PAT: &str = "not-a-real-pat-1234";
+    let mut dataset = demo();
+    dataset.add_token(Token {
+        token: PAT.into(),
+        user_org: ACME.into(),
+        instance_level: false,
+        permissions: vec!["org.read".into()],
+    });
+    let fake = serve(dataset, Options::default());
+    let echo = format!(r#"{{"code":13,"message":"internal error for Bearer {PAT}"}}"#);
+    let env = [("BATON_PAT", PAT), ("BATON_MAX_RETRIES", "0")];
+    let runs = [
+        sync(&fake, &["--page-size", "0"], &env),
+        sync(&fake, &["--instance-url", "https://admin:x@example.com"], &env),
+        sync(&fake, &[], &[("BATON_PAT", "not-a-real-pat-12345")]),
+        sync(&fake, &[], &env),
+        sync(&fake, &["--org-id", GLOBEX], &env),
+        sync(&fake, &[], &[("BATON_PAT", "not-a-real-pat-1234\n")]),
+        sync(&fake, &[], &[env[0], env[1], ("HTTP_PROXY", "http://127.0.0.1:9")]),
+        sync(
+            &fake,
+            &["--instance-url", &format!("https://127.0.0.1:{}", fake.addr().port())],
+            &env,
+        ),
+    ];
+    assert_eq!(runs.map(|run| run.status), [2, 2, 3, 4, 4, 2, 1, 1]);
+    fake.inject(Fault::new(status(500, &echo, None)).on_path("/orgs/me"));
+    let run = sync(&fake, &[], &env);
+    assert_failure(&run, 1, &["internal error for Bearer [redacted]"]);
+}
