@@ -595,4 +595,46 @@ mod tests {
         assert!(!format!("{config:?}").contains("pat-123"));
         Ok(())
     }
+
+    #[test]
+    fn network_settings_have_defaults_and_bounds() -> Result<()> {
+        let config = sync(&[], &BASE)?;
+        assert_eq!(config.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(config.retry, RetryPolicy { max_retries: 8, max_total_wait: DEFAULT_RETRY_MAX_WAIT });
+        assert_eq!(config.max_rps, None);
+        let vars = [BASE[0], BASE[1], ("BATON_TIMEOUT", "2.5"), ("BATON_MAX_RPS", "25"), ("BATON_RETRY_MAX_WAIT", "0")];
+        let config = sync(&["--max-retries", "0"], &vars)?;
+        assert_eq!(config.timeout, Duration::from_millis(2500));
+        assert_eq!(config.max_rps, Some(25.0));
+        assert_eq!(config.retry, RetryPolicy { max_retries: 0, max_total_wait: Duration::ZERO });
+        assert!(error(&["--timeout", "0"], &BASE).starts_with("--timeout (BATON_TIMEOUT) must be"));
+        assert!(error(&["--timeout", "NaN"], &BASE).starts_with("--timeout (BATON_TIMEOUT) must be"));
+        assert!(error(&["--max-retries", "101"], &BASE).starts_with("--max-retries (BATON_MAX_RETRIES)"));
+        assert!(error(&["--max-rps", "0"], &BASE).starts_with("--max-rps (BATON_MAX_RPS)"));
+        assert!(error(&["--ca-cert", "/nonexistent.pem"], &BASE).starts_with("cannot read the CA certificate file"));
+        Ok(())
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() -> Result<()> {
+        for url in ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1", "http://[::1]:80/"] {
+            assert!(sync(&[], &[("BATON_INSTANCE_URL", url), BASE[1]]).is_ok(), "{url}");
+        }
+        let remote = [("BATON_INSTANCE_URL", "http://zitadel.internal"), BASE[1]];
+        assert!(error(&[], &remote).contains("would send the PAT in clear text"));
+        assert!(sync(&["--allow-insecure-http"], &remote).is_ok());
+        let allowed = [remote[0], remote[1], ("BATON_ALLOW_INSECURE_HTTP", "1")];
+        assert!(sync(&[], &allowed).is_ok());
+        assert!(!is_loopback("http://localhost.example.com"));
+        assert!(!is_loopback("http://127.0.0.1.example.com"));
+        Ok(())
+    }
+
+    #[test]
+    fn proxy_variables_must_be_valid_and_are_not_echoed() {
+        let vars = [BASE[0], BASE[1], ("HTTPS_PROXY", "http://user:secret@bad host")];
+        let message = error(&[], &vars);
+        assert!(message.starts_with("HTTPS_PROXY is not a valid proxy URL"), "{message}");
+        assert!(!message.contains("secret"));
+    }
 }

@@ -389,4 +389,110 @@ mod tests {
         assert_eq!(grant("1", "k", &unspecified).state, "USER_GRANT_STATE_UNSPECIFIED");
         Ok(())
     }
+
+    /// A deterministic xorshift generator, so that a failure reproduces.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    /// Mutates `sample`: truncation, a byte changed, a JSON token inserted, a range deleted
+    /// or repeated.
+    fn mutate(sample: &[u8], rng: &mut Rng) -> Vec<u8> {
+        const TOKENS: [&[u8]; 12] = [
+            b"{", b"}", b"[", b"]", b"\"", b",", b":", b"null", b"-1", b"1e999", b"\"\\ud800\"", b"\xff",
+        ];
+        let mut bytes = sample.to_vec();
+        let at = rng.below(bytes.len());
+        match rng.below(5) {
+            0 => bytes.truncate(at),
+            1 => bytes[at] = rng.next() as u8,
+            2 => {
+                let token = TOKENS[rng.below(TOKENS.len())];
+                bytes.splice(at..at, token.iter().copied());
+            }
+            3 => {
+                let end = (at + rng.below(40)).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            _ => {
+                let end = (at + rng.below(40)).min(bytes.len());
+                let copy = bytes[at..end].to_vec();
+                bytes.splice(at..at, copy);
+            }
+        }
+        bytes
+    }
+
+    /// Checks that every record serializes to one JSON object whose first key is `kind`.
+    fn assert_record(record: &impl serde::Serialize) {
+        let line = json(record);
+        assert!(line.starts_with("{\"kind\":") && !line.contains('\n'), "{line}");
+        assert!(serde_json::from_str::<serde_json::Value>(&line).is_ok_and(|v| v.is_object()));
+    }
+
+    #[test]
+    fn mutated_wire_samples_give_a_clean_error_or_valid_records() {
+        let users = format!(
+            r#"{{"details":{{"totalResult":"2","processedSequence":"9"}},"result":[{},{}]}}"#,
+            r#"{"id":"100","details":{"creationDate":"2025-03-04T10:11:12.123456Z","resourceOwner":"900"},"state":"USER_STATE_ACTIVE","userName":"zoë","loginNames":["a","b"],"preferredLoginName":"a","human":{"profile":{"firstName":"Zoë","lastName":"Mü\"ller","displayName":"Z"},"email":{"email":"z@x","isEmailVerified":true},"phone":{}}}"#,
+            r#"{"id":"101","state":"USER_STATE_INACTIVE","userName":"bot","machine":{"name":"Bot","description":"d"}}"#
+        );
+        let projects = r#"{"details":{"totalResult":"1"},"result":[{"id":"300","details":{"resourceOwner":"900"},"name":"Billing","state":"PROJECT_STATE_ACTIVE"}]}"#;
+        let roles = r#"{"details":{"totalResult":"2"},"result":[{"key":"admin","displayName":"Admin","group":"ops"},{"key":"viewer"}]}"#;
+        let grants = format!(r#"{{"details":{{"totalResult":"1"}},"result":[{EXTERNAL_GRANT}]}}"#);
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut parsed, mut rejected) = (0, 0);
+        for round in 0..4000 {
+            let count = |ok: bool, parsed: &mut i32, rejected: &mut i32| if ok { *parsed += 1 } else { *rejected += 1 };
+            let mut bytes = mutate(users.as_bytes(), &mut rng);
+            if round % 3 == 0 {
+                bytes = mutate(&bytes, &mut rng);
+            }
+            let page = serde_json::from_slice::<wire::Page<wire::User>>(&bytes);
+            if let Ok(page) = &page {
+                page.result.iter().for_each(|u| assert_record(&user(u, "900")));
+            }
+            count(page.is_ok(), &mut parsed, &mut rejected);
+
+            let bytes = mutate(projects.as_bytes(), &mut rng);
+            let page = serde_json::from_slice::<wire::Page<wire::Project>>(&bytes);
+            if let Ok(page) = &page {
+                page.result.iter().for_each(|p| assert_record(&project(p, "900")));
+            }
+            count(page.is_ok(), &mut parsed, &mut rejected);
+
+            let bytes = mutate(roles.as_bytes(), &mut rng);
+            let page = serde_json::from_slice::<wire::Page<wire::Role>>(&bytes);
+            if let Ok(page) = &page {
+                page.result.iter().for_each(|r| assert_record(&entitlement("300", r)));
+            }
+            count(page.is_ok(), &mut parsed, &mut rejected);
+
+            let bytes = mutate(grants.as_bytes(), &mut rng);
+            let page = serde_json::from_slice::<wire::Page<wire::UserGrant>>(&bytes);
+            if let Ok(page) = &page {
+                for g in &page.result {
+                    assert_record(&external_user(g));
+                    g.role_keys.iter().for_each(|key| assert_record(&grant("300", key, g)));
+                }
+            }
+            count(page.is_ok(), &mut parsed, &mut rejected);
+
+            let _ = serde_json::from_slice::<wire::Status>(&bytes);
+            let _ = serde_json::from_slice::<wire::OrgResponse>(&bytes);
+        }
+        // Both outcomes must occur, or the mutations test nothing.
+        assert!(parsed > 1000 && rejected > 1000, "parsed {parsed}, rejected {rejected}");
+    }
 }
