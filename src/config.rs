@@ -12,12 +12,15 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use lexopt::prelude::*;
 
+use crate::log::{Format, Level};
 use crate::retry::RetryPolicy;
 
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
     Sync(Config),
+    /// Probe every permission a sync needs, print a report and write no records.
+    Check(Config),
     Help,
     Version,
 }
@@ -40,8 +43,42 @@ pub struct Config {
     pub timeout: Duration,
     /// DER certificates that replace the bundled root certificates.
     pub ca_certs: Option<Vec<Vec<u8>>>,
+    pub filters: Filters,
+    pub log_level: Level,
+    /// `None`: console on a terminal, JSON otherwise (as baton does).
+    pub log_format: Option<Format>,
+    /// Where the records go: `None` for stdout, else a file replaced atomically.
+    pub output: Option<PathBuf>,
 }
 
+/// What part of the organization to sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// The resource types to sync, in output order; `None` for all.
+    pub resource_types: Option<Vec<&'static str>>,
+    /// The projects to sync; empty for all.
+    pub project_ids: Vec<String>,
+    /// Resources and entitlements only.
+    pub skip_grants: bool,
+}
+
+impl Filters {
+    pub fn users(&self) -> bool {
+        self.resource_types.as_ref().is_none_or(|types| types.contains(&"user"))
+    }
+
+    pub fn projects(&self) -> bool {
+        self.resource_types.as_ref().is_none_or(|types| types.contains(&"project"))
+    }
+
+    pub fn project(&self, id: &str) -> bool {
+        self.project_ids.is_empty() || self.project_ids.iter().any(|wanted| wanted == id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Filters::default()
+    }
+}
 /// A Personal Access Token. Its `Debug` output is redacted so that it cannot leak through
 /// a debug print of `Config`.
 pub struct Secret(String);
@@ -88,6 +125,26 @@ OPTIONS:
                                 [default: 1000]
     --include-inactive-grants   also emit grants of inactive user grants
                                 [env: BATON_INCLUDE_INACTIVE_GRANTS=1|0]
+    --output PATH               write the records to PATH instead of stdout, replacing
+                                it only when the sync completed; `-` is stdout
+                                [env: BATON_OUTPUT]
+    --check                     probe every permission the sync needs, report on
+                                stderr and write no records
+
+FILTERS (named in the summary record, so a filtered stream is never taken for a whole one):
+    --resource-types LIST       sync only these resource types: user, project
+                                [env: BATON_SYNC_RESOURCE_TYPES] [default: both]
+    --project-id ID             sync only this project, its roles and grants;
+                                repeatable [env: BATON_PROJECT_IDS=ID,ID]
+    --skip-grants               resources and entitlements only
+                                [env: BATON_SKIP_GRANTS=1|0]
+
+LOGS (stderr):
+    --log-level LEVEL           error, warn, info or debug (every request attempt)
+                                [env: BATON_LOG_LEVEL] [default: info]
+    --log-format FORMAT         console or json (one object per line)
+                                [env: BATON_LOG_FORMAT] [default: console on a
+                                terminal, json otherwise]
 
 NETWORK:
     --timeout SECONDS           the longest one request may take [env: BATON_TIMEOUT]
@@ -104,6 +161,7 @@ NETWORK:
     --allow-insecure-http       allow http:// to a host other than loopback, sending
                                 the PAT in clear text [env: BATON_ALLOW_INSECURE_HTTP]
     HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY are honoured.
+
     -h, --help                  print this help
     -V, --version               print the version
 
@@ -123,7 +181,10 @@ EXIT STATUS:
 
 EXAMPLES:
     BATON_PAT_FILE=/run/secrets/zitadel-pat \\
-        baton-zitadel --instance-url https://acme.zitadel.cloud > acme.ndjson
+        baton-zitadel --instance-url https://acme.zitadel.cloud --output acme.ndjson
+
+    # Can this token see everything a sync needs?
+    baton-zitadel --instance-url https://acme.zitadel.cloud --check
 
     # Who holds role `admin` in project 123?
     jq -r 'select(.kind == \"grant\" and .resource_id == \"123\" and .slug == \"admin\")
@@ -147,6 +208,13 @@ pub fn parse(
     let mut max_rps = None;
     let mut ca_cert = None;
     let mut allow_insecure_http = false;
+    let mut check = false;
+    let mut output = None;
+    let mut resource_types = None;
+    let mut project_ids = Vec::new();
+    let mut skip_grants = false;
+    let mut log_level = None;
+    let mut log_format = None;
 
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next()? {
@@ -167,6 +235,15 @@ pub fn parse(
             Long("max-rps") => max_rps = Some(string(parser.value()?, MAX_RPS)?),
             Long("ca-cert") => ca_cert = Some(PathBuf::from(parser.value()?)),
             Long("allow-insecure-http") => allow_insecure_http = true,
+            Long("check") => check = true,
+            Long("output") => output = Some(PathBuf::from(parser.value()?)),
+            Long("resource-types") => {
+                resource_types = Some(string(parser.value()?, RESOURCE_TYPES)?)
+            }
+            Long("project-id") => project_ids.push(string(parser.value()?, PROJECT_IDS)?),
+            Long("skip-grants") => skip_grants = true,
+            Long("log-level") => log_level = Some(string(parser.value()?, LOG_LEVEL)?),
+            Long("log-format") => log_format = Some(string(parser.value()?, LOG_FORMAT)?),
             _ => return Err(arg.unexpected().into()),
         }
     }
@@ -233,6 +310,38 @@ pub fn parse(
             bail!("{var} is not a valid proxy URL such as http://proxy.example.com:3128");
         }
     }
+    if !skip_grants && let Some(text) = env(SKIP_GRANTS)? {
+        skip_grants = parse_bool(&text, SKIP_GRANTS)?;
+    }
+    let resource_types = resource_types
+        .or(env(RESOURCE_TYPES)?)
+        .map(|text| parse_resource_types(&text))
+        .transpose()?;
+    if project_ids.is_empty()
+        && let Some(text) = env(PROJECT_IDS)?
+    {
+        project_ids =
+            text.split(',').map(str::trim).filter(|id| !id.is_empty()).map(String::from).collect();
+    }
+    for id in &project_ids {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_graphic()) {
+            bail!("{PROJECT_IDS} must be project ids such as 284906487321587717, got {id:?}");
+        }
+    }
+    let log_level = match log_level.or(env(LOG_LEVEL)?) {
+        Some(text) => Level::parse(&text).ok_or_else(|| {
+            anyhow!("{LOG_LEVEL} must be error, warn, info or debug, got {text:?}")
+        })?,
+        None => Level::Info,
+    };
+    let log_format = log_format
+        .or(env(LOG_FORMAT)?)
+        .map(|text| {
+            Format::parse(&text)
+                .ok_or_else(|| anyhow!("{LOG_FORMAT} must be console or json, got {text:?}"))
+        })
+        .transpose()?;
+    let output = output.or(env(OUTPUT)?.map(PathBuf::from)).filter(|path| path.as_os_str() != "-");
     let instance_url = parse_instance_url(&instance_url)?;
     if !allow_insecure_http && instance_url.starts_with("http:") && !is_loopback(&instance_url) {
         bail!(
@@ -240,7 +349,7 @@ pub fn parse(
         );
     }
 
-    Ok(Command::Sync(Config {
+    let config = Config {
         instance_url,
         pat: check_pat(pat.0, pat.1)?,
         org_id: org_id.map(check_org_id).transpose()?,
@@ -250,7 +359,12 @@ pub fn parse(
         max_rps,
         timeout,
         ca_certs,
-    }))
+        filters: Filters { resource_types, project_ids, skip_grants },
+        log_level,
+        log_format,
+        output,
+    };
+    Ok(if check { Command::Check(config) } else { Command::Sync(config) })
 }
 
 /// A setting's flag and environment variable, which every message names together.
@@ -274,6 +388,13 @@ const MAX_RPS: Setting = Setting { flag: "--max-rps", var: "BATON_MAX_RPS" };
 const CA_CERT: Setting = Setting { flag: "--ca-cert", var: "BATON_CA_CERT" };
 const ALLOW_INSECURE_HTTP: Setting =
     Setting { flag: "--allow-insecure-http", var: "BATON_ALLOW_INSECURE_HTTP" };
+const OUTPUT: Setting = Setting { flag: "--output", var: "BATON_OUTPUT" };
+const RESOURCE_TYPES: Setting =
+    Setting { flag: "--resource-types", var: "BATON_SYNC_RESOURCE_TYPES" };
+const PROJECT_IDS: Setting = Setting { flag: "--project-id", var: "BATON_PROJECT_IDS" };
+const SKIP_GRANTS: Setting = Setting { flag: "--skip-grants", var: "BATON_SKIP_GRANTS" };
+const LOG_LEVEL: Setting = Setting { flag: "--log-level", var: "BATON_LOG_LEVEL" };
+const LOG_FORMAT: Setting = Setting { flag: "--log-format", var: "BATON_LOG_FORMAT" };
 /// The proxy variables ureq reads, in its order of preference.
 const PROXY_VARIABLES: [&str; 6] =
     ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
@@ -411,6 +532,23 @@ fn parse_seconds(text: &str, setting: Setting, zero_ok: bool) -> Result<Duration
             if zero_ok { "0" } else { "0.001" }
         ),
     }
+}
+
+/// A comma-separated list of resource types, returned in output order without repeats.
+fn parse_resource_types(text: &str) -> Result<Vec<&'static str>> {
+    let mut wanted = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        match name {
+            "user" | "project" => wanted.push(name),
+            other => {
+                bail!("{RESOURCE_TYPES} knows the resource types user and project, got {other:?}")
+            }
+        }
+    }
+    if wanted.is_empty() {
+        bail!("{RESOURCE_TYPES} names no resource type: give user, project or both");
+    }
+    Ok(["user", "project"].into_iter().filter(|known| wanted.contains(known)).collect())
 }
 
 fn parse_max_retries(text: &str) -> Result<u32> {
@@ -600,24 +738,43 @@ mod tests {
     fn network_settings_have_defaults_and_bounds() -> Result<()> {
         let config = sync(&[], &BASE)?;
         assert_eq!(config.timeout, DEFAULT_TIMEOUT);
-        assert_eq!(config.retry, RetryPolicy { max_retries: 8, max_total_wait: DEFAULT_RETRY_MAX_WAIT });
+        assert_eq!(
+            config.retry,
+            RetryPolicy { max_retries: 8, max_total_wait: DEFAULT_RETRY_MAX_WAIT }
+        );
         assert_eq!(config.max_rps, None);
-        let vars = [BASE[0], BASE[1], ("BATON_TIMEOUT", "2.5"), ("BATON_MAX_RPS", "25"), ("BATON_RETRY_MAX_WAIT", "0")];
+        let vars = [
+            BASE[0],
+            BASE[1],
+            ("BATON_TIMEOUT", "2.5"),
+            ("BATON_MAX_RPS", "25"),
+            ("BATON_RETRY_MAX_WAIT", "0"),
+        ];
         let config = sync(&["--max-retries", "0"], &vars)?;
         assert_eq!(config.timeout, Duration::from_millis(2500));
         assert_eq!(config.max_rps, Some(25.0));
         assert_eq!(config.retry, RetryPolicy { max_retries: 0, max_total_wait: Duration::ZERO });
         assert!(error(&["--timeout", "0"], &BASE).starts_with("--timeout (BATON_TIMEOUT) must be"));
-        assert!(error(&["--timeout", "NaN"], &BASE).starts_with("--timeout (BATON_TIMEOUT) must be"));
-        assert!(error(&["--max-retries", "101"], &BASE).starts_with("--max-retries (BATON_MAX_RETRIES)"));
+        assert!(
+            error(&["--timeout", "NaN"], &BASE).starts_with("--timeout (BATON_TIMEOUT) must be")
+        );
+        assert!(
+            error(&["--max-retries", "101"], &BASE)
+                .starts_with("--max-retries (BATON_MAX_RETRIES)")
+        );
         assert!(error(&["--max-rps", "0"], &BASE).starts_with("--max-rps (BATON_MAX_RPS)"));
-        assert!(error(&["--ca-cert", "/nonexistent.pem"], &BASE).starts_with("cannot read the CA certificate file"));
+        assert!(
+            error(&["--ca-cert", "/nonexistent.pem"], &BASE)
+                .starts_with("cannot read the CA certificate file")
+        );
         Ok(())
     }
 
     #[test]
     fn plain_http_only_to_loopback_unless_allowed() -> Result<()> {
-        for url in ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1", "http://[::1]:80/"] {
+        for url in
+            ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1", "http://[::1]:80/"]
+        {
             assert!(sync(&[], &[("BATON_INSTANCE_URL", url), BASE[1]]).is_ok(), "{url}");
         }
         let remote = [("BATON_INSTANCE_URL", "http://zitadel.internal"), BASE[1]];

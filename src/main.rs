@@ -3,7 +3,10 @@
 //! This file only wires things together and maps failures to exit statuses; see the README's
 //! codemap for where everything else lives.
 
+mod check;
 mod config;
+mod file;
+mod log;
 mod mapping;
 mod output;
 mod paging;
@@ -13,10 +16,11 @@ mod sync;
 mod wire;
 mod zitadel;
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
-use config::Command;
+use config::{Command, Config};
+use file::AtomicFile;
 use output::Output;
 use zitadel::{ApiError, Client, ErrorClass};
 
@@ -36,7 +40,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let config = match command {
+    let (config, check) = match command {
         Command::Help => {
             print!("{}", config::HELP);
             return ExitCode::SUCCESS;
@@ -45,30 +49,79 @@ fn main() -> ExitCode {
             println!("baton-zitadel {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        Command::Sync(config) => config,
+        Command::Sync(config) => (config, false),
+        Command::Check(config) => (config, true),
     };
+    // As baton does: logs for people on a terminal, JSON for machines otherwise.
+    let terminal = io::stderr().is_terminal();
+    let format = config.log_format.unwrap_or(if terminal {
+        log::Format::Console
+    } else {
+        log::Format::Json
+    });
+    log::init(config.log_level, format, terminal);
 
     let mut client = Client::new(&config);
-    let mut out = Output::new(io::stdout().lock());
-    let result = sync::run(&config, &mut client, &mut out);
-    if result.is_err() {
-        // The records already printed still reach stdout, as whole lines and without a
-        // summary; a second failure to write changes nothing about the first.
-        let _ = out.flush();
-    }
+    let result = match (check, &config.output) {
+        (true, _) => check::run(&config, &mut client),
+        (false, None) => sync_to(&config, &mut client, io::stdout().lock()),
+        (false, Some(path)) => sync_to_file(&config, &mut client, path),
+    };
+    log::clear_progress();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("baton-zitadel: {err:#}");
+            log::error(&format!("{err:#}"));
             ExitCode::from(exit_status(&err))
         }
     }
 }
 
+/// Syncs to `out`. Whatever happens, the records printed reach it as whole lines; a failed
+/// sync writes no summary.
+fn sync_to(config: &Config, client: &mut Client, out: impl io::Write) -> anyhow::Result<()> {
+    let mut out = Output::new(out);
+    let result = sync::run(config, client, &mut out);
+    if result.is_err() {
+        // A second failure, to write, changes nothing about the first.
+        let _ = out.flush();
+    }
+    result
+}
+
+/// Syncs into a temporary file that replaces `path` only when the sync completed.
+fn sync_to_file(
+    config: &Config,
+    client: &mut Client,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let file = AtomicFile::create(path).map_err(|err| err.context(Usage))?;
+    sync_to(config, client, file.writer()?)?;
+    file.commit()
+}
+
+/// Marks an error as the user's configuration to fix: exit status 2.
+#[derive(Debug)]
+struct Usage;
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("bad configuration")
+    }
+}
+
+impl std::error::Error for Usage {}
+
 fn exit_status(err: &anyhow::Error) -> u8 {
     if err.chain().any(|cause| cause.is::<sync::OrgChanged>()) {
         return EXIT_ORG_CHANGED;
+    }
+    // A context, such as `Usage`, is found by downcasting the error, not its chain.
+    if err.downcast_ref::<Usage>().is_some()
+        || err.chain().any(|cause| cause.is::<sync::UnknownProject>())
+    {
+        return EXIT_USAGE;
     }
     match err.chain().find_map(|cause| cause.downcast_ref::<ApiError>()) {
         Some(api) => match api.class {

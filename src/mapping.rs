@@ -410,7 +410,18 @@ mod tests {
     /// or repeated.
     fn mutate(sample: &[u8], rng: &mut Rng) -> Vec<u8> {
         const TOKENS: [&[u8]; 12] = [
-            b"{", b"}", b"[", b"]", b"\"", b",", b":", b"null", b"-1", b"1e999", b"\"\\ud800\"", b"\xff",
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b",",
+            b":",
+            b"null",
+            b"-1",
+            b"1e999",
+            b"\"\\ud800\"",
+            b"\xff",
         ];
         let mut bytes = sample.to_vec();
         let at = rng.below(bytes.len());
@@ -454,7 +465,9 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let (mut parsed, mut rejected) = (0, 0);
         for round in 0..4000 {
-            let count = |ok: bool, parsed: &mut i32, rejected: &mut i32| if ok { *parsed += 1 } else { *rejected += 1 };
+            let count = |ok: bool, parsed: &mut i32, rejected: &mut i32| {
+                if ok { *parsed += 1 } else { *rejected += 1 }
+            };
             let mut bytes = mutate(users.as_bytes(), &mut rng);
             if round % 3 == 0 {
                 bytes = mutate(&bytes, &mut rng);

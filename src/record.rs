@@ -167,6 +167,20 @@ pub struct Summary<'a> {
     pub counts: Counts,
     /// HTTP requests the sync made.
     pub requests: u64,
+    /// The filters in force; absent when the whole organization was synced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<SummaryFilters<'a>>,
+}
+
+/// The filters of a sync, named so that a filtered stream is never taken for a whole one.
+#[derive(Debug, Serialize)]
+pub struct SummaryFilters<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_types: Option<&'a [&'static str]>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub project_ids: &'a [String],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_grants: bool,
 }
 
 /// What the sync emitted and what it skipped, by kind.

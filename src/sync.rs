@@ -14,12 +14,13 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::config::Config;
+use crate::log::{self, Level};
 use crate::mapping;
 use crate::output::Output;
 use crate::paging::{Verdict, Walk, WalkError};
-use crate::record::{Counts, RESOURCE_TYPES, Summary};
+use crate::record::{Counts, RESOURCE_TYPES, Summary, SummaryFilters};
 use crate::wire::{self, ListQuery, Page};
-use crate::zitadel::{ApiError, Client, Endpoint};
+use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
 
 /// The organization changed faster than the sync could read it consistently.
 #[derive(Debug)]
@@ -33,52 +34,98 @@ impl fmt::Display for OrgChanged {
 
 impl std::error::Error for OrgChanged {}
 
+/// A `--project-id` that names no project of the organization: a configuration error.
+#[derive(Debug)]
+pub struct UnknownProject(pub String);
+
+impl fmt::Display for UnknownProject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "--project-id (BATON_PROJECT_IDS) {:?} is not a project of the organization",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownProject {}
+
 /// Syncs the configured organization to `out`, ending with the summary record.
 pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) -> Result<()> {
-    let mut sync = Sync {
-        client,
-        out,
-        config,
-        org_id: String::new(),
-        counts: Counts::default(),
-        external_users: HashSet::new(),
-    };
-    let (org_id, org_name) = sync.org()?;
-    eprintln!("baton-zitadel: syncing organization {org_name:?} ({org_id})");
-    // Every later request names the organization explicitly, so the whole sync reads the
-    // organization just announced, whatever the token's default.
-    sync.client.pin_org(&org_id);
-    sync.org_id = org_id;
+    let mut sync = Sync::new(config, client, out);
+    let org_name = sync.resolve_org()?;
+    log::log(
+        Level::Info,
+        &format!("syncing organization {org_name:?} ({})", sync.org_id),
+        &[("org_id", sync.org_id.clone().into()), ("org_name", org_name.clone().into())],
+    );
+    let filters = &config.filters;
+    for project_id in &filters.project_ids {
+        sync.require_project(project_id)?;
+    }
 
     for resource_type in &RESOURCE_TYPES {
-        sync.out.write(resource_type)?;
+        let included = match resource_type.id {
+            "user" => filters.users(),
+            _ => filters.projects(),
+        };
+        if included {
+            sync.out.write(resource_type)?;
+        }
     }
-    sync.users()?;
-    sync.projects()?;
+    if filters.users() {
+        sync.users()?;
+    }
+    if filters.projects() {
+        sync.projects()?;
+    }
+    log::clear_progress();
     let summary = Summary {
         kind: "summary",
         org_id: &sync.org_id,
         org_name: &org_name,
         counts: sync.counts.clone(),
         requests: sync.client.requests(),
+        filters: (!filters.is_empty()).then_some(SummaryFilters {
+            resource_types: filters.resource_types.as_deref(),
+            project_ids: &filters.project_ids,
+            skip_grants: filters.skip_grants,
+        }),
     };
     sync.out.write(&summary)?;
     sync.out.flush()?;
+    let counts = &sync.counts;
+    let (requests, retries) = (sync.client.requests(), sync.client.retries());
+    let seconds = log::elapsed().as_secs_f64();
+    log::log(
+        Level::Info,
+        &format!(
+            "sync complete in {seconds:.1}s: {} users, {} external users, {} projects, {} entitlements, {} grants; {requests} requests, {retries} retries",
+            counts.user, counts.external_user, counts.project, counts.entitlement, counts.grant,
+        ),
+        &[
+            ("duration_s", ((seconds * 1000.0).round() / 1000.0).into()),
+            ("requests", requests.into()),
+            ("retries", retries.into()),
+            ("counts", serde_json::to_value(counts).unwrap_or_default()),
+        ],
+    );
     Ok(())
 }
 
-struct Sync<'s, W: Write> {
-    client: &'s mut Client,
+/// The state of one sync (or check): the client, the output and what was printed so far.
+pub struct Sync<'s, W: Write> {
+    pub client: &'s mut Client,
     out: &'s mut Output<W>,
     config: &'s Config,
-    org_id: String,
+    pub org_id: String,
     counts: Counts,
     /// Ids of the external users printed so far, so each is printed once.
     external_users: HashSet<String>,
 }
 
 /// Why a response body could not be used.
-enum Rejected {
+pub enum Rejected {
     /// The body is not what ZITADEL sends: worth another attempt if it looks cut short.
     Malformed(ApiError),
     /// The body is well-formed, but no ZITADEL would send it.
@@ -100,11 +147,55 @@ impl From<io::Error> for Rejected {
     }
 }
 
-impl<W: Write> Sync<'_, W> {
+impl<'s, W: Write> Sync<'s, W> {
+    pub fn new(config: &'s Config, client: &'s mut Client, out: &'s mut Output<W>) -> Sync<'s, W> {
+        Sync {
+            client,
+            out,
+            config,
+            org_id: String::new(),
+            counts: Counts::default(),
+            external_users: HashSet::new(),
+        }
+    }
+
+    /// Finds the organization to sync, pins every later request to it, and returns its name.
+    pub fn resolve_org(&mut self) -> Result<String> {
+        let (org_id, org_name) = self.org()?;
+        // Every later request names the organization explicitly, so the whole sync reads
+        // the organization just announced, whatever the token's default.
+        self.client.pin_org(&org_id);
+        self.org_id = org_id;
+        Ok(org_name)
+    }
+
+    /// Fails with `UnknownProject` unless the organization has the project.
+    pub fn require_project(&mut self, project_id: &str) -> Result<()> {
+        let endpoint = Endpoint::Project { project_id };
+        let mut body = Vec::new();
+        let found = self.request(endpoint, None, None, &[], &mut body, |_, bytes| {
+            let project = parse::<wire::ProjectResponse>(bytes)?.project;
+            Ok(project.id == project_id)
+        });
+        match found {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(UnknownProject(project_id.to_string()).into()),
+            Err(err) => {
+                let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+                match api {
+                    Some(api) if api.status == Some(404) && api.class == ErrorClass::Other => {
+                        Err(UnknownProject(project_id.to_string()).into())
+                    }
+                    _ => Err(err),
+                }
+            }
+        }
+    }
+
     /// Resolves the organization to sync: its id and name.
     fn org(&mut self) -> Result<(String, String)> {
         let mut body = Vec::new();
-        let org = self.request(Endpoint::OrgsMe, None, &[], &mut body, |_, bytes| {
+        let org = self.request(Endpoint::OrgsMe, None, None, &[], &mut body, |_, bytes| {
             let org = parse::<wire::OrgResponse>(bytes)?.org;
             Ok((org.id.into_owned(), org.name.into_owned()))
         })?;
@@ -131,6 +222,7 @@ impl<W: Write> Sync<'_, W> {
                     this.counts.user += 1;
                 }
             }
+            this.show_progress();
             Ok(())
         })
     }
@@ -140,11 +232,14 @@ impl<W: Write> Sync<'_, W> {
             let page = parse::<Page<wire::Project>>(bytes)?;
             let keys = page.result.iter().map(|project| &*project.id);
             for (project, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
-                if new {
+                if new && this.config.filters.project(&project.id) {
                     this.out.write(&mapping::project(project, &this.org_id))?;
                     this.counts.project += 1;
                     let role_keys = this.roles(&project.id)?;
-                    this.user_grants(&project.id, &role_keys)?;
+                    if !this.config.filters.skip_grants {
+                        this.user_grants(&project.id, &role_keys)?;
+                    }
+                    this.show_progress();
                 }
             }
             Ok(())
@@ -208,19 +303,19 @@ impl<W: Write> Sync<'_, W> {
         }
         if user_grant.role_keys.is_empty() {
             self.counts.user_grant_without_roles += 1;
-            eprintln!(
-                "baton-zitadel: warning: user grant {} of user {} on project {project_id} has no role keys; no grant record",
+            log::warn(&format!(
+                "user grant {} of user {} on project {project_id} has no role keys; no grant record",
                 user_grant.id, user_grant.user_id
-            );
+            ));
             return Ok(());
         }
         for role_key in &user_grant.role_keys {
             if !role_keys.contains(&**role_key) {
                 self.counts.unknown_role_key += 1;
-                eprintln!(
-                    "baton-zitadel: warning: user grant {} of user {} names role {role_key:?}, which project {project_id} does not have; no grant record for it",
+                log::warn(&format!(
+                    "user grant {} of user {} names role {role_key:?}, which project {project_id} does not have; no grant record for it",
                     user_grant.id, user_grant.user_id
-                );
+                ));
                 continue;
             }
             self.external_user(user_grant)?;
@@ -233,7 +328,7 @@ impl<W: Write> Sync<'_, W> {
     /// Prints the grant's user before its first grant if it belongs to another organization.
     fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
         let user_org = &user_grant.granted_org_id;
-        if user_org.is_empty() || *user_org == self.org_id {
+        if user_org.is_empty() || *user_org == self.org_id || !self.config.filters.users() {
             return Ok(());
         }
         if self.external_users.contains(&*user_grant.user_id) {
@@ -258,28 +353,27 @@ impl<W: Write> Sync<'_, W> {
         let mut body = Vec::new();
         while let Some(query) = walk.next_query() {
             let rereads = walk.rereads();
-            self.request(
-                endpoint,
-                Some(query.offset),
-                &request(query),
-                &mut body,
-                |this, bytes| page(this, bytes, &mut walk),
-            )?;
+            let (offset, limit) = (Some(query.offset), Some(query.limit));
+            self.request(endpoint, offset, limit, &request(query), &mut body, |this, bytes| {
+                page(this, bytes, &mut walk)
+            })?;
             if walk.rereads() > rereads {
-                eprintln!(
-                    "baton-zitadel: {endpoint}: the list changed while it was read (offset {}); reading it again, without repeating records",
+                log::warn(&format!(
+                    "{endpoint}: the list changed while it was read (offset {}); reading it again, without repeating records",
                     query.offset
-                );
+                ));
             }
         }
         Ok(())
     }
 
     /// Sends one request, retrying transient failures, until `accept` takes the body.
-    fn request<R>(
+    /// `offset` and `limit` are the page's, for messages and logs.
+    pub fn request<R>(
         &mut self,
         endpoint: Endpoint,
         offset: Option<u64>,
+        limit: Option<u32>,
         request: &[u8],
         body: &mut Vec<u8>,
         mut accept: impl FnMut(&mut Self, &[u8]) -> Result<R, Rejected>,
@@ -287,8 +381,30 @@ impl<W: Write> Sync<'_, W> {
         let at = At { endpoint, offset };
         let mut attempts = self.client.attempts();
         loop {
-            let failure = match self.client.send(endpoint, request, body) {
-                Ok(()) => match accept(self, body) {
+            let started = std::time::Instant::now();
+            let sent = self.client.send(endpoint, request, body);
+            if log::enabled(Level::Debug) {
+                let status = match &sent {
+                    Ok(status) => Some(*status),
+                    Err(failure) => failure.status,
+                };
+                log::log(
+                    Level::Debug,
+                    "request",
+                    &[
+                        ("method", endpoint.method().into()),
+                        ("path", endpoint.path().into()),
+                        ("offset", offset.into()),
+                        ("limit", limit.into()),
+                        ("status", status.into()),
+                        ("bytes", body.len().into()),
+                        ("duration_ms", (started.elapsed().as_secs_f64() * 1000.0).round().into()),
+                        ("attempt", attempts.made().into()),
+                    ],
+                );
+            }
+            let failure = match sent {
+                Ok(_) => match accept(self, body) {
                     Ok(accepted) => return Ok(accepted),
                     Err(Rejected::Malformed(failure)) => failure,
                     Err(Rejected::Invalid(err)) => return Err(err.context(at.to_string())),
@@ -300,6 +416,23 @@ impl<W: Write> Sync<'_, W> {
                 .retry_or_give_up(&mut attempts, failure, &at)
                 .with_context(|| at.to_string())?;
         }
+    }
+}
+
+impl<W: Write> Sync<'_, W> {
+    /// Updates the progress line (shown only on a terminal).
+    fn show_progress(&self) {
+        let counts = &self.counts;
+        log::progress(|| {
+            format!(
+                "{} users, {} projects, {} entitlements, {} grants; {} requests",
+                counts.user + counts.external_user,
+                counts.project,
+                counts.entitlement,
+                counts.grant,
+                self.client.requests()
+            )
+        });
     }
 }
 
@@ -318,7 +451,7 @@ impl fmt::Display for At<'_> {
     }
 }
 
-fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
+pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
     // serde reads a struct from a JSON array too, and an empty array would pass as an
     // empty page: every ZITADEL answer is an object.
     if bytes.trim_ascii_start().starts_with(b"[") {

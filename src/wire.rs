@@ -177,6 +177,13 @@ pub struct Machine<'a> {
     pub description: Cow<'a, str>,
 }
 
+/// The body of `GET /management/v1/projects/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct ProjectResponse<'a> {
+    #[serde(borrow)]
+    pub project: Project<'a>,
+}
+
 /// A project of the organization (`ListProjects`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

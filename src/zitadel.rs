@@ -11,6 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Config;
+use crate::log;
 use crate::retry::{self, Attempts, Pace, RetryPolicy};
 use crate::wire;
 
@@ -25,14 +26,20 @@ pub enum Endpoint<'a> {
     OrgsMe,
     Users,
     Projects,
-    ProjectRoles { project_id: &'a str },
+    /// One project, by id: how `--project-id` values are checked.
+    Project {
+        project_id: &'a str,
+    },
+    ProjectRoles {
+        project_id: &'a str,
+    },
     UserGrants,
 }
 
 impl Endpoint<'_> {
     pub fn method(&self) -> &'static str {
         match self {
-            Endpoint::OrgsMe => "GET",
+            Endpoint::OrgsMe | Endpoint::Project { .. } => "GET",
             _ => "POST",
         }
     }
@@ -42,6 +49,9 @@ impl Endpoint<'_> {
             Endpoint::OrgsMe => "/management/v1/orgs/me".into(),
             Endpoint::Users => "/management/v1/users/_search".into(),
             Endpoint::Projects => "/management/v1/projects/_search".into(),
+            Endpoint::Project { project_id } => {
+                format!("/management/v1/projects/{}", path_segment(project_id)).into()
+            }
             Endpoint::ProjectRoles { project_id } => {
                 format!("/management/v1/projects/{}/roles/_search", path_segment(project_id)).into()
             }
@@ -54,7 +64,7 @@ impl Endpoint<'_> {
         match self {
             Endpoint::OrgsMe => "org.read",
             Endpoint::Users => "user.read",
-            Endpoint::Projects => "project.read",
+            Endpoint::Projects | Endpoint::Project { .. } => "project.read",
             Endpoint::ProjectRoles { .. } => "project.role.read",
             Endpoint::UserGrants => "user.grant.read",
         }
@@ -72,6 +82,8 @@ impl fmt::Display for Endpoint<'_> {
 #[derive(Debug)]
 pub struct ApiError {
     pub class: ErrorClass,
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
     message: String,
     retryable: bool,
     /// The server's `Retry-After`, if it sent one.
@@ -119,6 +131,7 @@ pub struct Client {
     pace: Pace,
     last_request: Option<Instant>,
     requests: u64,
+    retries: u64,
     jitter: RandomState,
 }
 
@@ -156,6 +169,7 @@ impl Client {
             pace: Pace::new(config.max_rps),
             last_request: None,
             requests: 0,
+            retries: 0,
             jitter: RandomState::new(),
         }
     }
@@ -168,6 +182,11 @@ impl Client {
     /// HTTP requests sent so far, retries included.
     pub fn requests(&self) -> u64 {
         self.requests
+    }
+
+    /// Retries made so far.
+    pub fn retries(&self) -> u64 {
+        self.retries
     }
 
     /// The retry budget of one new request.
@@ -185,9 +204,7 @@ impl Client {
     ) -> Result<(), ApiError> {
         if failure.rate_limited {
             let rps = self.pace.slow_down();
-            eprintln!(
-                "baton-zitadel: rate limited by the server: at most {rps} requests/s from now on"
-            );
+            log::warn(&format!("rate limited by the server: at most {rps} requests/s from now on"));
         }
         let made = attempts.made();
         let jitter = (self.jitter.hash_one(self.requests) % 1000) as f64 / 999.0;
@@ -202,23 +219,24 @@ impl Client {
             let message = format!("gave up after {made} attempts: {}", failure.message);
             return Err(ApiError { message, ..failure });
         };
-        eprintln!(
-            "baton-zitadel: {what}: attempt {made} failed ({}); retrying in {:.1}s",
+        log::warn(&format!(
+            "{what}: attempt {made} failed ({}); retrying in {:.1}s",
             failure.message,
             wait.as_secs_f64()
-        );
+        ));
+        self.retries += 1;
         thread::sleep(wait);
         Ok(())
     }
 
-    /// Makes one attempt at `endpoint` with `body` (ignored for GET) and reads the response
-    /// body into `response`, replacing its contents.
+    /// Makes one attempt at `endpoint` with `body` (ignored for GET), reads the response
+    /// body into `response`, replacing its contents, and returns the HTTP status.
     pub fn send(
         &mut self,
         endpoint: Endpoint,
         body: &[u8],
         response: &mut Vec<u8>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<u16, ApiError> {
         let url = format!("{}{}", self.instance_url, endpoint.path());
         self.keep_pace();
         self.requests += 1;
@@ -252,10 +270,10 @@ impl Client {
             // The connection broke mid-body: worth another attempt.
             let detail = self.redact(&err.to_string());
             let message = format!("HTTP {status}: the response body was cut short: {detail}");
-            return Err(ApiError { retryable: true, ..other(message) });
+            return Err(ApiError { status: Some(status), retryable: true, ..other(message) });
         }
         match status {
-            200..=299 => Ok(()),
+            200..=299 => Ok(status),
             300..=399 => {
                 let location = reply
                     .headers()
@@ -275,7 +293,13 @@ impl Client {
                     .and_then(|value| retry::parse_retry_after(value, SystemTime::now()));
                 let error = self.status_error(endpoint, status, response);
                 let retryable = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
-                Err(ApiError { retryable, retry_after, rate_limited: status == 429, ..error })
+                Err(ApiError {
+                    status: Some(status),
+                    retryable,
+                    retry_after,
+                    rate_limited: status == 429,
+                    ..error
+                })
             }
         }
     }
@@ -372,6 +396,7 @@ impl Client {
 fn other(message: String) -> ApiError {
     ApiError {
         class: ErrorClass::Other,
+        status: None,
         message,
         retryable: false,
         retry_after: None,

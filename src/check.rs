@@ -1,0 +1,137 @@
+//! `--check`: probes every permission a sync needs with the smallest request each, reports
+//! one line per permission on stderr, and fails as the sync would have failed.
+
+use std::io;
+
+use anyhow::{Result, anyhow};
+use serde::de::IgnoredAny;
+
+use crate::config::Config;
+use crate::log::{self, Level};
+use crate::output::Output;
+use crate::sync::{self, Sync};
+use crate::wire::{self, ListQuery, Page};
+use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
+
+/// Runs the probes in the order a sync makes its calls. Returns the first failure, which
+/// gives the exit status the sync would have had.
+pub fn run(config: &Config, client: &mut Client) -> Result<()> {
+    let mut sink = Output::new(io::sink());
+    let mut sync = Sync::new(config, client, &mut sink);
+    let filters = &config.filters;
+
+    // Without the organization nothing else can be asked.
+    let org_name = match sync.resolve_org() {
+        Ok(name) => name,
+        Err(err) => {
+            report("org.read", Err(&err));
+            return Err(err);
+        }
+    };
+    report("org.read", Ok(format!("organization {org_name:?} ({})", sync.org_id)));
+
+    let mut first_failure = None;
+    let mut note = |permission: &str, outcome: Result<String>| {
+        report(permission, outcome.as_ref().map(String::clone));
+        if let Err(err) = outcome {
+            first_failure.get_or_insert(err);
+        }
+    };
+    let query = ListQuery { offset: 0, limit: 1, asc: true };
+    if filters.users() {
+        let users = total(&mut sync, Endpoint::Users, &wire::users_request(query));
+        note("user.read", users.map(|n| format!("{n} users (ZITADEL counts metadata rows too)")));
+    }
+    if !filters.projects() {
+        return finish(first_failure);
+    }
+    let project = match filters.project_ids.first() {
+        Some(id) => sync.require_project(id).map(|()| Some(id.clone())),
+        None => first_project(&mut sync, query),
+    };
+    let project = match project {
+        Ok(project) => {
+            let projects = match &filters.project_ids[..] {
+                [] => "the first project".to_string(),
+                ids => format!("projects {}", ids.join(", ")),
+            };
+            note("project.read", Ok(format!("can read {projects}")));
+            project
+        }
+        Err(err) => {
+            note("project.read", Err(err));
+            None
+        }
+    };
+    match &project {
+        Some(project_id) => {
+            let endpoint = Endpoint::ProjectRoles { project_id };
+            let roles = total(&mut sync, endpoint, &wire::list_request(query));
+            note("project.role.read", roles.map(|n| format!("{n} roles in project {project_id}")));
+        }
+        None => log::info("check: project.role.read not checked: no project to read roles of"),
+    }
+    if !filters.skip_grants {
+        let request = match &project {
+            Some(project_id) => wire::user_grants_request(query, project_id),
+            None => wire::list_request(query),
+        };
+        let grants = total(&mut sync, Endpoint::UserGrants, &request);
+        let scope =
+            project.as_deref().map_or("the organization".into(), |p| format!("project {p}"));
+        note("user.grant.read", grants.map(|n| format!("{n} user grants in {scope}")));
+    }
+    finish(first_failure)
+}
+
+fn finish(first_failure: Option<anyhow::Error>) -> Result<()> {
+    match first_failure {
+        None => {
+            log::info("check passed: a sync would succeed");
+            Ok(())
+        }
+        Some(err) => Err(err.context("check failed")),
+    }
+}
+
+/// One report line: `check: user.read ok: 9 users`, or what is missing and why.
+fn report(permission: &str, outcome: Result<String, &anyhow::Error>) {
+    let fields = |status: &str| [("permission", permission.into()), ("status", status.into())];
+    match outcome {
+        Ok(detail) => {
+            log::log(Level::Info, &format!("check: {permission} ok: {detail}"), &fields("ok"))
+        }
+        Err(err) => {
+            let class = err.chain().find_map(|c| c.downcast_ref::<ApiError>()).map(|api| api.class);
+            let (status, level) = match class {
+                Some(ErrorClass::PermissionDenied) => ("missing", Level::Warn),
+                _ => ("failed", Level::Error),
+            };
+            log::log(level, &format!("check: {permission} {status}: {err:#}"), &fields(status));
+        }
+    }
+}
+
+/// The `totalResult` of a one-row page of `endpoint`.
+fn total<W: io::Write>(sync: &mut Sync<W>, endpoint: Endpoint, request: &[u8]) -> Result<u64> {
+    let mut body = Vec::new();
+    sync.request(endpoint, Some(0), Some(1), request, &mut body, |_, bytes| {
+        Ok(sync::parse::<Page<IgnoredAny>>(bytes)?.details.total_result)
+    })
+}
+
+/// The id of the organization's first project, if it has one.
+fn first_project<W: io::Write>(sync: &mut Sync<W>, query: ListQuery) -> Result<Option<String>> {
+    let mut body = Vec::new();
+    let request = wire::list_request(query);
+    sync.request(Endpoint::Projects, Some(0), Some(1), &request, &mut body, |_, bytes| {
+        let page = sync::parse::<Page<wire::Project>>(bytes)?;
+        Ok(page.result.first().map(|project| project.id.to_string()))
+    })
+    .and_then(|project| match project {
+        Some(id) if id.is_empty() => {
+            Err(anyhow!("{}: malformed response: a project has no id", Endpoint::Projects))
+        }
+        other => Ok(other),
+    })
+}

@@ -1,0 +1,276 @@
+//! Everything written to stderr: log lines, as console text or JSON objects, filtered by
+//! level, and the self-updating progress line on a terminal.
+//!
+//! The logger is process-wide, set once at start, because every module may need to say
+//! something and stderr is one stream; it never sees the PAT (nothing logs it).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl Level {
+    pub fn parse(text: &str) -> Option<Level> {
+        match text.to_ascii_lowercase().as_str() {
+            "error" => Some(Level::Error),
+            "warn" | "warning" => Some(Level::Warn),
+            "info" => Some(Level::Info),
+            "debug" => Some(Level::Debug),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+            Level::Debug => "debug",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Console,
+    Json,
+}
+
+impl Format {
+    pub fn parse(text: &str) -> Option<Format> {
+        match text.to_ascii_lowercase().as_str() {
+            "console" => Some(Format::Console),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+struct Logger {
+    level: Level,
+    format: Format,
+    /// Whether to draw the progress line: stderr is a terminal and logs are for people.
+    progress: bool,
+    started: Instant,
+    state: Mutex<ProgressState>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    /// Whether a progress line is on screen, to be cleared before the next log line.
+    shown: bool,
+    last_drawn: Option<Instant>,
+}
+
+static LOGGER: OnceLock<Logger> = OnceLock::new();
+
+/// Sets up logging; the first call wins. Without it, logs are console lines at info level.
+pub fn init(level: Level, format: Format, progress: bool) {
+    let _ = LOGGER.set(Logger {
+        level,
+        format,
+        progress: progress && format == Format::Console,
+        started: Instant::now(),
+        state: Mutex::new(ProgressState::default()),
+    });
+}
+
+fn logger() -> &'static Logger {
+    LOGGER.get_or_init(|| Logger {
+        level: Level::Info,
+        format: Format::Console,
+        progress: false,
+        started: Instant::now(),
+        state: Mutex::new(ProgressState::default()),
+    })
+}
+
+pub fn enabled(level: Level) -> bool {
+    level <= logger().level
+}
+
+pub fn error(message: &str) {
+    log(Level::Error, message, &[]);
+}
+
+pub fn warn(message: &str) {
+    log(Level::Warn, message, &[]);
+}
+
+pub fn info(message: &str) {
+    log(Level::Info, message, &[]);
+}
+
+/// Writes one log line with extra fields, if `level` is enabled. In console format the
+/// fields follow the message as `key=value`; in JSON they are keys of the object.
+pub fn log(level: Level, message: &str, fields: &[(&str, Value)]) {
+    let logger = logger();
+    if level > logger.level {
+        return;
+    }
+    let line = match logger.format {
+        Format::Console => console_line(level, message, fields),
+        Format::Json => json_line(level, message, fields, SystemTime::now()),
+    };
+    let mut state = logger.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut stderr = io::stderr().lock();
+    if state.shown {
+        let _ = stderr.write_all(b"\r\x1b[2K");
+        state.shown = false;
+    }
+    // A log line that cannot be written has nowhere else to go.
+    let _ = stderr.write_all(line.as_bytes());
+}
+
+/// Redraws the progress line, at most ten times a second, when stderr is a terminal.
+pub fn progress(text: impl FnOnce() -> String) {
+    let logger = logger();
+    if !logger.progress {
+        return;
+    }
+    let mut state = logger.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if state.last_drawn.is_some_and(|at| at.elapsed() < Duration::from_millis(100)) {
+        return;
+    }
+    state.last_drawn = Some(Instant::now());
+    state.shown = true;
+    let elapsed = logger.started.elapsed().as_secs_f64();
+    let _ = write!(io::stderr().lock(), "\r\x1b[2K{} ({elapsed:.1}s)", text());
+}
+
+/// Removes the progress line, if one is shown.
+pub fn clear_progress() {
+    let logger = logger();
+    let mut state = logger.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if state.shown {
+        let _ = io::stderr().lock().write_all(b"\r\x1b[2K");
+        state.shown = false;
+    }
+}
+
+/// Time since logging started.
+pub fn elapsed() -> Duration {
+    logger().started.elapsed()
+}
+
+fn console_line(level: Level, message: &str, fields: &[(&str, Value)]) -> String {
+    let mut line = String::from("baton-zitadel: ");
+    match level {
+        Level::Error | Level::Info => {}
+        Level::Warn => line.push_str("warning: "),
+        Level::Debug => line.push_str("debug: "),
+    }
+    line.push_str(message);
+    // Messages say what people need; the fields, for machines, are shown only when
+    // debugging, where they are the point.
+    if level < Level::Debug {
+        line.push('\n');
+        return line;
+    }
+    for (key, value) in fields {
+        match value {
+            Value::String(text) => write!(line, " {key}={text}"),
+            other => write!(line, " {key}={other}"),
+        }
+        .expect("writing to a String cannot fail");
+    }
+    line.push('\n');
+    line
+}
+
+/// One JSON object: `{"ts":"2026-11-28T17:36:04.123Z","level":"info","msg":"...",...}`.
+fn json_line(level: Level, message: &str, fields: &[(&str, Value)], now: SystemTime) -> String {
+    let mut object = Map::new();
+    object.insert("ts".into(), rfc3339_millis(now).into());
+    object.insert("level".into(), level.name().into());
+    object.insert("msg".into(), message.into());
+    for (key, value) in fields {
+        object.insert((*key).into(), value.clone());
+    }
+    let mut line = Value::Object(object).to_string();
+    line.push('\n');
+    line
+}
+
+/// Formats a time as RFC 3339 in UTC with milliseconds.
+fn rfc3339_millis(time: SystemTime) -> String {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs();
+    let (year, month, day) = civil_from_days(seconds / 86_400);
+    let time_of_day = seconds % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        time_of_day / 3600,
+        time_of_day / 60 % 60,
+        time_of_day % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// The civil date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_milliseconds() {
+        assert_eq!(rfc3339_millis(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap_day = UNIX_EPOCH + Duration::from_millis(1_835_438_400_123);
+        assert_eq!(rfc3339_millis(leap_day), "2028-02-29T12:00:00.123Z");
+        let new_year_eve = UNIX_EPOCH + Duration::from_secs(1_798_761_599);
+        assert_eq!(rfc3339_millis(new_year_eve), "2026-12-31T23:59:59.000Z");
+    }
+
+    #[test]
+    fn console_and_json_lines() -> serde_json::Result<()> {
+        let fields = [("status", Value::from(200)), ("path", Value::from("/x"))];
+        assert_eq!(
+            console_line(Level::Debug, "request", &fields),
+            "baton-zitadel: debug: request status=200 path=/x\n"
+        );
+        assert_eq!(
+            console_line(Level::Warn, "careful", &fields),
+            "baton-zitadel: warning: careful\n"
+        );
+        let line = json_line(Level::Info, "said \"hi\"", &fields, UNIX_EPOCH);
+        assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+        let object: Value = serde_json::from_str(&line)?;
+        assert_eq!(object["ts"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(object["level"], "info");
+        assert_eq!(object["msg"], "said \"hi\"");
+        assert_eq!(object["status"], 200);
+        Ok(())
+    }
+
+    #[test]
+    fn levels_parse_and_order() {
+        assert_eq!(Level::parse("WARN"), Some(Level::Warn));
+        assert_eq!(Level::parse("verbose"), None);
+        assert!(Level::Error < Level::Debug);
+        assert_eq!(Format::parse("json"), Some(Format::Json));
+    }
+}
