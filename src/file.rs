@@ -1,6 +1,6 @@
-//! Replaces a file atomically: records go to a temporary file beside it, which is synced and
-//! renamed over the target only when the sync completed. A failed or interrupted run leaves
-//! the previous file untouched and no temporary file behind.
+//! The `--output` file, replaced atomically: records go to a temporary file beside it, which
+//! is synced and renamed over the target only when the sync completed. A failed or
+//! interrupted run leaves the previous file untouched and no temporary file behind.
 
 use std::ffi::{CString, c_char, c_int};
 use std::fs::{self, File, OpenOptions};
@@ -11,6 +11,50 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
+
+/// Where `--output` writes.
+pub enum OutputFile {
+    /// A regular file (or a new one): replaced atomically.
+    Replace(AtomicFile),
+    /// A device or pipe, such as `/dev/null` or a FIFO, which cannot be replaced (nor should
+    /// be): written to directly.
+    Direct(File),
+}
+
+impl OutputFile {
+    pub fn open(target: &Path) -> Result<OutputFile> {
+        let setting = "--output (BATON_OUTPUT)";
+        match fs::metadata(target) {
+            Ok(meta) if meta.is_dir() => {
+                anyhow::bail!("{setting} {} is a directory: name a file", target.display())
+            }
+            Ok(meta) if !meta.is_file() => {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(target)
+                    .with_context(|| format!("cannot open {} for {setting}", target.display()))?;
+                Ok(OutputFile::Direct(file))
+            }
+            _ => AtomicFile::create(target).map(OutputFile::Replace),
+        }
+    }
+
+    /// A handle to write the records through.
+    pub fn writer(&self) -> io::Result<File> {
+        match self {
+            OutputFile::Replace(file) => file.file.try_clone(),
+            OutputFile::Direct(file) => file.try_clone(),
+        }
+    }
+
+    /// Makes what was written final.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            OutputFile::Replace(file) => file.commit(),
+            OutputFile::Direct(_) => Ok(()),
+        }
+    }
+}
 
 /// A temporary file that becomes `target` on `commit`, and is removed otherwise.
 pub struct AtomicFile {
@@ -38,11 +82,6 @@ impl AtomicFile {
             )?;
         remove_on_signal(&temp);
         Ok(AtomicFile { file, temp, target: target.to_path_buf(), committed: false })
-    }
-
-    /// A handle to write the records through.
-    pub fn writer(&self) -> io::Result<File> {
-        self.file.try_clone()
     }
 
     /// Makes the written file durable and moves it over the target.

@@ -20,7 +20,7 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use config::{Command, Config};
-use file::AtomicFile;
+use file::OutputFile;
 use output::Output;
 use zitadel::{ApiError, Client, ErrorClass};
 
@@ -90,13 +90,14 @@ fn sync_to(config: &Config, client: &mut Client, out: impl io::Write) -> anyhow:
     result
 }
 
-/// Syncs into a temporary file that replaces `path` only when the sync completed.
+/// Syncs into a temporary file that replaces `path` only when the sync completed (or into
+/// `path` itself when it is a device or pipe).
 fn sync_to_file(
     config: &Config,
     client: &mut Client,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let file = AtomicFile::create(path).map_err(|err| err.context(Usage))?;
+    let file = OutputFile::open(path).map_err(|err| err.context(Usage))?;
     sync_to(config, client, file.writer()?)?;
     file.commit()
 }

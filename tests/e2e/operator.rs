@@ -242,7 +242,8 @@ fn the_progress_line_appears_only_on_a_terminal() {
 
     // A terminal: `script` runs the binary on a pseudo-terminal and copies what it writes.
     let binary = env!("CARGO_BIN_EXE_baton-zitadel");
-    let line = format!("{binary} --instance-url {} --output /dev/null", fake.url());
+    let output = temp_dir("progress").join("acme.ndjson");
+    let line = format!("{binary} --instance-url {} --output {}", fake.url(), output.display());
     let mut command = Command::new("script");
     command.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
     command.env_clear().env("BATON_PAT", ACME_PAT).env("PATH", "/usr/bin:/bin").env("TERM", "dumb");
@@ -304,6 +305,19 @@ fn output_files_are_replaced_only_by_a_complete_sync() {
     let run = sync(&fake, &["--output", dir.join("missing/acme.ndjson").to_str().unwrap()], &[]);
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(run.stderr.contains("cannot create") && run.stderr.contains("--output (BATON_OUTPUT)"));
+    let run = sync(&fake, &["--output", dir.to_str().unwrap()], &[]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is a directory"));
+}
+
+#[test]
+fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let fake = serve_demo();
+    let run = sync(&fake, &["--output", "/dev/null"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let null = std::fs::metadata("/dev/null").unwrap();
+    assert!(null.file_type().is_char_device(), "/dev/null must never be replaced");
 }
 
 #[test]
