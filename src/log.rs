@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -188,17 +188,19 @@ fn console_line(level: Level, message: &str, fields: &[(&str, Value)]) -> String
     line
 }
 
-/// One JSON object: `{"ts":"2026-11-28T17:36:04.123Z","level":"info","msg":"...",...}`.
+/// One JSON object: `{"ts":"2026-11-28T17:36:04.123Z","level":"info","msg":"...",...}`,
+/// written by hand so that the timestamp, level and message come first.
 fn json_line(level: Level, message: &str, fields: &[(&str, Value)], now: SystemTime) -> String {
-    let mut object = Map::new();
-    object.insert("ts".into(), rfc3339_millis(now).into());
-    object.insert("level".into(), level.name().into());
-    object.insert("msg".into(), message.into());
+    let mut line = format!(
+        "{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}",
+        rfc3339_millis(now),
+        level.name(),
+        Value::from(message)
+    );
     for (key, value) in fields {
-        object.insert((*key).into(), value.clone());
+        write!(line, ",{}:{value}", Value::from(*key)).expect("writing to a String cannot fail");
     }
-    let mut line = Value::Object(object).to_string();
-    line.push('\n');
+    line.push_str("}\n");
     line
 }
 
@@ -257,6 +259,9 @@ mod tests {
             "baton-zitadel: warning: careful\n"
         );
         let line = json_line(Level::Info, "said \"hi\"", &fields, UNIX_EPOCH);
+        assert!(line.starts_with(
+            r#"{"ts":"1970-01-01T00:00:00.000Z","level":"info","msg":"said \"hi\"","#
+        ));
         assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
         let object: Value = serde_json::from_str(&line)?;
         assert_eq!(object["ts"], "1970-01-01T00:00:00.000Z");
