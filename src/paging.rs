@@ -16,7 +16,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use crate::wire::ListQuery;
 
@@ -36,10 +36,10 @@ pub struct Walk {
     /// `totalResult` and `processedSequence` of the current pass's first non-empty page.
     snapshot: Option<(u64, u64)>,
     /// Hashes of the rows used so far, in any pass.
-    used: HashSet<u64>,
+    used: Hashes,
     /// Hashes of the rows read in the current pass, once the list is read again (in the
     /// first pass, `used` is exactly that).
-    this_pass: Option<HashSet<u64>>,
+    this_pass: Option<Hashes>,
     rereads: u32,
     hasher: RandomState,
 }
@@ -75,7 +75,7 @@ impl Walk {
             done: false,
             exact_total,
             snapshot: None,
-            used: HashSet::new(),
+            used: Hashes::default(),
             this_pass: None,
             rereads: 0,
             hasher: RandomState::new(),
@@ -163,8 +163,29 @@ impl Walk {
         }
         self.offset = 0;
         self.snapshot = None;
-        self.this_pass = Some(HashSet::new());
+        self.this_pass = Some(Hashes::default());
         Ok(Verdict::Reread)
+    }
+}
+
+/// A set of row hashes. They are random already (keyed per walk, so a server cannot choose
+/// colliding ids), so the set uses them as they are instead of hashing them again.
+type Hashes = HashSet<u64, BuildHasherDefault<AlreadyHashed>>;
+
+#[derive(Default)]
+struct AlreadyHashed(u64);
+
+impl Hasher for AlreadyHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 hashes are stored");
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
     }
 }
 

@@ -122,6 +122,8 @@ pub struct Sync<'s, W: Write> {
     counts: Counts,
     /// Ids of the external users printed so far, so each is printed once.
     external_users: HashSet<String>,
+    /// Page buffers of finished walks, reused so that a walk per project costs no new one.
+    buffers: Vec<Vec<u8>>,
 }
 
 /// Why a response body could not be used.
@@ -156,6 +158,7 @@ impl<'s, W: Write> Sync<'s, W> {
             org_id: String::new(),
             counts: Counts::default(),
             external_users: HashSet::new(),
+            buffers: Vec::new(),
         }
     }
 
@@ -303,19 +306,23 @@ impl<'s, W: Write> Sync<'s, W> {
         }
         if user_grant.role_keys.is_empty() {
             self.counts.user_grant_without_roles += 1;
-            log::warn(&format!(
-                "user grant {} of user {} on project {project_id} has no role keys; no grant record",
-                user_grant.id, user_grant.user_id
-            ));
+            warn_skipped(self.counts.user_grant_without_roles, || {
+                format!(
+                    "user grant {} of user {} on project {project_id} has no role keys; no grant record",
+                    user_grant.id, user_grant.user_id
+                )
+            });
             return Ok(());
         }
         for role_key in &user_grant.role_keys {
             if !role_keys.contains(&**role_key) {
                 self.counts.unknown_role_key += 1;
-                log::warn(&format!(
-                    "user grant {} of user {} names role {role_key:?}, which project {project_id} does not have; no grant record for it",
-                    user_grant.id, user_grant.user_id
-                ));
+                warn_skipped(self.counts.unknown_role_key, || {
+                    format!(
+                        "user grant {} of user {} names role {role_key:?}, which project {project_id} does not have; no grant record for it",
+                        user_grant.id, user_grant.user_id
+                    )
+                });
                 continue;
             }
             self.external_user(user_grant)?;
@@ -350,7 +357,7 @@ impl<'s, W: Write> Sync<'s, W> {
         mut page: impl FnMut(&mut Self, &[u8], &mut Walk) -> Result<(), Rejected>,
     ) -> Result<()> {
         let mut walk = Walk::new(self.config.page_size, exact_total);
-        let mut body = Vec::new();
+        let mut body = self.buffers.pop().unwrap_or_default();
         while let Some(query) = walk.next_query() {
             let rereads = walk.rereads();
             let (offset, limit) = (Some(query.offset), Some(query.limit));
@@ -364,6 +371,7 @@ impl<'s, W: Write> Sync<'s, W> {
                 ));
             }
         }
+        self.buffers.push(body);
         Ok(())
     }
 
@@ -436,6 +444,22 @@ impl<W: Write> Sync<'_, W> {
     }
 }
 
+/// Warnings listed for each kind of skipped grant; the rest are only counted (and logged at
+/// debug level), so that an organization with many leaves stderr readable.
+const LISTED_WARNINGS: u64 = 10;
+
+/// Warns about the `nth` (1-based) skipped grant of one kind.
+fn warn_skipped(nth: u64, message: impl FnOnce() -> String) {
+    match nth {
+        ..=LISTED_WARNINGS => log::warn(&message()),
+        _ if log::enabled(Level::Debug) => log::log(Level::Debug, &message(), &[]),
+        _ => {}
+    }
+    if nth == LISTED_WARNINGS + 1 {
+        log::warn("more grants like that are not listed; the summary counts them all (all are listed at --log-level debug)");
+    }
+}
+
 /// Where a request went, for messages: `POST /management/v1/users/_search at offset 2000`.
 struct At<'e> {
     endpoint: Endpoint<'e>,
@@ -458,7 +482,13 @@ pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
         let message = "malformed response: a JSON array where ZITADEL sends an object";
         return Err(Rejected::Invalid(anyhow::anyhow!(message)));
     }
-    serde_json::from_slice(bytes).map_err(|err| Rejected::Malformed(ApiError::malformed(&err)))
+    // Checking UTF-8 once for the whole body is cheaper than serde_json checking each
+    // string as it goes (`from_slice`); a body cut inside a character fails here.
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        let message = format!("malformed response: not UTF-8 ({err})");
+        Rejected::Malformed(ApiError::retryable(message))
+    })?;
+    serde_json::from_str(text).map_err(|err| Rejected::Malformed(ApiError::malformed(&err)))
 }
 
 /// Asks the walk which rows of a page to use; an empty list when the page is to be ignored.

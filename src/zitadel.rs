@@ -93,6 +93,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A transient failure described by `message`.
+    pub fn retryable(message: String) -> ApiError {
+        ApiError { retryable: true, ..other(message) }
+    }
+
     /// A 2xx body that is not what ZITADEL sends. Invalid or cut-short JSON is what a proxy
     /// or a dropped connection produces, so it is worth another attempt; a well-formed body
     /// with wrong field types is not.
@@ -149,8 +154,15 @@ impl Client {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(concat!("baton-zitadel/", env!("CARGO_PKG_VERSION")))
+            // Each phase of a request is bounded by the timeout. A global timeout would do
+            // too, but ureq then resolves the host name on a new thread for every request,
+            // which cost a sixth of the CPU of a large sync; name resolution keeps the
+            // system resolver's own timeouts.
             .timeout_connect(Some(CONNECT_TIMEOUT.min(config.timeout)))
-            .timeout_global(Some(config.timeout))
+            .timeout_send_request(Some(config.timeout))
+            .timeout_send_body(Some(config.timeout))
+            .timeout_recv_response(Some(config.timeout))
+            .timeout_recv_body(Some(config.timeout))
             // A redirect would carry the request elsewhere; ZITADEL's API never redirects,
             // so one means the instance URL points at something else.
             .max_redirects(0)
