@@ -456,7 +456,9 @@ fn warn_skipped(nth: u64, message: impl FnOnce() -> String) {
         _ => {}
     }
     if nth == LISTED_WARNINGS + 1 {
-        log::warn("more grants like that are not listed; the summary counts them all (all are listed at --log-level debug)");
+        log::warn(
+            "more grants like that are not listed; the summary counts them all (all are listed at --log-level debug)",
+        );
     }
 }
 
