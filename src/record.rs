@@ -143,10 +143,9 @@ pub struct Entitlement<'a> {
 #[derive(Debug, Serialize)]
 pub struct Grant<'a> {
     pub kind: &'static str,
-    /// `project:<projectId>:<roleKey>:user:<userId>`.
-    pub id: String,
+    pub id: GrantId<'a>,
     /// `project:<projectId>:<roleKey>`.
-    pub entitlement_id: String,
+    pub entitlement_id: &'a str,
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     pub slug: &'a str,
@@ -156,6 +155,21 @@ pub struct Grant<'a> {
     pub user_grant_id: &'a str,
     /// ZITADEL's raw user grant state, e.g. `USER_GRANT_STATE_ACTIVE`.
     pub state: &'a str,
+}
+
+/// A grant's id, `<entitlement_id>:user:<userId>` (`project:<projectId>:<roleKey>:user:<userId>`),
+/// written out without building a string: there is one per grant, and the sync's largest
+/// lists are grants.
+#[derive(Debug)]
+pub struct GrantId<'a> {
+    pub entitlement_id: &'a str,
+    pub principal_id: &'a str,
+}
+
+impl Serialize for GrantId<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}:user:{}", self.entitlement_id, self.principal_id))
+    }
 }
 
 /// The last line, written only when the sync completed: its absence marks a truncated stream.

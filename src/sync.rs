@@ -6,7 +6,7 @@
 //! per project the project, its roles (entitlements) and its grants, each external user
 //! just before its first grant, and the summary last.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::{self, Write};
 
@@ -126,6 +126,9 @@ pub struct Sync<'s, W: Write> {
     buffers: Vec<Vec<u8>>,
 }
 
+/// A project's roles: each role key with its entitlement id.
+type Roles = HashMap<String, String>;
+
 /// Why a response body could not be used.
 pub enum Rejected {
     /// The body is not what ZITADEL sends: worth another attempt if it looks cut short.
@@ -238,9 +241,9 @@ impl<'s, W: Write> Sync<'s, W> {
                 if new && this.config.filters.project(&project.id) {
                     this.out.write(&mapping::project(project, &this.org_id))?;
                     this.counts.project += 1;
-                    let role_keys = this.roles(&project.id)?;
+                    let roles = this.roles(&project.id)?;
                     if !this.config.filters.skip_grants {
-                        this.user_grants(&project.id, &role_keys)?;
+                        this.user_grants(&project.id, &roles)?;
                     }
                     this.show_progress();
                 }
@@ -249,26 +252,27 @@ impl<'s, W: Write> Sync<'s, W> {
         })
     }
 
-    /// Prints the project's roles and returns their keys, which its grants are checked against.
-    fn roles(&mut self, project_id: &str) -> Result<HashSet<String>> {
+    /// Prints the project's roles and returns them, for its grants to be checked against.
+    fn roles(&mut self, project_id: &str) -> Result<Roles> {
         let endpoint = Endpoint::ProjectRoles { project_id };
-        let mut keys = HashSet::new();
+        let mut roles = Roles::new();
         self.walk(endpoint, true, wire::list_request, |this, bytes, walk| {
             let page = parse::<Page<wire::Role>>(bytes)?;
             let row_keys = page.result.iter().map(|role| &*role.key);
             for (role, new) in page.result.iter().zip(judge(walk, &page.details, row_keys)?) {
                 if new {
-                    keys.insert(role.key.to_string());
-                    this.out.write(&mapping::entitlement(project_id, role))?;
+                    let entitlement = mapping::entitlement(project_id, role);
+                    this.out.write(&entitlement)?;
+                    roles.insert(role.key.to_string(), entitlement.id);
                     this.counts.entitlement += 1;
                 }
             }
             Ok(())
         })?;
-        Ok(keys)
+        Ok(roles)
     }
 
-    fn user_grants(&mut self, project_id: &str, role_keys: &HashSet<String>) -> Result<()> {
+    fn user_grants(&mut self, project_id: &str, roles: &Roles) -> Result<()> {
         let request = |query| wire::user_grants_request(query, project_id);
         self.walk(Endpoint::UserGrants, true, request, |this, bytes, walk| {
             let page = parse::<Page<wire::UserGrant>>(bytes)?;
@@ -286,7 +290,7 @@ impl<'s, W: Write> Sync<'s, W> {
                     return Err(Rejected::Invalid(anyhow::anyhow!(message)));
                 }
                 if new {
-                    this.user_grant(project_id, role_keys, user_grant)?;
+                    this.user_grant(project_id, roles, user_grant)?;
                 }
             }
             Ok(())
@@ -297,7 +301,7 @@ impl<'s, W: Write> Sync<'s, W> {
     fn user_grant(
         &mut self,
         project_id: &str,
-        role_keys: &HashSet<String>,
+        roles: &Roles,
         user_grant: &wire::UserGrant,
     ) -> Result<()> {
         if mapping::is_inactive(user_grant) && !self.config.include_inactive_grants {
@@ -315,7 +319,7 @@ impl<'s, W: Write> Sync<'s, W> {
             return Ok(());
         }
         for role_key in &user_grant.role_keys {
-            if !role_keys.contains(&**role_key) {
+            let Some(entitlement_id) = roles.get(&**role_key) else {
                 self.counts.unknown_role_key += 1;
                 warn_skipped(self.counts.unknown_role_key, || {
                     format!(
@@ -324,9 +328,9 @@ impl<'s, W: Write> Sync<'s, W> {
                     )
                 });
                 continue;
-            }
+            };
             self.external_user(user_grant)?;
-            self.out.write(&mapping::grant(project_id, role_key, user_grant))?;
+            self.out.write(&mapping::grant(project_id, role_key, entitlement_id, user_grant))?;
             self.counts.grant += 1;
         }
         Ok(())
