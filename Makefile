@@ -8,7 +8,8 @@ demo:
 	$(CARGO) build --release --quiet --bin baton-zitadel --example fake_zitadel
 	target/release/examples/fake_zitadel testdata/demo.json -- target/release/baton-zitadel
 
-test:
+# The whole suite: the static binary's smoke test, then unit and end-to-end tests.
+test: static-smoke
 	$(CARGO) test
 
 check: fmt clippy test
