@@ -118,6 +118,20 @@ pub struct Token {
     pub permissions: Vec<String>,
 }
 
+impl Token {
+    /// A token of an Org Owner Viewer of `org`: every permission a sync needs, in that org.
+    pub fn org_viewer(token: &str, org: &str) -> Token {
+        let permissions =
+            ["org.read", "user.read", "project.read", "project.role.read", "user.grant.read"];
+        Token {
+            token: token.to_string(),
+            user_org: org.to_string(),
+            instance_level: false,
+            permissions: permissions.map(String::from).to_vec(),
+        }
+    }
+}
+
 impl Dataset {
     /// Returns an empty dataset, to be filled with the `add_*` methods.
     pub fn new() -> Dataset {
@@ -1907,20 +1921,7 @@ impl Generator {
             );
             self.dataset.add_org(&org_json).expect("generated orgs are valid and distinct");
         }
-        self.dataset.add_token(Token {
-            token: GENERATED_PAT.to_string(),
-            user_org: GENERATED_ORG.to_string(),
-            instance_level: false,
-            permissions: [
-                "org.read",
-                "user.read",
-                "project.read",
-                "project.role.read",
-                "user.grant.read",
-            ]
-            .map(String::from)
-            .to_vec(),
-        });
+        self.dataset.add_token(Token::org_viewer(GENERATED_PAT, GENERATED_ORG));
         self.users();
         self.projects();
         self.other_org();

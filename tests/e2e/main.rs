@@ -338,20 +338,7 @@ fn empty_organization() {
     dataset
         .add_org(r#"{"id":"111111111111111111","details":{"sequence":"1","creationDate":"2025-01-01T00:00:00Z","changeDate":"2025-01-01T00:00:00Z","resourceOwner":"111111111111111111"},"state":"ORG_STATE_ACTIVE","name":"Empty","primaryDomain":"empty.example.com"}"#)
         .unwrap();
-    dataset.add_token(Token {
-        token: "demo-pat-empty".into(),
-        user_org: "111111111111111111".into(),
-        instance_level: false,
-        permissions: [
-            "org.read",
-            "user.read",
-            "project.read",
-            "project.role.read",
-            "user.grant.read",
-        ]
-        .map(String::from)
-        .into(),
-    });
+    dataset.add_token(Token::org_viewer("demo-pat-empty", "111111111111111111"));
     let fake = serve(dataset, Options::default());
     let run = sync(&fake, &[], &[("BATON_PAT", "demo-pat-empty")]);
     assert_eq!(run.status, 0, "{}", run.stderr);
