@@ -220,10 +220,8 @@ impl Client {
         }
         let made = attempts.made();
         let jitter = (self.jitter.hash_one(self.requests) % 1000) as f64 / 999.0;
-        let wait = match failure.retryable {
-            true => attempts.next_wait(failure.retry_after, jitter),
-            false => None,
-        };
+        let wait =
+            if failure.retryable { attempts.next_wait(failure.retry_after, jitter) } else { None };
         let Some(wait) = wait else {
             if made == 1 {
                 return Err(failure);
