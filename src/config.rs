@@ -280,12 +280,16 @@ pub fn parse(
         Some(text) => parse_page_size(&text)?,
         None => DEFAULT_PAGE_SIZE,
     };
-    if !include_inactive_grants && let Some(text) = env(INCLUDE_INACTIVE_GRANTS)? {
-        include_inactive_grants = parse_bool(&text, INCLUDE_INACTIVE_GRANTS)?;
-    }
-    if !allow_insecure_http && let Some(text) = env(ALLOW_INSECURE_HTTP)? {
-        allow_insecure_http = parse_bool(&text, ALLOW_INSECURE_HTTP)?;
-    }
+    // A boolean flag given is true; otherwise its variable decides.
+    let switch = |given: bool, setting: Setting| -> Result<bool> {
+        match env(setting)? {
+            Some(text) if !given => parse_bool(&text, setting),
+            _ => Ok(given),
+        }
+    };
+    let include_inactive_grants = switch(include_inactive_grants, INCLUDE_INACTIVE_GRANTS)?;
+    let allow_insecure_http = switch(allow_insecure_http, ALLOW_INSECURE_HTTP)?;
+    let skip_grants = switch(skip_grants, SKIP_GRANTS)?;
     let timeout = match timeout.or(env(TIMEOUT)?) {
         Some(text) => parse_seconds(&text, TIMEOUT, false)?,
         None => DEFAULT_TIMEOUT,
@@ -309,9 +313,6 @@ pub fn parse(
         {
             bail!("{var} is not a valid proxy URL such as http://proxy.example.com:3128");
         }
-    }
-    if !skip_grants && let Some(text) = env(SKIP_GRANTS)? {
-        skip_grants = parse_bool(&text, SKIP_GRANTS)?;
     }
     let resource_types = resource_types
         .or(env(RESOURCE_TYPES)?)
