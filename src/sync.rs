@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::log::{self, Level};
 use crate::mapping;
 use crate::output::Output;
-use crate::paging::{Verdict, Walk, WalkError};
+use crate::paging::{self, Shape, Verdict, Walk, WalkError};
 use crate::record::{Counts, RESOURCE_TYPES, Summary, SummaryFilters};
 use crate::wire::{self, ListQuery, Page};
 use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
@@ -219,7 +219,7 @@ impl<'s, W: Write> Sync<'s, W> {
 
     fn users(&mut self) -> Result<()> {
         // ListUsers' totalResult counts metadata rows too (zitadel#10825).
-        self.walk(Endpoint::Users, false, wire::users_request, |this, bytes, walk| {
+        self.walk(Endpoint::Users, paging::USERS, wire::users_request, |this, bytes, walk| {
             let page = parse::<Page<wire::User>>(bytes)?;
             let keys = page.result.iter().map(|user| &*user.id);
             for (user, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
@@ -234,7 +234,7 @@ impl<'s, W: Write> Sync<'s, W> {
     }
 
     fn projects(&mut self) -> Result<()> {
-        self.walk(Endpoint::Projects, true, wire::list_request, |this, bytes, walk| {
+        self.walk(Endpoint::Projects, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
             let page = parse::<Page<wire::Project>>(bytes)?;
             let keys = page.result.iter().map(|project| &*project.id);
             for (project, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
@@ -256,7 +256,7 @@ impl<'s, W: Write> Sync<'s, W> {
     fn roles(&mut self, project_id: &str) -> Result<Roles> {
         let endpoint = Endpoint::ProjectRoles { project_id };
         let mut roles = Roles::new();
-        self.walk(endpoint, true, wire::list_request, |this, bytes, walk| {
+        self.walk(endpoint, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
             let page = parse::<Page<wire::Role>>(bytes)?;
             let row_keys = page.result.iter().map(|role| &*role.key);
             for (role, new) in page.result.iter().zip(judge(walk, &page.details, row_keys)?) {
@@ -274,7 +274,7 @@ impl<'s, W: Write> Sync<'s, W> {
 
     fn user_grants(&mut self, project_id: &str, roles: &Roles) -> Result<()> {
         let request = |query| wire::user_grants_request(query, project_id);
-        self.walk(Endpoint::UserGrants, true, request, |this, bytes, walk| {
+        self.walk(Endpoint::UserGrants, paging::UNSORTED, request, |this, bytes, walk| {
             let page = parse::<Page<wire::UserGrant>>(bytes)?;
             if let Some(other) = page.result.iter().find(|g| !g.project_id.is_empty() && g.project_id != project_id) {
                 let message = format!(
@@ -356,11 +356,11 @@ impl<'s, W: Write> Sync<'s, W> {
     fn walk(
         &mut self,
         endpoint: Endpoint,
-        exact_total: bool,
+        shape: Shape,
         request: impl Fn(ListQuery) -> Vec<u8>,
         mut page: impl FnMut(&mut Self, &[u8], &mut Walk) -> Result<(), Rejected>,
     ) -> Result<()> {
-        let mut walk = Walk::new(self.config.page_size, exact_total);
+        let mut walk = Walk::new(self.config.page_size, shape);
         let mut body = self.buffers.pop().unwrap_or_default();
         while let Some(query) = walk.next_query() {
             let rereads = walk.rereads();
@@ -505,7 +505,7 @@ fn judge<'k>(
 ) -> Result<Vec<bool>, Rejected> {
     match walk.judge(details.total_result, details.processed_sequence, keys) {
         Ok(Verdict::Use(flags)) => Ok(flags),
-        Ok(Verdict::Reread) => Ok(Vec::new()),
+        Ok(Verdict::Ignore) => Ok(Vec::new()),
         Err(err @ WalkError::ChangedTooOften { .. }) => {
             Err(Rejected::Invalid(anyhow::Error::new(OrgChanged).context(err.to_string())))
         }

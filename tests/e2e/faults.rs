@@ -212,6 +212,23 @@ fn a_user_created_mid_walk_is_printed_once_and_nothing_is_missed() {
 }
 
 #[test]
+fn a_change_that_moves_no_user_costs_one_request() {
+    let fake = serve_demo();
+    // A write between two users pages moves the sequence but no row (like a profile edit):
+    // one request checks that the next page still follows the last user read.
+    fake.inject(Fault::new(FaultAction::Mutate(Mutation::new(|_: &mut Dataset| {}))).on_request(3));
+    let run = sync(&fake, &["--page-size", "2"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let (records, _) = records_and_requests(&run.stdout);
+    assert!(records == records_and_requests(&demo_golden()).0);
+    assert!(!run.stderr.contains("reading it again"), "no reread: {}", run.stderr);
+    let users: Vec<_> =
+        fake.requests().into_iter().filter(|r| r.path.ends_with("/users/_search")).collect();
+    let offsets: Vec<_> = users.iter().map(|r| r.offset.unwrap()).collect();
+    assert_eq!(offsets, [0, 2, 1, 3, 5, 7], "the page at offset 2 is asked again from offset 1");
+}
+
+#[test]
 fn a_user_deleted_mid_walk_costs_no_other_user() {
     let fake = serve_demo();
     // Before the third users page, the first user (already printed) is deleted, which
