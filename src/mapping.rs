@@ -507,7 +507,12 @@ mod tests {
                 for g in &page.result {
                     assert_record(&external_user(g));
                     for key in &g.role_keys {
-                        assert_record(&grant("300", key, &entitlement_id("300", key), g));
+                        let id = entitlement_id("300", key);
+                        let record = grant("300", key, &id, g);
+                        assert_record(&record);
+                        let mut fast = Vec::new();
+                        record.write_json(&mut fast);
+                        assert_eq!(fast, json(&record).into_bytes(), "the fast writer agrees");
                     }
                 }
             }

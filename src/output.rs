@@ -23,6 +23,14 @@ impl<W: Write> Output<W> {
         self.out.write_all(&self.line)
     }
 
+    /// Writes one record that writes its own JSON into the line (see `Grant::write_json`).
+    pub fn write_with(&mut self, write_json: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        self.line.clear();
+        write_json(&mut self.line);
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
+    }
+
     /// Flushes what is buffered; call it at the end and on failure, and see its error.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()

@@ -157,6 +157,54 @@ pub struct Grant<'a> {
     pub state: &'a str,
 }
 
+impl Grant<'_> {
+    /// Appends the record's JSON, byte for byte what its `Serialize` gives (a test holds the
+    /// two together), several times faster: grants are most of a sync's records, and
+    /// serde_json's escaping of every key and value was a fifth of the whole sync's work.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let fields: [(&[u8], &str); 9] = [
+            (b"{\"kind\":", self.kind),
+            (b",\"entitlement_id\":", self.entitlement_id),
+            (b",\"resource_type\":", self.resource_type),
+            (b",\"resource_id\":", self.resource_id),
+            (b",\"slug\":", self.slug),
+            (b",\"principal_type\":", self.principal_type),
+            (b",\"principal_id\":", self.principal_id),
+            (b",\"user_grant_id\":", self.user_grant_id),
+            (b",\"state\":", self.state),
+        ];
+        let [kind, rest @ ..] = fields;
+        out.extend_from_slice(kind.0);
+        json_string(out, &[kind.1]);
+        out.extend_from_slice(b",\"id\":");
+        json_string(out, &[self.id.entitlement_id, ":user:", self.id.principal_id]);
+        for (key, value) in rest {
+            out.extend_from_slice(key);
+            json_string(out, &[value]);
+        }
+        out.push(b'}');
+    }
+}
+
+/// Appends the concatenated `parts` as one JSON string. Text without quotes, backslashes or
+/// control characters (ids, keys, states: nearly everything) is copied as it is; anything
+/// else is escaped by serde_json, so the result is always what serde_json writes.
+fn json_string(out: &mut Vec<u8>, parts: &[&str]) {
+    let plain = |text: &str| {
+        text.bytes().fold(true, |plain, b| plain & (b >= 0x20) & (b != b'"') & (b != b'\\'))
+    };
+    out.push(b'"');
+    for part in parts {
+        if plain(part) {
+            out.extend_from_slice(part.as_bytes());
+        } else {
+            let quoted = serde_json::to_string(part).expect("a string always serializes");
+            out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
+        }
+    }
+    out.push(b'"');
+}
+
 /// A grant's id, `<entitlement_id>:user:<userId>` (`project:<projectId>:<roleKey>:user:<userId>`),
 /// written out without building a string: there is one per grant, and the sync's largest
 /// lists are grants.
@@ -213,4 +261,42 @@ pub struct Counts {
     pub unknown_role_key: u64,
     /// Inactive user grants skipped (zero with `--include-inactive-grants`).
     pub inactive_user_grant: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_write_the_same_json_as_serde() -> serde_json::Result<()> {
+        let tricky = [
+            "",
+            "plain",
+            "quo\"te",
+            "back\\slash",
+            "new\nline",
+            "tab\t",
+            "\u{1}",
+            "Zoë 東京",
+            "del\u{7f}",
+        ];
+        for text in tricky {
+            let grant = Grant {
+                kind: "grant",
+                id: GrantId { entitlement_id: text, principal_id: text },
+                entitlement_id: text,
+                resource_type: "project",
+                resource_id: text,
+                slug: text,
+                principal_type: "user",
+                principal_id: text,
+                user_grant_id: text,
+                state: text,
+            };
+            let mut fast = Vec::new();
+            grant.write_json(&mut fast);
+            assert_eq!(String::from_utf8_lossy(&fast), serde_json::to_string(&grant)?, "{text:?}");
+        }
+        Ok(())
+    }
 }

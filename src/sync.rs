@@ -330,7 +330,8 @@ impl<'s, W: Write> Sync<'s, W> {
                 continue;
             };
             self.external_user(user_grant)?;
-            self.out.write(&mapping::grant(project_id, role_key, entitlement_id, user_grant))?;
+            let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
+            self.out.write_with(|line| grant.write_json(line))?;
             self.counts.grant += 1;
         }
         Ok(())
