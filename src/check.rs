@@ -45,8 +45,14 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
     if !filters.projects() {
         return finish(first_failure);
     }
+    // Every `--project-id` is checked, as the sync checks them; the first one's roles and
+    // grants are probed.
     let project = match filters.project_ids.first() {
-        Some(id) => sync.require_project(id).map(|()| Some(id.clone())),
+        Some(first) => filters
+            .project_ids
+            .iter()
+            .try_for_each(|id| sync.require_project(id))
+            .map(|()| Some(first.clone())),
         None => first_project(&mut sync, query),
     };
     let project = match project {

@@ -17,16 +17,16 @@ impl<W: Write> Output<W> {
     }
 
     pub fn write<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, record)?;
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)
+        self.write_with(|line| Ok(serde_json::to_writer(line, record)?))
     }
 
-    /// Writes one record that writes its own JSON into the line (see `Grant::write_json`).
-    pub fn write_with(&mut self, write_json: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+    /// Writes one record whose JSON `write_json` puts into the line (see `Grant::write_json`).
+    pub fn write_with(
+        &mut self,
+        write_json: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<()> {
         self.line.clear();
-        write_json(&mut self.line);
+        write_json(&mut self.line)?;
         self.line.push(b'\n');
         self.out.write_all(&self.line)
     }

@@ -331,7 +331,10 @@ impl<'s, W: Write> Sync<'s, W> {
             };
             self.external_user(user_grant)?;
             let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
-            self.out.write_with(|line| grant.write_json(line))?;
+            self.out.write_with(|line| {
+                grant.write_json(line);
+                Ok(())
+            })?;
             self.counts.grant += 1;
         }
         Ok(())

@@ -62,6 +62,23 @@ fn check_names_each_missing_permission_and_fails_as_the_sync_would() {
 }
 
 #[test]
+fn check_checks_every_project_id() {
+    let fake = serve_demo();
+    let run = check(
+        &fake,
+        &["--project-id", "284906487321587717", "--project-id", "999999999999999999"],
+        &[],
+    );
+    assert_eq!(run.status, 2, "as the sync would: {}", run.stderr);
+    assert!(
+        run.stderr.contains("check: project.read failed")
+            && run.stderr.contains("\"999999999999999999\" is not a project"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn check_without_membership_or_with_a_bad_token() {
     let fake = serve_demo();
     let run = check(&fake, &["--org-id", GLOBEX], &[]);
