@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use crate::record::{
-    AccountType, EmailAddress, Entitlement, Grant, GrantId, ProjectResource, Status,
-    StructuredName, UserResource, UserTrait,
+    AccountType, EmailAddress, Entitlement, Grant, GrantId, ManagerGrant, OrgGrant, OrgResource,
+    ProjectGrantResource, ProjectResource, Status, StructuredName, UserResource, UserTrait,
 };
 use crate::wire;
 
@@ -71,7 +71,7 @@ pub fn user<'a>(user: &'a wire::User<'a>, org_id: &'a str) -> UserResource<'a> {
         display_name,
         status: user_status(&user.state),
         status_details: Some(raw_state(&user.state, "USER_STATE_UNSPECIFIED")),
-        org_id: non_empty(&user.details.resource_owner).unwrap_or(org_id),
+        org_id: Some(non_empty(&user.details.resource_owner).unwrap_or(org_id)),
         org_name: None,
         created_at: non_empty(&user.details.creation_date),
         external: false,
@@ -112,7 +112,7 @@ pub fn external_user<'a>(grant: &'a wire::UserGrant<'a>) -> UserResource<'a> {
         display_name,
         status: Status::Unspecified,
         status_details: None,
-        org_id: &grant.granted_org_id,
+        org_id: Some(&grant.granted_org_id),
         org_name: non_empty(&grant.granted_org_name),
         created_at: None,
         external: true,
@@ -149,8 +149,8 @@ pub fn entitlement<'a>(project_id: &'a str, role: &'a wire::Role<'a>) -> Entitle
         id: entitlement_id(project_id, &role.key),
         resource_type: "project",
         resource_id: project_id,
-        slug: &role.key,
-        display_name: non_empty(&role.display_name).unwrap_or(&role.key),
+        slug: Cow::Borrowed(&role.key),
+        display_name: Cow::Borrowed(non_empty(&role.display_name).unwrap_or(&role.key)),
         purpose: "ASSIGNMENT",
         grantable_to: ["user"],
         group: non_empty(&role.group),
@@ -158,16 +158,18 @@ pub fn entitlement<'a>(project_id: &'a str, role: &'a wire::Role<'a>) -> Entitle
 }
 
 /// One role key of a user grant on `project_id`; `entitlement_id` is the role's, as
-/// `entitlement_id` makes it (made once per role, not once per grant).
+/// `entitlement_id` makes it (made once per role, not once per grant). A grant made through
+/// a project grant says so, and by whom.
 pub fn grant<'a>(
     project_id: &'a str,
     role_key: &'a str,
     entitlement_id: &'a str,
     user_grant: &'a wire::UserGrant<'a>,
 ) -> Grant<'a> {
+    let project_grant_id = non_empty(&user_grant.project_grant_id);
     Grant {
         kind: "grant",
-        id: GrantId { entitlement_id, principal_id: &user_grant.user_id },
+        id: GrantId { entitlement_id, principal_id: &user_grant.user_id, project_grant_id },
         entitlement_id,
         resource_type: "project",
         resource_id: project_id,
@@ -176,6 +178,8 @@ pub fn grant<'a>(
         principal_id: &user_grant.user_id,
         user_grant_id: &user_grant.id,
         state: raw_state(&user_grant.state, "USER_GRANT_STATE_UNSPECIFIED"),
+        project_grant_id,
+        granted_by_org_id: project_grant_id.and(non_empty(&user_grant.details.resource_owner)),
     }
 }
 
@@ -193,6 +197,205 @@ pub fn entitlement_id(project_id: &str, role_key: &str) -> String {
     id.push(':');
     id.push_str(role_key);
     id
+}
+
+/// Maps a ZITADEL organization state to a baton status.
+pub fn org_status(state: &str) -> Status {
+    match state {
+        "ORG_STATE_ACTIVE" => Status::Enabled,
+        "ORG_STATE_INACTIVE" => Status::Disabled,
+        _ => Status::Unspecified,
+    }
+}
+
+/// Maps a ZITADEL project grant state to a baton status.
+pub fn project_grant_status(state: &str) -> Status {
+    match state {
+        "PROJECT_GRANT_STATE_ACTIVE" => Status::Enabled,
+        "PROJECT_GRANT_STATE_INACTIVE" => Status::Disabled,
+        _ => Status::Unspecified,
+    }
+}
+
+/// The synced organization itself.
+pub fn org<'a>(org: &'a wire::Org<'a>) -> OrgResource<'a> {
+    OrgResource {
+        kind: "resource",
+        resource_type: "org",
+        id: &org.id,
+        display_name: non_empty(&org.name).unwrap_or(&org.id),
+        status: Some(org_status(&org.state)),
+        status_details: Some(raw_state(&org.state, "ORG_STATE_UNSPECIFIED")),
+        primary_domain: non_empty(&org.primary_domain),
+        created_at: non_empty(&org.details.creation_date),
+        external: false,
+    }
+}
+
+/// Another organization, known only by what a project grant says of it.
+pub fn external_org<'a>(id: &'a str, name: &'a str) -> OrgResource<'a> {
+    OrgResource {
+        kind: "resource",
+        resource_type: "org",
+        id,
+        display_name: non_empty(name).unwrap_or(id),
+        status: None,
+        status_details: None,
+        primary_domain: None,
+        created_at: None,
+        external: true,
+    }
+}
+
+/// A manager role as ZITADEL's console shows it: the words of `ORG_OWNER_VIEWER`
+/// title-cased, `Org Owner Viewer`.
+pub fn manager_role_name(role: &str) -> String {
+    let mut name = String::with_capacity(role.len());
+    for word in role.split('_').filter(|word| !word.is_empty()) {
+        if !name.is_empty() {
+            name.push(' ');
+        }
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            name.extend(first.to_uppercase());
+            name.extend(chars.flat_map(char::to_lowercase));
+        }
+    }
+    name
+}
+
+/// The slug of a manager role on a resource: the role itself, except on a project, whose
+/// slugs are its role keys already, where it is `manager:<ROLE>`.
+pub fn manager_slug<'a>(resource_type: &str, role: &'a str) -> Cow<'a, str> {
+    match resource_type {
+        "project" => Cow::Owned(format!("manager:{role}")),
+        _ => Cow::Borrowed(role),
+    }
+}
+
+/// A manager role of a resource (`org`, `project` or `project_grant`), as the entitlement
+/// to hold it.
+pub fn manager_entitlement<'a>(
+    resource_type: &'static str,
+    resource_id: &'a str,
+    role: &'a str,
+) -> Entitlement<'a> {
+    let slug = manager_slug(resource_type, role);
+    Entitlement {
+        kind: "entitlement",
+        id: format!("{resource_type}:{resource_id}:{slug}"),
+        resource_type,
+        resource_id,
+        slug,
+        display_name: Cow::Owned(manager_role_name(role)),
+        purpose: "PERMISSION",
+        grantable_to: ["user"],
+        group: None,
+    }
+}
+
+/// A manager role held by `user_id`, granting `entitlement` (from `manager_entitlement`).
+pub fn manager_grant<'a>(entitlement: &'a Entitlement<'a>, user_id: &'a str) -> ManagerGrant<'a> {
+    ManagerGrant {
+        kind: "grant",
+        id: format!("{}:user:{user_id}", entitlement.id),
+        entitlement_id: &entitlement.id,
+        resource_type: entitlement.resource_type,
+        resource_id: entitlement.resource_id,
+        slug: &entitlement.slug,
+        principal_type: "user",
+        principal_id: user_id,
+    }
+}
+
+/// A manager from another organization, built only from what the member list says of it.
+pub fn external_member<'a>(member: &'a wire::Member<'a>) -> UserResource<'a> {
+    let display_name = first_present([
+        Some(Cow::Borrowed(&*member.display_name)),
+        Some(full_name(&member.first_name, &member.last_name)),
+        Some(Cow::Borrowed(&*member.preferred_login_name)),
+    ])
+    .unwrap_or(Cow::Borrowed(&*member.user_id));
+    let account_type = match &*member.user_type {
+        "TYPE_HUMAN" => Some(AccountType::Human),
+        "TYPE_MACHINE" => Some(AccountType::Service),
+        _ => None,
+    };
+    let emails = non_empty(&member.email)
+        .map(|address| EmailAddress { address, is_primary: true, is_verified: None })
+        .into_iter()
+        .collect();
+    UserResource {
+        kind: "resource",
+        resource_type: "user",
+        id: &member.user_id,
+        display_name,
+        status: Status::Unspecified,
+        status_details: None,
+        org_id: non_empty(&member.user_resource_owner),
+        org_name: None,
+        created_at: None,
+        external: true,
+        user: UserTrait {
+            account_type,
+            login: non_empty(&member.preferred_login_name),
+            login_aliases: None,
+            username: None,
+            emails,
+            structured_name: structured_name(&member.first_name, &member.last_name),
+            description: None,
+        },
+    }
+}
+
+/// A project grant of the project `project_name` (the project's own name, used when the
+/// grant does not carry it).
+pub fn project_grant<'a>(
+    grant: &'a wire::ProjectGrant<'a>,
+    project_name: &str,
+) -> ProjectGrantResource<'a> {
+    let project = non_empty(&grant.project_name).or(non_empty(project_name));
+    let project = project.unwrap_or(&grant.project_id);
+    let granted_org = non_empty(&grant.granted_org_name).unwrap_or(&grant.granted_org_id);
+    ProjectGrantResource {
+        kind: "resource",
+        resource_type: "project_grant",
+        id: &grant.grant_id,
+        display_name: format!("{project} for {granted_org}"),
+        status: project_grant_status(&grant.state),
+        status_details: raw_state(&grant.state, "PROJECT_GRANT_STATE_UNSPECIFIED"),
+        project_id: &grant.project_id,
+        granted_org_id: &grant.granted_org_id,
+        granted_org_name: non_empty(&grant.granted_org_name),
+        role_keys: grant.granted_role_keys.iter().map(|key| &**key).collect(),
+        created_at: non_empty(&grant.details.creation_date),
+    }
+}
+
+/// Whether a project grant is inactive; as for user grants, a missing state is kept.
+pub fn is_inactive_project_grant(grant: &wire::ProjectGrant) -> bool {
+    grant.state == "PROJECT_GRANT_STATE_INACTIVE"
+}
+
+/// A role key of `project_id` delegated by a project grant to its granted organization.
+pub fn org_grant<'a>(
+    project_id: &'a str,
+    role_key: &'a str,
+    entitlement_id: &'a str,
+    grant: &'a wire::ProjectGrant<'a>,
+) -> OrgGrant<'a> {
+    OrgGrant {
+        kind: "grant",
+        id: format!("{entitlement_id}:org:{}", grant.granted_org_id),
+        entitlement_id,
+        resource_type: "project",
+        resource_id: project_id,
+        slug: role_key,
+        principal_type: "org",
+        principal_id: &grant.granted_org_id,
+        project_grant_id: &grant.grant_id,
+        state: raw_state(&grant.state, "PROJECT_GRANT_STATE_UNSPECIFIED"),
+    }
 }
 
 fn first_present<'a, const N: usize>(
@@ -397,6 +600,128 @@ mod tests {
             "USER_GRANT_STATE_UNSPECIFIED"
         );
         Ok(())
+    }
+
+    #[test]
+    fn manager_roles_are_named_as_the_console_names_them() {
+        assert_eq!(manager_role_name("ORG_OWNER_VIEWER"), "Org Owner Viewer");
+        assert_eq!(manager_role_name("IAM_OWNER"), "Iam Owner");
+        assert_eq!(manager_role_name("SELF_MANAGEMENT_GLOBAL"), "Self Management Global");
+        assert_eq!(manager_role_name("_ODD__ROLE_"), "Odd Role");
+        assert_eq!(manager_role_name(""), "");
+    }
+
+    #[test]
+    fn manager_entitlements_and_grants_follow_batons_id_convention()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let org = manager_entitlement("org", "900", "ORG_OWNER");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json(&org))?,
+            serde_json::json!({"kind":"entitlement","id":"org:900:ORG_OWNER","resource_type":"org",
+                "resource_id":"900","slug":"ORG_OWNER","display_name":"Org Owner","purpose":"PERMISSION",
+                "grantable_to":["user"]})
+        );
+        let project = manager_entitlement("project", "300", "PROJECT_OWNER");
+        assert_eq!(project.id, "project:300:manager:PROJECT_OWNER");
+        assert_eq!(project.slug, "manager:PROJECT_OWNER");
+        let grant = manager_entitlement("project_grant", "400", "PROJECT_GRANT_OWNER");
+        assert_eq!(grant.id, "project_grant:400:PROJECT_GRANT_OWNER");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json(&manager_grant(&project, "777")))?,
+            serde_json::json!({"kind":"grant","id":"project:300:manager:PROJECT_OWNER:user:777",
+                "entitlement_id":"project:300:manager:PROJECT_OWNER","resource_type":"project",
+                "resource_id":"300","slug":"manager:PROJECT_OWNER","principal_type":"user","principal_id":"777"})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_organization_and_external_organizations() -> Result<(), Box<dyn std::error::Error>> {
+        check(
+            r#"{"id":"900","details":{"sequence":"6","creationDate":"2024-11-05T09:02:47.719245Z","resourceOwner":"900"},
+                "state":"ORG_STATE_INACTIVE","name":"ACME","primaryDomain":"acme.example.com"}"#,
+            |o: &wire::Org| json(&org(o)),
+            r#"{"kind":"resource","resource_type":"org","id":"900","display_name":"ACME","status":"DISABLED",
+               "status_details":"ORG_STATE_INACTIVE","primary_domain":"acme.example.com",
+               "created_at":"2024-11-05T09:02:47.719245Z","external":false}"#,
+        )?;
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json(&external_org("800", "")))?,
+            serde_json::json!({"kind":"resource","resource_type":"org","id":"800","display_name":"800","external":true})
+        );
+        assert_eq!(org_status("ORG_STATE_REMOVED"), Status::Unspecified);
+        Ok(())
+    }
+
+    const PROJECT_GRANT: &str = r#"{"grantId":"400","grantedOrgId":"800","grantedOrgName":"Globex",
+        "grantedRoleKeys":["reader","writer"],"state":"PROJECT_GRANT_STATE_INACTIVE","projectId":"300",
+        "projectName":"HR","projectOwnerId":"900","projectOwnerName":"ACME",
+        "details":{"sequence":"17","creationDate":"2025-04-01T12:00:00.000123Z","resourceOwner":"900"}}"#;
+
+    #[test]
+    fn project_grants_map_to_a_resource_and_grants_to_the_organization()
+    -> Result<(), Box<dyn std::error::Error>> {
+        check(
+            PROJECT_GRANT,
+            |g: &wire::ProjectGrant| json(&project_grant(g, "ignored")),
+            r#"{"kind":"resource","resource_type":"project_grant","id":"400","display_name":"HR for Globex",
+               "status":"DISABLED","status_details":"PROJECT_GRANT_STATE_INACTIVE","project_id":"300",
+               "granted_org_id":"800","granted_org_name":"Globex","role_keys":["reader","writer"],
+               "created_at":"2025-04-01T12:00:00.000123Z"}"#,
+        )?;
+        check(
+            PROJECT_GRANT,
+            |g: &wire::ProjectGrant| json(&org_grant("300", "reader", "project:300:reader", g)),
+            r#"{"kind":"grant","id":"project:300:reader:org:800","entitlement_id":"project:300:reader",
+               "resource_type":"project","resource_id":"300","slug":"reader","principal_type":"org",
+               "principal_id":"800","project_grant_id":"400","state":"PROJECT_GRANT_STATE_INACTIVE"}"#,
+        )?;
+        check(
+            r#"{"grantId":"401","grantedOrgId":"801","projectId":"300"}"#,
+            |g: &wire::ProjectGrant| json(&project_grant(g, "Billing")),
+            r#"{"kind":"resource","resource_type":"project_grant","id":"401","display_name":"Billing for 801",
+               "status":"UNSPECIFIED","status_details":"PROJECT_GRANT_STATE_UNSPECIFIED","project_id":"300",
+               "granted_org_id":"801","role_keys":[]}"#,
+        )?;
+        let inactive: wire::ProjectGrant = serde_json::from_str(PROJECT_GRANT)?;
+        assert!(is_inactive_project_grant(&inactive));
+        Ok(())
+    }
+
+    #[test]
+    fn a_grant_made_through_a_project_grant_says_so_in_its_id_and_fields()
+    -> Result<(), Box<dyn std::error::Error>> {
+        check(
+            r#"{"id":"600","details":{"resourceOwner":"800"},"roleKeys":["reader"],"state":"USER_GRANT_STATE_ACTIVE",
+                "userId":"777","orgId":"800","projectId":"300","projectGrantId":"400","grantedOrgId":"800"}"#,
+            |g: &wire::UserGrant| json(&grant("300", "reader", "project:300:reader", g)),
+            r#"{"kind":"grant","id":"project:300:reader:user:777:project_grant:400","entitlement_id":"project:300:reader",
+               "resource_type":"project","resource_id":"300","slug":"reader","principal_type":"user","principal_id":"777",
+               "user_grant_id":"600","state":"USER_GRANT_STATE_ACTIVE","project_grant_id":"400","granted_by_org_id":"800"}"#,
+        )
+    }
+
+    #[test]
+    fn external_managers_carry_what_the_member_list_says() -> Result<(), Box<dyn std::error::Error>>
+    {
+        check(
+            r#"{"userId":"777","details":{"resourceOwner":"900"},"roles":["ORG_OWNER"],"preferredLoginName":"eve@globex.example.com",
+                "email":"eve@globex.example.com","firstName":"Eve","lastName":"Polastri","displayName":"Eve P.",
+                "userType":"TYPE_HUMAN","userResourceOwner":"800"}"#,
+            |m: &wire::Member| json(&external_member(m)),
+            r#"{"kind":"resource","resource_type":"user","id":"777","display_name":"Eve P.","status":"UNSPECIFIED",
+               "org_id":"800","external":true,
+               "user":{"account_type":"HUMAN","login":"eve@globex.example.com",
+                       "emails":[{"address":"eve@globex.example.com","is_primary":true}],
+                       "structured_name":{"given_name":"Eve","family_name":"Polastri"}}}"#,
+        )?;
+        // A machine manager on a server without `userResourceOwner` (before zitadel#9168).
+        check(
+            r#"{"userId":"778","roles":["PROJECT_OWNER"],"preferredLoginName":"bot@globex","displayName":"Deploy Bot","userType":"TYPE_MACHINE"}"#,
+            |m: &wire::Member| json(&external_member(m)),
+            r#"{"kind":"resource","resource_type":"user","id":"778","display_name":"Deploy Bot","status":"UNSPECIFIED",
+               "external":true,"user":{"account_type":"SERVICE","login":"bot@globex","emails":[]}}"#,
+        )
     }
 
     /// A deterministic xorshift generator, so that a failure reproduces.

@@ -17,8 +17,8 @@ pub struct ResourceType {
     pub traits: [&'static str; 1],
 }
 
-/// The two resource types this connector syncs.
-pub const RESOURCE_TYPES: [ResourceType; 2] = [
+/// The resource types this connector syncs, in output order.
+pub const RESOURCE_TYPES: [ResourceType; 4] = [
     ResourceType {
         kind: "resource_type",
         id: "user",
@@ -29,6 +29,18 @@ pub const RESOURCE_TYPES: [ResourceType; 2] = [
         kind: "resource_type",
         id: "project",
         display_name: "Project",
+        traits: ["TRAIT_GROUP"],
+    },
+    ResourceType {
+        kind: "resource_type",
+        id: "org",
+        display_name: "Organization",
+        traits: ["TRAIT_GROUP"],
+    },
+    ResourceType {
+        kind: "resource_type",
+        id: "project_grant",
+        display_name: "Project Grant",
         traits: ["TRAIT_GROUP"],
     },
 ];
@@ -44,8 +56,10 @@ pub struct UserResource<'a> {
     /// The raw ZITADEL state; absent for external users, whose state a grant does not carry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_details: Option<&'a str>,
-    /// The organization the user belongs to.
-    pub org_id: &'a str,
+    /// The organization the user belongs to; absent for an external manager when the server
+    /// predates `userResourceOwner`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<&'a str>,
     /// Only on external users: the name of the organization they belong to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org_name: Option<&'a str>,
@@ -123,16 +137,17 @@ pub struct ProjectResource<'a> {
     pub created_at: Option<&'a str>,
 }
 
-/// A project role: what a user can be granted on a project.
+/// What a user can be granted on a resource: a project role (`ASSIGNMENT`), or a manager
+/// role of the organization, a project or a project grant (`PERMISSION`).
 #[derive(Debug, Serialize)]
 pub struct Entitlement<'a> {
     pub kind: &'static str,
-    /// `project:<projectId>:<roleKey>`.
+    /// `<resource_type>:<resource_id>:<slug>`.
     pub id: String,
     pub resource_type: &'static str,
     pub resource_id: &'a str,
-    pub slug: &'a str,
-    pub display_name: &'a str,
+    pub slug: Cow<'a, str>,
+    pub display_name: Cow<'a, str>,
     pub purpose: &'static str,
     pub grantable_to: [&'static str; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -155,6 +170,12 @@ pub struct Grant<'a> {
     pub user_grant_id: &'a str,
     /// ZITADEL's raw user grant state, e.g. `USER_GRANT_STATE_ACTIVE`.
     pub state: &'a str,
+    /// Only on a grant made through a project grant: that project grant's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_grant_id: Option<&'a str>,
+    /// Only on a grant made through a project grant: the organization that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted_by_org_id: Option<&'a str>,
 }
 
 impl Grant<'_> {
@@ -177,10 +198,32 @@ impl Grant<'_> {
         out.extend_from_slice(kind.0);
         json_string(out, &[kind.1]);
         out.extend_from_slice(b",\"id\":");
-        json_string(out, &[self.id.entitlement_id, ":user:", self.id.principal_id]);
+        match self.id.project_grant_id {
+            None => json_string(out, &[self.id.entitlement_id, ":user:", self.id.principal_id]),
+            Some(project_grant_id) => json_string(
+                out,
+                &[
+                    self.id.entitlement_id,
+                    ":user:",
+                    self.id.principal_id,
+                    ":project_grant:",
+                    project_grant_id,
+                ],
+            ),
+        }
         for (key, value) in rest {
             out.extend_from_slice(key);
             json_string(out, &[value]);
+        }
+        let delegation = [
+            (b",\"project_grant_id\":".as_slice(), self.project_grant_id),
+            (b",\"granted_by_org_id\":".as_slice(), self.granted_by_org_id),
+        ];
+        for (key, value) in delegation {
+            if let Some(value) = value {
+                out.extend_from_slice(key);
+                json_string(out, &[value]);
+            }
         }
         out.push(b'}');
     }
@@ -206,18 +249,100 @@ fn json_string(out: &mut Vec<u8>, parts: &[&str]) {
 }
 
 /// A grant's id, `<entitlement_id>:user:<userId>` (`project:<projectId>:<roleKey>:user:<userId>`),
-/// written out without building a string: there is one per grant, and the sync's largest
-/// lists are grants.
+/// with `:project_grant:<projectGrantId>` after it for a grant made through a project grant
+/// (a user may hold the same role once from the organization and once through a project
+/// grant). Written out without building a string: there is one per grant, and the sync's
+/// largest lists are grants.
 #[derive(Debug)]
 pub struct GrantId<'a> {
     pub entitlement_id: &'a str,
     pub principal_id: &'a str,
+    pub project_grant_id: Option<&'a str>,
 }
 
 impl Serialize for GrantId<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&format_args!("{}:user:{}", self.entitlement_id, self.principal_id))
+        match self.project_grant_id {
+            None => serializer
+                .collect_str(&format_args!("{}:user:{}", self.entitlement_id, self.principal_id)),
+            Some(project_grant_id) => serializer.collect_str(&format_args!(
+                "{}:user:{}:project_grant:{project_grant_id}",
+                self.entitlement_id, self.principal_id
+            )),
+        }
     }
+}
+
+/// A manager role held by a user: of the organization, a project or a project grant.
+#[derive(Debug, Serialize)]
+pub struct ManagerGrant<'a> {
+    pub kind: &'static str,
+    /// `<entitlement_id>:user:<userId>`.
+    pub id: String,
+    pub entitlement_id: &'a str,
+    pub resource_type: &'static str,
+    pub resource_id: &'a str,
+    pub slug: &'a str,
+    pub principal_type: &'static str,
+    pub principal_id: &'a str,
+}
+
+/// A role key of a project delegated to another organization by a project grant: the
+/// organization is the principal.
+#[derive(Debug, Serialize)]
+pub struct OrgGrant<'a> {
+    pub kind: &'static str,
+    /// `project:<projectId>:<roleKey>:org:<grantedOrgId>`.
+    pub id: String,
+    pub entitlement_id: &'a str,
+    pub resource_type: &'static str,
+    pub resource_id: &'a str,
+    pub slug: &'a str,
+    pub principal_type: &'static str,
+    pub principal_id: &'a str,
+    pub project_grant_id: &'a str,
+    /// The project grant's raw state, e.g. `PROJECT_GRANT_STATE_ACTIVE`.
+    pub state: &'a str,
+}
+
+/// The synced organization (`external: false`), or another organization a project grant
+/// delegates to (`external: true`, with only what the grant says: id and name).
+#[derive(Debug, Serialize)]
+pub struct OrgResource<'a> {
+    pub kind: &'static str,
+    pub resource_type: &'static str,
+    pub id: &'a str,
+    pub display_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_details: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+    pub external: bool,
+}
+
+/// A project grant: a project of the organization delegated to another organization with
+/// some of its role keys.
+#[derive(Debug, Serialize)]
+pub struct ProjectGrantResource<'a> {
+    pub kind: &'static str,
+    pub resource_type: &'static str,
+    pub id: &'a str,
+    /// `<project name> for <granted organization name>`.
+    pub display_name: String,
+    pub status: Status,
+    pub status_details: &'a str,
+    pub project_id: &'a str,
+    pub granted_org_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted_org_name: Option<&'a str>,
+    /// The delegated role keys, exactly as ZITADEL lists them.
+    pub role_keys: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
 }
 
 /// The last line, written only when the sync completed: its absence marks a truncated stream.
@@ -253,14 +378,28 @@ pub struct Counts {
     pub project: u64,
     pub entitlement: u64,
     pub grant: u64,
-    /// Users of other organizations printed because they hold a grant here.
+    /// Users of other organizations printed because they hold a grant or manage here.
     pub external_user: u64,
+    /// The synced organization's own record (1, or 0 when filtered out).
+    pub org: u64,
+    /// Other organizations printed because a project grant delegates to them.
+    pub external_org: u64,
+    pub project_grant: u64,
+    /// Grants of manager roles (organization, project and project-grant managers).
+    pub manager_grant: u64,
+    /// Grants of project roles to organizations, through project grants.
+    pub org_grant: u64,
+    /// User grants made by other organizations through project grants (their grant records).
+    pub delegated_grant: u64,
     /// User grants (not skipped as inactive) that carry no role key.
     pub user_grant_without_roles: u64,
     /// (user grant, role key) pairs skipped because the project has no such role.
     pub unknown_role_key: u64,
     /// Inactive user grants skipped (zero with `--include-inactive-grants`).
     pub inactive_user_grant: u64,
+    /// Inactive project grants whose delegation grants were skipped (zero with
+    /// `--include-inactive-grants`); the project grant itself is still printed.
+    pub inactive_project_grant: u64,
 }
 
 #[cfg(test)]
@@ -280,10 +419,10 @@ mod tests {
             "Zoë 東京",
             "del\u{7f}",
         ];
-        for text in tricky {
+        for (text, project_grant_id) in tricky.into_iter().flat_map(|t| [(t, None), (t, Some(t))]) {
             let grant = Grant {
                 kind: "grant",
-                id: GrantId { entitlement_id: text, principal_id: text },
+                id: GrantId { entitlement_id: text, principal_id: text, project_grant_id },
                 entitlement_id: text,
                 resource_type: "project",
                 resource_id: text,
@@ -292,10 +431,16 @@ mod tests {
                 principal_id: text,
                 user_grant_id: text,
                 state: text,
+                project_grant_id,
+                granted_by_org_id: project_grant_id,
             };
             let mut fast = Vec::new();
             grant.write_json(&mut fast);
-            assert_eq!(String::from_utf8_lossy(&fast), serde_json::to_string(&grant)?, "{text:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                serde_json::to_string(&grant)?,
+                "{text:?} {project_grant_id:?}"
+            );
         }
         Ok(())
     }

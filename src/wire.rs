@@ -46,15 +46,19 @@ pub fn list_request(query: ListQuery) -> Vec<u8> {
 }
 
 /// The body of `POST /management/v1/users/grants/_search` for one project.
+///
+/// `withGrantedQuery` makes ZITADEL include the grants that other organizations made on the
+/// project through project grants; without it they are silently left out (its value is
+/// ignored, its presence is what counts).
 pub fn user_grants_request(query: ListQuery, project_id: &str) -> Vec<u8> {
     #[derive(Serialize)]
     struct Body<'a> {
         query: ListQuery,
-        queries: [Filter<'a>; 1],
+        queries: (ProjectIdFilter<'a>, WithGrantedFilter),
     }
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct Filter<'a> {
+    struct ProjectIdFilter<'a> {
         project_id_query: ProjectId<'a>,
     }
     #[derive(Serialize)]
@@ -62,9 +66,29 @@ pub fn user_grants_request(query: ListQuery, project_id: &str) -> Vec<u8> {
     struct ProjectId<'a> {
         project_id: &'a str,
     }
-    let body = Body { query, queries: [Filter { project_id_query: ProjectId { project_id } }] };
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct WithGrantedFilter {
+        with_granted_query: WithGranted,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct WithGranted {
+        with_granted: bool,
+    }
+    let body = Body {
+        query,
+        queries: (
+            ProjectIdFilter { project_id_query: ProjectId { project_id } },
+            WithGrantedFilter { with_granted_query: WithGranted { with_granted: true } },
+        ),
+    };
     serde_json::to_vec(&body).expect("a request body always serializes")
 }
+
+/// The body of the three member-role lists, which take no parameters (their HTTP rule has
+/// no body, so ZITADEL ignores whatever is sent).
+pub const MEMBER_ROLES_REQUEST: &[u8] = b"{}";
 
 /// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`.
 #[derive(Debug, Deserialize)]
@@ -100,6 +124,8 @@ pub struct OrgResponse<'a> {
 pub struct Org<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
     #[serde(borrow)]
     pub name: Cow<'a, str>,
     #[serde(borrow)]
@@ -217,6 +243,10 @@ pub struct Role<'a> {
 pub struct UserGrant<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
+    /// `resourceOwner` is the organization that made the grant: another one for a grant made
+    /// through a project grant.
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
     #[serde(borrow)]
     pub role_keys: Vec<Cow<'a, str>>,
     #[serde(borrow)]
@@ -235,6 +265,9 @@ pub struct UserGrant<'a> {
     pub display_name: Cow<'a, str>,
     #[serde(borrow)]
     pub project_id: Cow<'a, str>,
+    /// Set when the grant was made through a project grant (by the granted organization).
+    #[serde(borrow)]
+    pub project_grant_id: Cow<'a, str>,
     #[serde(borrow)]
     pub preferred_login_name: Cow<'a, str>,
     #[serde(borrow)]
@@ -243,6 +276,65 @@ pub struct UserGrant<'a> {
     pub granted_org_id: Cow<'a, str>,
     #[serde(borrow)]
     pub granted_org_name: Cow<'a, str>,
+}
+
+/// A manager (`zitadel.member.v1.Member`) of the organization, a project or a project grant.
+/// Managers may be users of any organization; `userResourceOwner` names it, but only servers
+/// after zitadel#9168 send it. Machine users have no email or names, and their machine name
+/// as `displayName`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Member<'a> {
+    #[serde(borrow)]
+    pub user_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub roles: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub preferred_login_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub email: Cow<'a, str>,
+    #[serde(borrow)]
+    pub first_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub last_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub display_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub user_type: Cow<'a, str>,
+    #[serde(borrow)]
+    pub user_resource_owner: Cow<'a, str>,
+}
+
+/// The answer of a member-role list: the manager roles that exist at that level. No
+/// `details`, no paging.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MemberRoles<'a> {
+    #[serde(borrow)]
+    pub result: Vec<Cow<'a, str>>,
+}
+
+/// A project grant (`zitadel.project.v1.GrantedProject`): a project delegated to another
+/// organization with some of its role keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProjectGrant<'a> {
+    #[serde(borrow)]
+    pub grant_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub granted_org_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub granted_org_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub granted_role_keys: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub state: Cow<'a, str>,
+    #[serde(borrow)]
+    pub project_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub project_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
 }
 
 /// An error body (`google.rpc.Status`): `{"code":16,"message":"... (AUTH-7fs1e)",
@@ -306,7 +398,7 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8(user_grants_request(query, "123")).unwrap(),
-            r#"{"query":{"offset":"2000","limit":1000,"asc":true},"queries":[{"projectIdQuery":{"projectId":"123"}}]}"#
+            r#"{"query":{"offset":"2000","limit":1000,"asc":true},"queries":[{"projectIdQuery":{"projectId":"123"}},{"withGrantedQuery":{"withGranted":true}}]}"#
         );
     }
 

@@ -34,6 +34,20 @@ pub enum Endpoint<'a> {
         project_id: &'a str,
     },
     UserGrants,
+    OrgMembers,
+    OrgMemberRoles,
+    ProjectMembers {
+        project_id: &'a str,
+    },
+    ProjectMemberRoles,
+    ProjectGrants {
+        project_id: &'a str,
+    },
+    ProjectGrantMembers {
+        project_id: &'a str,
+        grant_id: &'a str,
+    },
+    ProjectGrantMemberRoles,
 }
 
 impl Endpoint<'_> {
@@ -56,6 +70,26 @@ impl Endpoint<'_> {
                 format!("/management/v1/projects/{}/roles/_search", path_segment(project_id)).into()
             }
             Endpoint::UserGrants => "/management/v1/users/grants/_search".into(),
+            Endpoint::OrgMembers => "/management/v1/orgs/me/members/_search".into(),
+            Endpoint::OrgMemberRoles => "/management/v1/orgs/members/roles/_search".into(),
+            Endpoint::ProjectMembers { project_id } => {
+                format!("/management/v1/projects/{}/members/_search", path_segment(project_id))
+                    .into()
+            }
+            Endpoint::ProjectMemberRoles => "/management/v1/projects/members/roles/_search".into(),
+            Endpoint::ProjectGrants { project_id } => {
+                format!("/management/v1/projects/{}/grants/_search", path_segment(project_id))
+                    .into()
+            }
+            Endpoint::ProjectGrantMembers { project_id, grant_id } => format!(
+                "/management/v1/projects/{}/grants/{}/members/_search",
+                path_segment(project_id),
+                path_segment(grant_id)
+            )
+            .into(),
+            Endpoint::ProjectGrantMemberRoles => {
+                "/management/v1/projects/grants/members/roles/_search".into()
+            }
         }
     }
 
@@ -67,6 +101,12 @@ impl Endpoint<'_> {
             Endpoint::Projects | Endpoint::Project { .. } => "project.read",
             Endpoint::ProjectRoles { .. } => "project.role.read",
             Endpoint::UserGrants => "user.grant.read",
+            Endpoint::OrgMembers | Endpoint::OrgMemberRoles => "org.member.read",
+            Endpoint::ProjectMembers { .. } | Endpoint::ProjectMemberRoles => "project.member.read",
+            Endpoint::ProjectGrants { .. } => "project.grant.read",
+            Endpoint::ProjectGrantMembers { .. } | Endpoint::ProjectGrantMemberRoles => {
+                "project.grant.member.read"
+            }
         }
     }
 }
