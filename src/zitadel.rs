@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Config;
 use crate::log;
-use crate::retry::{self, Attempts, Pace, RetryPolicy};
+use crate::retry::{self, Attempts, GiveUp, Pace, RetryPolicy};
 use crate::wire;
 
 /// The largest response body we read. A 1000-row page is well under 2 MiB; anything far
@@ -207,7 +207,8 @@ impl Client {
     }
 
     /// After a failed attempt of `what`: waits and returns `Ok` when another attempt is due,
-    /// or returns the failure when it is final (not transient, or the budget is spent).
+    /// or returns the failure when it is final (not transient, or the budget is spent), saying
+    /// why when the budget is what ends it.
     pub fn retry_or_give_up(
         &mut self,
         attempts: &mut Attempts,
@@ -220,23 +221,43 @@ impl Client {
         }
         let made = attempts.made();
         let jitter = (self.jitter.hash_one(self.requests) % 1000) as f64 / 999.0;
-        let wait =
-            if failure.retryable { attempts.next_wait(failure.retry_after, jitter) } else { None };
-        let Some(wait) = wait else {
-            if made == 1 {
-                return Err(failure);
+        let give_up = if failure.retryable {
+            match attempts.next_wait(failure.retry_after, jitter) {
+                Ok(wait) => {
+                    log::warn(&format!(
+                        "{what}: attempt {made} failed ({}); retrying in {:.1}s",
+                        failure.message,
+                        wait.as_secs_f64()
+                    ));
+                    self.retries += 1;
+                    thread::sleep(wait);
+                    return Ok(());
+                }
+                Err(why) => Some(why),
             }
-            let message = format!("gave up after {made} attempts: {}", failure.message);
-            return Err(ApiError { message, ..failure });
+        } else {
+            None
         };
-        log::warn(&format!(
-            "{what}: attempt {made} failed ({}); retrying in {:.1}s",
-            failure.message,
-            wait.as_secs_f64()
-        ));
-        self.retries += 1;
-        thread::sleep(wait);
-        Ok(())
+        let mut message = failure.message;
+        let over_budget = matches!(give_up, Some(GiveUp::OverBudget { .. }));
+        if let Some(GiveUp::OverBudget { wait, left, asked }) = give_up {
+            let wait = seconds(wait);
+            let why = if asked {
+                format!("the server asks to wait {wait} before trying again (Retry-After)")
+            } else {
+                format!("the next wait would be {wait}")
+            };
+            message = format!(
+                "{message}; {why}, more than the {} left of --retry-max-wait (BATON_RETRY_MAX_WAIT)",
+                seconds(left)
+            );
+        }
+        let message = match made {
+            1 if over_budget => format!("gave up at once: {message}"),
+            1 => message,
+            _ => format!("gave up after {made} attempts: {message}"),
+        };
+        Err(ApiError { message, ..failure })
     }
 
     /// Makes one attempt at `endpoint` with `body` (ignored for GET), reads the response
@@ -426,6 +447,14 @@ fn printable(text: &str, max: usize) -> String {
         line.push('…');
     }
     line
+}
+
+/// A wait as a person reads it: whole seconds as such, else to a tenth of a second.
+fn seconds(wait: Duration) -> String {
+    match wait.subsec_nanos() {
+        0 => format!("{}s", wait.as_secs()),
+        _ => format!("{:.1}s", wait.as_secs_f64()),
+    }
 }
 
 /// Percent-encodes an id for use as one URL path segment.

@@ -152,6 +152,38 @@ fn the_retry_budget_bounds_the_total_wait() {
 }
 
 #[test]
+fn a_retry_after_beyond_the_budget_gives_up_at_once_without_a_crash() {
+    let dir = std::env::temp_dir().join(format!("baton-zitadel-{}-far-retry", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let export = dir.join("export.ndjson");
+    // A date beyond any clock, seconds beyond any integer, and one second over the budget.
+    for retry_after in ["Sun, 06 Nov 300000000000 08:49:37 GMT", "99999999999999999999999", "301"] {
+        let fake = serve_demo();
+        fake.inject(
+            Fault::new(status(503, UNAVAILABLE, Some(retry_after))).on_path("/users/_search"),
+        );
+        let started = Instant::now();
+        let run = sync(&fake, &["--output", export.to_str().unwrap()], &[]);
+        assert!(started.elapsed() < Duration::from_secs(10), "no wait: {retry_after}");
+        assert_failure(
+            &run,
+            1,
+            &[
+                "POST /management/v1/users/_search at offset 0: gave up at once: HTTP 503",
+                "the server asks to wait",
+                "(Retry-After), more than the 300s left of --retry-max-wait",
+            ],
+        );
+        let attempts =
+            fake.requests().iter().filter(|r| r.path.ends_with("/users/_search")).count();
+        assert_eq!(attempts, 1, "{retry_after}");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(left.is_empty(), "no file left behind: {left:?}");
+    }
+}
+
+#[test]
 fn client_errors_are_not_retried() {
     for (code, body) in [
         (400, r#"{"code":3,"message":"invalid ListUsersRequest"}"#),
