@@ -185,15 +185,20 @@ fn a_retry_after_beyond_the_budget_gives_up_at_once_without_a_crash() {
 
 #[test]
 fn client_errors_are_not_retried() {
-    for (code, body) in [
-        (400, r#"{"code":3,"message":"invalid ListUsersRequest"}"#),
-        (404, r#"{"code":5,"message":"Not Found"}"#),
+    // `Retry-After: 0` would make a wrongly retried answer cheap, so only counting the
+    // requests shows that none was retried.
+    for (code, body, exit) in [
+        (400, r#"{"code":3,"message":"invalid ListUsersRequest"}"#, 1),
+        (401, r#"{"code":16,"message":"Errors.Token.Invalid (AUTH-7fs1e)"}"#, 3),
+        (403, r#"{"code":7,"message":"No matching permissions found (AUTH-5mWD2)"}"#, 4),
+        (404, r#"{"code":5,"message":"Not Found"}"#, 1),
     ] {
         let fake = serve_demo();
         fake.inject(Fault::new(status(code, body, Some("0"))).on_path("/users/_search"));
         let run = sync(&fake, &[], &[]);
-        assert_failure(&run, 1, &[&format!("HTTP {code}")]);
+        assert_failure(&run, exit, &[&format!("HTTP {code}")]);
         assert_eq!(fake.request_count(), 2, "orgs/me and one users request");
+        assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
     }
 }
 
