@@ -411,6 +411,7 @@ impl Generator {
                     id: grant_id.clone(),
                     project_id: project_id.clone(),
                     user_id: person.id.clone(),
+                    project_grant_id: String::new(),
                     json: grant.clone(),
                 };
                 self.dataset.add_user_grant_row(GENERATED_ORG, row).expect("the org exists");
@@ -517,6 +518,7 @@ impl Generator {
                     id: grant_id,
                     project_id: project_id.clone(),
                     user_id: person.id.clone(),
+                    project_grant_id: String::new(),
                     json: grant.clone(),
                 };
                 self.dataset.add_user_grant_row(GENERATED_OTHER_ORG, row).expect("the org exists");

@@ -1,5 +1,6 @@
 //! ZITADEL's endpoints: routing, request decoding, authentication, org context, permissions and the list answers.
 
+use super::access::{self, AccessRoute};
 use super::dataset::{Dataset, GrantRow, Org, Token, UserRow};
 use super::http::{Request, Response};
 use super::json::{self, Value};
@@ -9,12 +10,12 @@ use std::collections::HashMap;
 /// The `processedSequence` of every list answer before the first write through
 /// `FakeZitadel::with_dataset`; each write adds one, as each event processed by a ZITADEL
 /// projection moves its sequence, so answers are reproducible and changes are visible.
-const PROCESSED_SEQUENCE: u64 = 5427;
+pub(super) const PROCESSED_SEQUENCE: u64 = 5427;
 /// The `viewTimestamp` of every list answer; fixed for the same reason.
-const VIEW_TIMESTAMP: &str = "2025-10-02T09:30:00.512309Z";
+pub(super) const VIEW_TIMESTAMP: &str = "2025-10-02T09:30:00.512309Z";
 
 /// The endpoints the fake knows.
-enum Route {
+pub(super) enum Route {
     OrgsMe,
     Users,
     Projects,
@@ -26,11 +27,17 @@ enum Route {
         project_id: String,
     },
     UserGrants,
+    /// Managers, their roles and project grants (`access.rs`).
+    Access(AccessRoute),
 }
 
 impl Route {
     /// Finds the endpoint of a path; the method is checked separately (405, not 404).
     fn of(path: &str) -> Option<Route> {
+        // First, as some of its paths also fit the pattern of `Project` below.
+        if let Some(route) = AccessRoute::of(path) {
+            return Some(Route::Access(route));
+        }
         let route = match path {
             "/management/v1/orgs/me" => Route::OrgsMe,
             "/management/v1/users/_search" => Route::Users,
@@ -66,19 +73,55 @@ impl Route {
             Route::Projects | Route::Project { .. } => "project.read",
             Route::Roles { .. } => "project.role.read",
             Route::UserGrants => "user.grant.read",
+            Route::Access(route) => route.permission(),
+        }
+    }
+
+    /// The endpoint as ZITADEL's HTTP rules name it, e.g. for counting requests per endpoint.
+    fn template(&self) -> &'static str {
+        match self {
+            Route::OrgsMe => "GET /management/v1/orgs/me",
+            Route::Users => "POST /management/v1/users/_search",
+            Route::Projects => "POST /management/v1/projects/_search",
+            Route::Project { .. } => "GET /management/v1/projects/{id}",
+            Route::Roles { .. } => "POST /management/v1/projects/{project_id}/roles/_search",
+            Route::UserGrants => "POST /management/v1/users/grants/_search",
+            Route::Access(route) => route.template(),
+        }
+    }
+
+    /// How the body is read: not at all for a GET or when the HTTP rule has no body (any body
+    /// is then ignored), else as a list request with this kind of `queries` and message name.
+    fn body(&self) -> Option<(QueryKind, &'static str)> {
+        match self {
+            Route::OrgsMe | Route::Project { .. } => None,
+            Route::Users => Some((QueryKind::Unchecked, "ListUsersRequest")),
+            Route::Projects => Some((QueryKind::Unchecked, "ListProjectsRequest")),
+            Route::Roles { .. } => Some((QueryKind::Unchecked, "ListProjectRolesRequest")),
+            Route::UserGrants => Some((QueryKind::UserGrant, "ListUserGrantRequest")),
+            Route::Access(route) => route.body(),
         }
     }
 }
 
+/// Returns the endpoint of a request path as ZITADEL's HTTP rules name it (e.g.
+/// `POST /management/v1/projects/{project_id}/members/_search`), or `None` for a path the
+/// fake does not serve.
+pub fn endpoint_of(path: &str) -> Option<&'static str> {
+    Route::of(path).map(|route| route.template())
+}
+
 /// A decoded list request body; everything defaults like protojson's zero values.
 #[derive(Default)]
-struct ListRequest {
-    offset: u64,
+pub(super) struct ListRequest {
+    pub(super) offset: u64,
     /// 0 when absent.
-    limit: u64,
+    pub(super) limit: u64,
     asc: bool,
     sort: UserSort,
-    grant_filters: Vec<GrantFilter>,
+    pub(super) filters: Vec<Filter>,
+    /// Whether a `withGrantedQuery` was sent (user grants only; its value does not matter).
+    with_granted: bool,
     /// The index of the first `queries` element with no filter set (fails validation).
     empty_query: Option<usize>,
 }
@@ -92,12 +135,72 @@ enum UserSort {
     CreationDate,
 }
 
-/// A user grant filter; the ones the fake does not implement match everything.
-enum GrantFilter {
+/// A list filter (one `queries` element); the ones the fake does not implement match everything.
+pub(super) enum Filter {
     ProjectId(String),
     UserId(String),
+    ProjectGrantId(String),
+    GrantedOrgId(String),
+    RoleKey(String),
     Ignored,
 }
+
+/// The kinds of `queries` elements, each a oneof of the proto of 2025-10-02.
+#[derive(Clone, Copy)]
+pub(super) enum QueryKind {
+    /// Users, projects and roles: filters are accepted but not applied by the fake.
+    Unchecked,
+    UserGrant,
+    /// `zitadel.member.v1.SearchQuery`, for all three member lists.
+    Member,
+    ProjectGrant,
+    AllProjectGrant,
+}
+
+impl QueryKind {
+    /// The oneof keys, camelCase and snake_case.
+    fn keys(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            QueryKind::Unchecked => &[],
+            QueryKind::UserGrant => USER_GRANT_QUERY_KEYS,
+            QueryKind::Member => MEMBER_QUERY_KEYS,
+            QueryKind::ProjectGrant => &ALL_PROJECT_GRANT_QUERY_KEYS[..2],
+            QueryKind::AllProjectGrant => ALL_PROJECT_GRANT_QUERY_KEYS,
+        }
+    }
+
+    /// The message that holds the oneof, with and without its package.
+    fn message(self) -> (&'static str, &'static str) {
+        match self {
+            QueryKind::Unchecked | QueryKind::UserGrant => {
+                ("zitadel.user.v1.UserGrantQuery", "UserGrantQuery")
+            }
+            QueryKind::Member => ("zitadel.member.v1.SearchQuery", "SearchQuery"),
+            QueryKind::ProjectGrant => {
+                ("zitadel.project.v1.ProjectGrantQuery", "ProjectGrantQuery")
+            }
+            QueryKind::AllProjectGrant => {
+                ("zitadel.project.v1.AllProjectGrantQuery", "AllProjectGrantQuery")
+            }
+        }
+    }
+}
+
+/// The oneof keys of `zitadel.member.v1.SearchQuery`.
+const MEMBER_QUERY_KEYS: &[(&str, &str)] = &[
+    ("firstNameQuery", "first_name_query"),
+    ("lastNameQuery", "last_name_query"),
+    ("emailQuery", "email_query"),
+    ("userIdQuery", "user_id_query"),
+];
+
+/// The oneof keys of `AllProjectGrantQuery`; `ProjectGrantQuery` has the first two.
+const ALL_PROJECT_GRANT_QUERY_KEYS: &[(&str, &str)] = &[
+    ("projectNameQuery", "project_name_query"),
+    ("roleKeyQuery", "role_key_query"),
+    ("projectIdQuery", "project_id_query"),
+    ("grantedOrgIdQuery", "granted_org_id_query"),
+];
 
 /// The oneof keys of `UserGrantQuery` in the proto of 2025-10-02, camelCase and snake_case.
 const USER_GRANT_QUERY_KEYS: &[(&str, &str)] = &[
@@ -132,10 +235,10 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
     }
     // grpc-gateway decodes the body before the call reaches ZITADEL's interceptors, so a
     // bad body is a 400 even when the token is bad too. `orgs/me` is a GET without a body.
-    let list = match route {
-        Route::OrgsMe | Route::Project { .. } => Ok(ListRequest::default()),
-        Route::UserGrants => decode_list_request(&request.body, true),
-        _ => decode_list_request(&request.body, false),
+    let body = route.body();
+    let list = match body {
+        None => Ok(ListRequest::default()),
+        Some((kind, _)) => decode_list_request(&request.body, kind),
     }
     .map_err(|message| plain_error(400, 3, &format!("proto: {message}")))?;
 
@@ -146,10 +249,11 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
     if !token.permissions.iter().any(|p| p == route.permission()) {
         return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-5mWD2"));
     }
-    if let Some(index) = list.empty_query {
+    if let (Some(index), Some((kind, request_message))) = (list.empty_query, body) {
         let message = format!(
-            "invalid ListUserGrantRequest.Queries[{index}]: embedded message failed validation \
-             | caused by: invalid UserGrantQuery.Query: value is required"
+            "invalid {request_message}.Queries[{index}]: embedded message failed validation \
+             | caused by: invalid {}.Query: value is required",
+            kind.message().1
         );
         return Err(plain_error(400, 3, &message));
     }
@@ -164,9 +268,16 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
     let page = Page { offset: list.offset, limit };
 
     let sequence = PROCESSED_SEQUENCE + dataset.writes;
-    let Some(org) = dataset.org_mut(&org_id) else {
+    let Some(org_position) = dataset.orgs.iter().position(|org| org.id == org_id) else {
         return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
     };
+    let mut index = lock(&shared.index);
+    let needs_index = matches!(route, Route::UserGrants | Route::Access(_));
+    if needs_index && index.is_none() {
+        *index = Some(Index::build(&mut dataset));
+    }
+    let index = index.as_ref();
+    let org = &mut dataset.orgs[org_position];
     let body = match &route {
         Route::OrgsMe => format!("{{\"org\":{}}}", org.json),
         Route::Project { project_id } => match org.projects.iter().find(|p| p.id == *project_id) {
@@ -186,29 +297,115 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
             list_body(total, rows, sequence)
         }
         Route::UserGrants => {
-            let grants = &org.user_grants;
-            let matches = |g: &&GrantRow| grant_matches(g, &list.grant_filters);
-            let project = list.grant_filters.iter().find_map(|filter| match filter {
-                GrantFilter::ProjectId(id) => Some(id),
-                _ => None,
-            });
-            // The index only narrows the rows to look at, in their order; every filter is
-            // still applied, so the answer is the same as from scanning every grant.
-            let (total, rows) = match project {
-                None => page.apply(grants.iter().filter(matches).map(|g| g.json.as_str())),
-                Some(project_id) => {
-                    let mut index = lock(&shared.grant_index);
-                    let by_project =
-                        index.entry(org_id.clone()).or_insert_with(|| index_grants(grants));
-                    let positions = by_project.get(project_id).map(Vec::as_slice);
-                    let candidates = positions.unwrap_or_default().iter().map(|&i| &grants[i]);
-                    page.apply(candidates.filter(matches).map(|g| g.json.as_str()))
-                }
+            let index = index.expect("built for this route");
+            user_grants(&dataset, index, org_position, &list, page, sequence)
+        }
+        Route::Access(route) => {
+            let index = index.expect("built for this route");
+            let context = access::Context {
+                dataset: &dataset,
+                index,
+                org: org_position,
+                list: &list,
+                page,
+                sequence,
+                options: &options,
             };
-            list_body(total, rows, sequence)
+            access::answer(route, &context)
         }
     };
     Ok(Response { status: 200, headers: Vec::new(), body })
+}
+
+/// Answers `ListUserGrants` with ZITADEL's resource-owner rule (`zitadel-access-api.md`
+/// §6.1): the context org's own grants, and with any `withGrantedQuery` also the grants other
+/// orgs made on the context org's projects through project grants.
+fn user_grants(
+    dataset: &Dataset,
+    index: &Index,
+    org_position: usize,
+    list: &ListRequest,
+    page: Page,
+    sequence: u64,
+) -> String {
+    let owned = |org: usize, grant: &GrantRow| {
+        org == org_position
+            || (list.with_granted
+                && index.project_owner.get(&grant.project_id) == Some(&org_position))
+    };
+    let matches = |&(org, grant): &(usize, &GrantRow)| {
+        owned(org, grant) && grant_matches(grant, &list.filters)
+    };
+    let project = list.filters.iter().find_map(|filter| match filter {
+        Filter::ProjectId(id) => Some(id),
+        _ => None,
+    });
+    // The index only narrows the rows to look at, in their order; every filter is still
+    // applied, so the answer is the same as from scanning every grant.
+    let (total, rows) = match project {
+        None if !list.with_granted => {
+            let grants = dataset.orgs[org_position].user_grants.iter();
+            let candidates = grants.map(|grant| (org_position, grant));
+            page.apply(candidates.filter(matches).map(|(_, g)| g.json.as_str()))
+        }
+        None => {
+            let orgs = dataset.orgs.iter().enumerate();
+            let candidates =
+                orgs.flat_map(|(i, org)| org.user_grants.iter().map(move |grant| (i, grant)));
+            page.apply(candidates.filter(matches).map(|(_, g)| g.json.as_str()))
+        }
+        Some(project_id) => {
+            let positions = index.grants_by_project.get(project_id).map(Vec::as_slice);
+            let candidates = positions
+                .unwrap_or_default()
+                .iter()
+                .map(|&(org, i)| (org, &dataset.orgs[org].user_grants[i]));
+            page.apply(candidates.filter(matches).map(|(_, g)| g.json.as_str()))
+        }
+    };
+    list_body(total, rows, sequence)
+}
+
+/// Lookups across the whole dataset that requests would otherwise pay for with a scan: a sync
+/// asks for one project's grants at a time, and scanning every grant of a large org for each
+/// of its projects would make the fake, not the client, the thing measured. Built by the
+/// first request that needs it and dropped by every write (`Shared::write`).
+pub(super) struct Index {
+    /// Per project id, its user grants in every org as (org, grant) positions, in dataset order.
+    grants_by_project: HashMap<String, Vec<(usize, usize)>>,
+    /// Per project id, the position of the org that owns it.
+    pub(super) project_owner: HashMap<String, usize>,
+    /// Per user id, the position of its org and of its row there.
+    pub(super) users: HashMap<String, (usize, usize)>,
+}
+
+impl Index {
+    /// Indexes the dataset. It sorts each org's users by id first, as serving them does, so
+    /// that the positions hold until the next write.
+    fn build(dataset: &mut Dataset) -> Index {
+        let mut index = Index {
+            grants_by_project: HashMap::new(),
+            project_owner: HashMap::new(),
+            users: HashMap::new(),
+        };
+        for (org_position, org) in dataset.orgs.iter_mut().enumerate() {
+            if !org.users.is_sorted_by(|a, b| a.id <= b.id) {
+                org.users.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+            for (i, user) in org.users.iter().enumerate() {
+                index.users.insert(user.id.clone(), (org_position, i));
+            }
+            for project in &org.projects {
+                index.project_owner.insert(project.id.clone(), org_position);
+            }
+            for (i, grant) in org.user_grants.iter().enumerate() {
+                let positions =
+                    index.grants_by_project.entry(grant.project_id.clone()).or_default();
+                positions.push((org_position, i));
+            }
+        }
+        index
+    }
 }
 
 /// Checks the `Authorization` header and returns the token it names.
@@ -243,21 +440,14 @@ fn context_org(request: &Request, token: &Token, dataset: &Dataset) -> Result<St
     Ok(header.to_string())
 }
 
-/// Returns the positions of the grants of each project id.
-fn index_grants(grants: &[GrantRow]) -> HashMap<String, Vec<usize>> {
-    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, grant) in grants.iter().enumerate() {
-        index.entry(grant.project_id.clone()).or_default().push(i);
-    }
-    index
-}
-
-fn grant_matches(grant: &GrantRow, filters: &[GrantFilter]) -> bool {
+fn grant_matches(grant: &GrantRow, filters: &[Filter]) -> bool {
     filters.iter().all(|filter| match filter {
         // An empty project id matches nothing, as in ZITADEL.
-        GrantFilter::ProjectId(id) => !id.is_empty() && grant.project_id == *id,
-        GrantFilter::UserId(id) => grant.user_id == *id,
-        GrantFilter::Ignored => true,
+        Filter::ProjectId(id) => !id.is_empty() && grant.project_id == *id,
+        Filter::UserId(id) => grant.user_id == *id,
+        // An empty id matches the grants not made through a project grant (ZITADEL stores '').
+        Filter::ProjectGrantId(id) => grant.project_grant_id == *id,
+        Filter::GrantedOrgId(_) | Filter::RoleKey(_) | Filter::Ignored => true,
     })
 }
 
@@ -306,7 +496,7 @@ fn timestamp_key(timestamp: &str) -> String {
 
 /// The requested window of rows.
 #[derive(Clone, Copy)]
-struct Page {
+pub(super) struct Page {
     offset: u64,
     /// 0 means every row.
     limit: u64,
@@ -314,7 +504,10 @@ struct Page {
 
 impl Page {
     /// Returns the number of rows and the rows inside the window.
-    fn apply<'a>(self, rows: impl Iterator<Item = &'a str> + Clone) -> (usize, Vec<&'a str>) {
+    pub(super) fn apply<'a>(
+        self,
+        rows: impl Iterator<Item = &'a str> + Clone,
+    ) -> (usize, Vec<&'a str>) {
         let total = rows.clone().count();
         let skip = usize::try_from(self.offset).unwrap_or(usize::MAX);
         let take = if self.limit == 0 {
@@ -327,7 +520,7 @@ impl Page {
 }
 
 /// Builds a list answer; an empty page has no `totalResult` and no `result`, like ZITADEL.
-fn list_body(total: usize, rows: Vec<&str>, sequence: u64) -> String {
+pub(super) fn list_body(total: usize, rows: Vec<&str>, sequence: u64) -> String {
     let details =
         format!("\"processedSequence\":\"{sequence}\",\"viewTimestamp\":\"{VIEW_TIMESTAMP}\"");
     if rows.is_empty() {
@@ -380,7 +573,7 @@ fn error_response(status: u16, code: u32, message: &str, body: String) -> Respon
 
 /// Decodes a list request body the way protojson would: unknown fields are ignored, both
 /// camelCase and snake_case names are accepted, numbers may be strings, null is the default.
-fn decode_list_request(body: &[u8], user_grants: bool) -> Result<ListRequest, String> {
+fn decode_list_request(body: &[u8], kind: QueryKind) -> Result<ListRequest, String> {
     let text = std::str::from_utf8(body)
         .map_err(|_| "syntax error (line 1:1): invalid UTF-8".to_string())?;
     let mut list = ListRequest::default();
@@ -432,11 +625,12 @@ fn decode_list_request(body: &[u8], user_grants: bool) -> Result<ListRequest, St
         if !matches!(query, Value::Object(_)) {
             return Err(format!("unexpected token {}", query.to_json()));
         }
-        if !user_grants {
+        if let QueryKind::Unchecked = kind {
             // Users and projects filters are accepted but not applied by the fake.
             continue;
         }
-        let set: Vec<(&str, &Value)> = USER_GRANT_QUERY_KEYS
+        let set: Vec<(&str, &Value)> = kind
+            .keys()
             .iter()
             .filter_map(|(camel, snake)| member(query, camel, snake).map(|v| (*camel, v)))
             .collect();
@@ -445,20 +639,26 @@ fn decode_list_request(body: &[u8], user_grants: bool) -> Result<ListRequest, St
                 list.empty_query.get_or_insert(index);
                 continue;
             }
-            [(key, value)] => grant_filter(key, value)?,
+            [(key, value)] => filter(kind, key, value)?,
             [_, (key, _), ..] => {
                 return Err(format!(
-                    "error parsing {key:?}, oneof zitadel.user.v1.UserGrantQuery.query is already set"
+                    "error parsing {key:?}, oneof {}.query is already set",
+                    kind.message().0
                 ));
             }
         };
-        list.grant_filters.push(filter);
+        if let QueryKind::UserGrant = kind
+            && set[0].0 == "withGrantedQuery"
+        {
+            list.with_granted = true;
+        }
+        list.filters.push(filter);
     }
     Ok(list)
 }
 
-/// Decodes one `UserGrantQuery` filter.
-fn grant_filter(key: &str, value: &Value) -> Result<GrantFilter, String> {
+/// Decodes one filter of a `queries` element.
+fn filter(kind: QueryKind, key: &str, value: &Value) -> Result<Filter, String> {
     if !matches!(value, Value::Object(_)) {
         return Err(format!("unexpected token {}", value.to_json()));
     }
@@ -467,10 +667,30 @@ fn grant_filter(key: &str, value: &Value) -> Result<GrantFilter, String> {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(other) => Err(invalid("string", camel, other)),
     };
-    Ok(match key {
-        "projectIdQuery" => GrantFilter::ProjectId(string_field("projectId", "project_id")?),
-        "userIdQuery" => GrantFilter::UserId(string_field("userId", "user_id")?),
-        _ => GrantFilter::Ignored,
+    Ok(match (kind, key) {
+        (QueryKind::UserGrant, "withGrantedQuery") => {
+            // Only the presence of the filter counts, but its value must still decode.
+            match member(value, "withGranted", "with_granted") {
+                None | Some(Value::Bool(_)) => Filter::Ignored,
+                Some(other) => return Err(invalid("bool", "withGranted", other)),
+            }
+        }
+        (QueryKind::UserGrant, "projectGrantIdQuery") => {
+            Filter::ProjectGrantId(string_field("projectGrantId", "project_grant_id")?)
+        }
+        (QueryKind::UserGrant | QueryKind::AllProjectGrant, "projectIdQuery") => {
+            Filter::ProjectId(string_field("projectId", "project_id")?)
+        }
+        (QueryKind::UserGrant | QueryKind::Member, "userIdQuery") => {
+            Filter::UserId(string_field("userId", "user_id")?)
+        }
+        (QueryKind::ProjectGrant | QueryKind::AllProjectGrant, "roleKeyQuery") => {
+            Filter::RoleKey(string_field("roleKey", "role_key")?)
+        }
+        (QueryKind::AllProjectGrant, "grantedOrgIdQuery") => {
+            Filter::GrantedOrgId(string_field("grantedOrgId", "granted_org_id")?)
+        }
+        _ => Filter::Ignored,
     })
 }
 

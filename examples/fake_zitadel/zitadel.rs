@@ -18,6 +18,8 @@
 
 // The submodules are named by path because the tests and the benchmark include this file
 // from other directories.
+#[path = "access.rs"]
+mod access;
 #[path = "dataset.rs"]
 mod dataset;
 #[path = "faults.rs"]
@@ -31,12 +33,16 @@ mod json;
 #[path = "routes.rs"]
 mod routes;
 
-pub use dataset::{Dataset, GrantRow, Org, ProjectRow, Token, UserRow};
+pub use dataset::{
+    Dataset, GrantRow, GrantedProject, MANAGER_ROLES, MemberLevel, MemberRow, Org, ProjectGrantRow,
+    ProjectRow, Token, UserRow,
+};
 pub use faults::{Fault, FaultAction, Mutation};
 pub use generate::{
     GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec, GroundTruth, SummaryCounts,
     record_hash,
 };
+pub use routes::endpoint_of;
 
 use std::collections::HashMap;
 use std::io;
@@ -60,6 +66,9 @@ pub struct Options {
     pub users_total_inflation: u64,
     /// Slept before answering each request.
     pub latency: Duration,
+    /// Leaves `userResourceOwner` out of member rows, as servers before zitadel#9168
+    /// (2025-01) do.
+    pub omit_member_user_resource_owner: bool,
 }
 
 /// The page-size rules of a ZITADEL version (`zitadel-api.md` §2 and §2a).
@@ -124,11 +133,9 @@ struct Shared {
     request_counter: AtomicU64,
     response_bytes: AtomicU64,
     stopping: AtomicBool,
-    /// Per org id, the positions of its user grants by project id, built on the first
-    /// request that filters by project and dropped whenever `with_dataset` runs: a sync asks
-    /// for one project's grants at a time, and scanning every grant of a large org for each
-    /// of its projects would make the fake, not the client, the thing measured.
-    grant_index: Mutex<HashMap<String, HashMap<String, Vec<usize>>>>,
+    /// Lookups across the dataset (`routes::Index`), built by the first request that needs
+    /// them and dropped whenever the dataset changes.
+    index: Mutex<Option<routes::Index>>,
 }
 
 impl FakeZitadel {
@@ -147,7 +154,7 @@ impl FakeZitadel {
             request_counter: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
-            grant_index: Mutex::new(HashMap::new()),
+            index: Mutex::new(None),
         });
         let accept_shared = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
@@ -280,8 +287,8 @@ impl Shared {
         let mut dataset = lock(&self.dataset);
         let result = f(&mut dataset);
         dataset.writes += 1;
-        // The grants may have changed; the index is rebuilt on the next request that needs it.
-        lock(&self.grant_index).clear();
+        // Any row may have changed; the index is rebuilt on the next request that needs it.
+        *lock(&self.index) = None;
         result
     }
 
