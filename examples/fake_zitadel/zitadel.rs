@@ -39,8 +39,8 @@ pub use dataset::{
 };
 pub use faults::{Fault, FaultAction, Mutation};
 pub use generate::{
-    GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec, GroundTruth, SummaryCounts,
-    record_hash,
+    AccessCounts, AccessTruth, GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec,
+    GroundTruth, SummaryCounts, record_hash,
 };
 pub use routes::endpoint_of;
 

@@ -1,12 +1,15 @@
 //! The fake ZITADEL itself, spoken to with plain HTTP: the access endpoints (managers, member
 //! roles, project grants) in ZITADEL's wire format, and ZITADEL's rules for them.
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use serde_json::Value;
 
-use super::zitadel::{Dataset, FakeZitadel, Limits, Options, endpoint_of};
+use super::zitadel::{
+    Dataset, FakeZitadel, GENERATED_PAT, GenerateSpec, Limits, Options, endpoint_of,
+};
 use super::{ACME, ACME_PAT, GLOBEX, demo, serve, serve_demo};
 
 const INITECH: &str = "284905733281462275";
@@ -59,7 +62,6 @@ impl Answer {
 /// Sends one POST as `token` (in its own org, or `org` in `x-zitadel-orgid`) and returns the
 /// answer, decoding a chunked body.
 fn request(fake: &FakeZitadel, token: &str, org: Option<&str>, path: &str, body: &str) -> Answer {
-    let mut stream = TcpStream::connect(fake.addr()).expect("the fake accepts connections");
     let org_header = org.map(|org| format!("x-zitadel-orgid: {org}\r\n")).unwrap_or_default();
     let head = format!(
         "POST /management/v1/{path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
@@ -67,32 +69,43 @@ fn request(fake: &FakeZitadel, token: &str, org: Option<&str>, path: &str, body:
         fake.addr(),
         body.len()
     );
-    stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("a whole UTF-8 answer");
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head[9..12].parse().expect("a status code");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        unchunk(body)
-    } else {
-        body.to_string()
-    };
-    Answer { status, body }
+    exchange(fake, &(head + body))
 }
 
 fn post(fake: &FakeZitadel, token: &str, path: &str, body: &str) -> Answer {
     request(fake, token, None, path, body)
 }
 
-fn unchunk(mut chunked: &str) -> String {
-    let mut body = String::new();
+/// Sends raw request bytes on a new connection and reads the answer until the fake closes it.
+fn exchange(fake: &FakeZitadel, raw: &str) -> Answer {
+    let mut stream = TcpStream::connect(fake.addr()).expect("the fake accepts connections");
+    stream.write_all(raw.as_bytes()).expect("the request is sent");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("an answer");
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("a head and a body");
+    let head = std::str::from_utf8(&answer[..end]).expect("an ASCII head");
+    let status = head[9..12].parse().expect("a status code");
+    let body = &answer[end + 4..];
+    // Chunks split the body anywhere, even inside a UTF-8 character.
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        unchunk(body)
+    } else {
+        body.to_vec()
+    };
+    Answer { status, body: String::from_utf8(body).expect("a UTF-8 body") }
+}
+
+fn unchunk(mut chunked: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
     loop {
-        let (size, rest) = chunked.split_once("\r\n").expect("a chunk size line");
+        let line_end = chunked.windows(2).position(|w| w == b"\r\n").expect("a chunk size line");
+        let size = std::str::from_utf8(&chunked[..line_end]).expect("an ASCII chunk size");
         let size = usize::from_str_radix(size, 16).expect("a hex chunk size");
         if size == 0 {
             return body;
         }
-        body.push_str(&rest[..size]);
+        let rest = &chunked[line_end + 2..];
+        body.extend_from_slice(&rest[..size]);
         chunked = &rest[size + 2..];
     }
 }
@@ -416,11 +429,7 @@ fn routing_of_the_access_endpoints() {
     assert_eq!(endpoint_of("/management/v1/projects/1/grants/2/members"), None);
     let get = "GET /management/v1/orgs/me/members/_search HTTP/1.1\r\n\
                Host: x\r\nConnection: close\r\n\r\n";
-    let mut stream = TcpStream::connect(fake.addr()).unwrap();
-    stream.write_all(get.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
+    assert_eq!(exchange(&fake, get).status, 405);
     assert_eq!(post(&fake, ACME_PAT, "projects/1/grants/2/members", "").status, 404);
 }
 
@@ -501,4 +510,161 @@ fn datasets_zitadel_would_refuse_do_not_load() {
         r#""projectGrantId":"284917391238803461""#,
     );
     assert!(not_the_granted_org.contains("cannot grant through it"), "{not_the_granted_org}");
+}
+
+/// Reads every page of a list as a sync would (1000 rows a page, as long as `totalResult`
+/// says more rows exist) and returns the rows.
+fn walk(fake: &FakeZitadel, token: &str, path: &str, queries: &str) -> Vec<Value> {
+    let mut rows = Vec::new();
+    loop {
+        let body = format!(
+            r#"{{"query":{{"offset":"{}","limit":1000}},"queries":[{queries}]}}"#,
+            rows.len()
+        );
+        let page = post(fake, token, path, &body).json();
+        let page_rows = page["result"].as_array().cloned().unwrap_or_default();
+        let total: usize = page["details"]["totalResult"].as_str().unwrap_or("0").parse().unwrap();
+        let done = page_rows.is_empty();
+        rows.extend(page_rows);
+        if done || rows.len() >= total {
+            return rows;
+        }
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    let items = value.as_array().cloned().unwrap_or_default();
+    items.iter().map(|item| item.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
+    // Walks the served lists the way issue 10 describes and counts what the stream would
+    // hold, independently of the generator's bookkeeping.
+    // Small, but with enough project grants for every kind: inactive, without keys, with a
+    // key the project lacks, without managers, without user grants made through it.
+    let small = GenerateSpec::LARGE.divided(100);
+    let spec = GenerateSpec { project_grants: 12, granted_orgs: 3, delegated_grants: 400, ..small };
+    let (dataset, truth) = Dataset::generate(spec);
+    let fake = serve(dataset, Options::default());
+    let pat = GENERATED_PAT;
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut count = |name: &'static str, n: usize| *counts.entry(name).or_default() += n as u64;
+    let mut external_users: HashSet<String> = HashSet::new();
+    let mut external_orgs: HashSet<String> = HashSet::new();
+
+    let me = format!(
+        "GET /management/v1/orgs/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {pat}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    assert_eq!(exchange(&fake, &me).json()["org"]["id"], ACME);
+    let users: HashSet<String> = walk(&fake, pat, "users/_search", "")
+        .iter()
+        .map(|user| user["id"].as_str().unwrap().to_string())
+        .collect();
+    count("user", users.len());
+    count("org", 1);
+    // A list of managers: an entitlement per listed or held role, a grant per member and role.
+    let mut managers =
+        |listed: &[String], rows: &[Value], counts: &mut dyn FnMut(&'static str, usize)| {
+            let mut roles: HashSet<String> = listed.iter().cloned().collect();
+            for row in rows {
+                let held = strings(&row["roles"]);
+                counts("manager_grant", held.len());
+                counts("grant", held.len());
+                roles.extend(held);
+                let user = row["userId"].as_str().unwrap();
+                if !users.contains(user) {
+                    external_users.insert(user.to_string());
+                }
+            }
+            counts("entitlement", roles.len());
+        };
+    let org_roles = strings(&post(&fake, pat, "orgs/members/roles/_search", "").json()["result"]);
+    let project_roles =
+        strings(&post(&fake, pat, "projects/members/roles/_search", "").json()["result"]);
+    let grant_roles =
+        strings(&post(&fake, pat, "projects/grants/members/roles/_search", "").json()["result"]);
+    managers(&org_roles, &walk(&fake, pat, "orgs/me/members/_search", ""), &mut count);
+
+    let mut grant_users: Vec<(String, bool)> = Vec::new();
+    for project in walk(&fake, pat, "projects/_search", "") {
+        let id = project["id"].as_str().unwrap();
+        count("project", 1);
+        let keys: Vec<String> = walk(&fake, pat, &format!("projects/{id}/roles/_search"), "")
+            .iter()
+            .map(|role| role["key"].as_str().unwrap().to_string())
+            .collect();
+        count("entitlement", keys.len());
+        managers(&project_roles, &walk(&fake, pat, &project_members(id), ""), &mut count);
+        for grant in walk(&fake, pat, &project_grants(id), "") {
+            count("project_grant", 1);
+            let grant_id = grant["grantId"].as_str().unwrap();
+            managers(&grant_roles, &walk(&fake, pat, &grant_members(id, grant_id), ""), &mut count);
+            if grant["state"] == "PROJECT_GRANT_STATE_INACTIVE" {
+                count("inactive_project_grant", 1);
+                continue;
+            }
+            for key in strings(&grant["grantedRoleKeys"]) {
+                if keys.contains(&key) {
+                    count("org_grant", 1);
+                    count("grant", 1);
+                    external_orgs.insert(grant["grantedOrgId"].as_str().unwrap().to_string());
+                } else {
+                    count("unknown_role_key", 1);
+                }
+            }
+        }
+        let queries =
+            format!(r#"{{"withGrantedQuery":{{}}}},{{"projectIdQuery":{{"projectId":"{id}"}}}}"#);
+        for grant in walk(&fake, pat, "users/grants/_search", &queries) {
+            if grant["state"] == "USER_GRANT_STATE_INACTIVE" {
+                count("inactive_user_grant", 1);
+                continue;
+            }
+            let held = strings(&grant["roleKeys"]);
+            if held.is_empty() {
+                count("user_grant_without_roles", 1);
+            }
+            let delegated = grant.get("projectGrantId").is_some();
+            for key in held {
+                if !keys.contains(&key) {
+                    count("unknown_role_key", 1);
+                    continue;
+                }
+                count("grant", 1);
+                if delegated {
+                    count("delegated_grant", 1);
+                }
+                grant_users.push((grant["userId"].as_str().unwrap().to_string(), delegated));
+            }
+        }
+    }
+    for (user, _) in grant_users {
+        if !users.contains(&user) {
+            external_users.insert(user);
+        }
+    }
+    count("external_user", external_users.len());
+    count("external_org", external_orgs.len());
+
+    counts.retain(|_, n| *n > 0);
+    let expected: BTreeMap<&str, u64> =
+        truth.access.counts.named().into_iter().filter(|(_, n)| *n > 0).collect();
+    assert_eq!(counts, expected);
+    assert_eq!(expected.len(), 15, "every kind occurs");
+    let lines = 1
+        + 4
+        + ["user", "external_user", "org", "external_org", "project"]
+            .iter()
+            .chain(&["project_grant", "entitlement", "grant"])
+            .map(|name| counts.get(name).copied().unwrap_or_default())
+            .sum::<u64>();
+    assert_eq!(lines, truth.access.records);
+    let mut requests: BTreeMap<&str, u64> = BTreeMap::new();
+    for request in fake.requests() {
+        *requests.entry(endpoint_of(&request.path).expect("a known endpoint")).or_default() += 1;
+    }
+    assert_eq!(requests, truth.access.requests);
+    assert_eq!(fake.request_count() as u64, truth.access.min_requests);
 }
