@@ -10,7 +10,7 @@ use std::collections::HashMap;
 /// The `processedSequence` of every list answer before the first write through
 /// `FakeZitadel::with_dataset`; each write adds one, as each event processed by a ZITADEL
 /// projection moves its sequence, so answers are reproducible and changes are visible.
-pub(super) const PROCESSED_SEQUENCE: u64 = 5427;
+const PROCESSED_SEQUENCE: u64 = 5427;
 /// The `viewTimestamp` of every list answer; fixed for the same reason.
 pub(super) const VIEW_TIMESTAMP: &str = "2025-10-02T09:30:00.512309Z";
 
