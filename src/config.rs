@@ -178,6 +178,8 @@ EXIT STATUS:
     3  ZITADEL rejected the PAT (401)
     4  the PAT lacks a permission, or cannot access the organization (403, 404)
     5  the organization changed during the sync faster than it could recover: run again
+    6  the records could not be written to stdout or --output (disk full, file size
+       limit, I/O error); the message names which
 
 EXAMPLES:
     BATON_PAT_FILE=/run/secrets/zitadel-pat \\

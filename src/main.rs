@@ -30,8 +30,11 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_UNAUTHENTICATED: u8 = 3;
 const EXIT_PERMISSION_DENIED: u8 = 4;
 const EXIT_ORG_CHANGED: u8 = 5;
+const EXIT_OUTPUT_FAILED: u8 = 6;
 
 fn main() -> ExitCode {
+    // Before the PAT is read: a core dump of this process would hold it.
+    forbid_core_dumps();
     let command = match config::parse(std::env::args_os().skip(1), |name| std::env::var_os(name)) {
         Ok(command) => command,
         Err(err) => {
@@ -64,7 +67,7 @@ fn main() -> ExitCode {
     let mut client = Client::new(&config);
     let result = match (check, &config.output) {
         (true, _) => check::run(&config, &mut client),
-        (false, None) => sync_to(&config, &mut client, io::stdout().lock()),
+        (false, None) => sync_to(&config, &mut client, Output::new(io::stdout().lock())),
         (false, Some(path)) => sync_to_file(&config, &mut client, path),
     };
     log::clear_progress();
@@ -80,8 +83,11 @@ fn main() -> ExitCode {
 
 /// Syncs to `out`. Whatever happens, the records printed reach it as whole lines; a failed
 /// sync writes no summary.
-fn sync_to(config: &Config, client: &mut Client, out: impl io::Write) -> anyhow::Result<()> {
-    let mut out = Output::new(out);
+fn sync_to(
+    config: &Config,
+    client: &mut Client,
+    mut out: Output<impl io::Write>,
+) -> anyhow::Result<()> {
     let result = sync::run(config, client, &mut out);
     if result.is_err() {
         // A second failure, to write, changes nothing about the first.
@@ -98,7 +104,8 @@ fn sync_to_file(
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
     let file = OutputFile::open(path).map_err(|err| err.context(Usage))?;
-    sync_to(config, client, file.writer()?)?;
+    let out = Output::new(file.writer()?).named(format!("--output {}", path.display()));
+    sync_to(config, client, out)?;
     file.commit()
 }
 
@@ -117,6 +124,9 @@ impl std::error::Error for Usage {}
 fn exit_status(err: &anyhow::Error) -> u8 {
     if err.chain().any(|cause| cause.is::<sync::OrgChanged>()) {
         return EXIT_ORG_CHANGED;
+    }
+    if output::is_write_failure(err) {
+        return EXIT_OUTPUT_FAILED;
     }
     // A context, such as `Usage`, is found by downcasting the error, not its chain.
     if err.downcast_ref::<Usage>().is_some()
@@ -146,4 +156,17 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         };
         kind == Some(io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Makes the process non-dumpable: no core file, which would hold the PAT, and no reading of
+/// its memory or environment (`BATON_PAT`) through `/proc` or ptrace by other processes of
+/// the same user.
+fn forbid_core_dumps() {
+    unsafe extern "C" {
+        fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
+    }
+    const PR_SET_DUMPABLE: std::ffi::c_int = 4;
+    // SAFETY: PR_SET_DUMPABLE reads one integer argument and no memory. It cannot fail with
+    // the value 0, and nothing could be done about it if it did.
+    unsafe { prctl(PR_SET_DUMPABLE, 0 as std::ffi::c_ulong) };
 }

@@ -38,21 +38,36 @@ impl Attempts {
 
     /// Decides the wait before the next attempt: `Retry-After` when the server sent one,
     /// else exponential backoff scaled by `jitter` (0.0 to 1.0, drawn per call, so that
-    /// clients do not retry in lockstep). `None` means give up: no retries left, or the wait
-    /// would exceed what is left of the total budget.
-    pub fn next_wait(&mut self, retry_after: Option<Duration>, jitter: f64) -> Option<Duration> {
+    /// clients do not retry in lockstep). An error says why there is no next attempt: no
+    /// retries left, or a wait beyond what is left of the total budget (a `Retry-After`
+    /// longer than the whole budget gives up at once, whatever retries are left).
+    pub fn next_wait(
+        &mut self,
+        retry_after: Option<Duration>,
+        jitter: f64,
+    ) -> Result<Duration, GiveUp> {
         if self.retries >= self.policy.max_retries {
-            return None;
+            return Err(GiveUp::NoRetriesLeft);
         }
         let wait = retry_after.unwrap_or_else(|| backoff(self.retries, jitter));
-        let waited = self.waited.checked_add(wait)?;
-        if waited > self.policy.max_total_wait {
-            return None;
+        let left = self.policy.max_total_wait.saturating_sub(self.waited);
+        if wait > left {
+            return Err(GiveUp::OverBudget { wait, left, asked: retry_after.is_some() });
         }
         self.retries += 1;
-        self.waited = waited;
-        Some(wait)
+        self.waited += wait;
+        Ok(wait)
     }
+}
+
+/// Why a failed request is not tried again, though its failure is transient.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GiveUp {
+    /// Every retry the policy allows was made.
+    NoRetriesLeft,
+    /// The next wait, `wait`, is longer than the `left` of the total budget; `asked` says
+    /// whether the server asked for it with `Retry-After`.
+    OverBudget { wait: Duration, left: Duration, asked: bool },
 }
 
 /// The `retry`-th backoff (0-based): between half and all of `FIRST_BACKOFF * 2^retry`,
@@ -63,25 +78,27 @@ fn backoff(retry: u32, jitter: f64) -> Duration {
 }
 
 /// Reads a `Retry-After` header: delay seconds or an HTTP date (RFC 9110), relative to `now`.
-/// A date in the past means no wait; anything unreadable is ignored.
+/// A date in the past means no wait; anything unreadable is ignored. Numbers too large for
+/// any clock saturate, so an absurd wait is a long wait, never an overflow.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
+    if let Some(seconds) = digits(value) {
         return Some(Duration::from_secs(seconds));
     }
-    let at = UNIX_EPOCH + Duration::from_secs(parse_http_date(value)?);
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let at = Duration::from_secs(parse_http_date(value)?);
+    let now = now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    Some(at.saturating_sub(now))
 }
 
 /// Parses the IMF-fixdate form every current server sends, `Sun, 06 Nov 1994 08:49:37 GMT`,
-/// into seconds since the Unix epoch.
+/// into seconds since the Unix epoch, saturating at `u64::MAX` for years beyond any clock.
 fn parse_http_date(value: &str) -> Option<u64> {
     let (_weekday, rest) = value.split_once(", ")?;
     let mut parts = rest.split(' ');
-    let day: u64 = parts.next()?.parse().ok()?;
+    let day = digits(parts.next()?)?;
     let month = parts.next()?;
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':').map(|n| n.parse::<u64>().ok());
+    let year = digits(parts.next()?)?;
+    let mut clock = parts.next()?.split(':').map(digits);
     let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
     if parts.next()? != "GMT" || parts.next().is_some() || clock.next().is_some() {
         return None;
@@ -92,11 +109,23 @@ fn parse_http_date(value: &str) -> Option<u64> {
     if !(1..=31).contains(&day) || year < 1970 || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some(days_since_epoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+    // u128 holds the seconds of any u64 year, so only the result needs to saturate.
+    let days = days_since_epoch(year.into(), month.into(), day.into());
+    let seconds = days * 86_400 + u128::from(hour * 3600 + minute * 60 + second);
+    Some(u64::try_from(seconds).unwrap_or(u64::MAX))
 }
 
-/// Days from 1970-01-01 to the given civil date (Howard Hinnant's `days_from_civil`).
-fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
+/// The value of a non-empty string of ASCII digits, saturating at `u64::MAX`.
+fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.parse().unwrap_or(u64::MAX))
+}
+
+/// Days from 1970-01-01 to the given civil date (Howard Hinnant's `days_from_civil`); the
+/// year is at least 1970.
+fn days_since_epoch(year: u128, month: u128, day: u128) -> u128 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year / 400;
     let year_of_era = year - era * 400;
@@ -148,12 +177,13 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_a_cap_and_rides_out_a_one_minute_ban() {
         let mut attempts = Attempts::new(POLICY);
-        let waits: Vec<u64> =
-            std::iter::from_fn(|| attempts.next_wait(None, 1.0)).map(|w| w.as_secs()).collect();
+        let waits: Vec<u64> = std::iter::from_fn(|| attempts.next_wait(None, 1.0).ok())
+            .map(|w| w.as_secs())
+            .collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 32, 32, 32]);
         // Even with the least jitter, the default retries wait out a one-minute ban.
         let mut attempts = Attempts::new(POLICY);
-        let least: Duration = std::iter::from_fn(|| attempts.next_wait(None, 0.0)).sum();
+        let least: Duration = std::iter::from_fn(|| attempts.next_wait(None, 0.0).ok()).sum();
         assert!(least > Duration::from_secs(60), "{least:?}");
         assert_eq!(attempts.made(), 9);
     }
@@ -162,18 +192,52 @@ mod tests {
     fn retry_after_is_honoured_within_the_budget() {
         let mut attempts =
             Attempts::new(RetryPolicy { max_retries: 5, max_total_wait: Duration::from_secs(10) });
+        let seconds = Duration::from_secs;
+        assert_eq!(attempts.next_wait(Some(seconds(7)), 0.5), Ok(seconds(7)));
         assert_eq!(
-            attempts.next_wait(Some(Duration::from_secs(7)), 0.5),
-            Some(Duration::from_secs(7))
+            attempts.next_wait(Some(seconds(4)), 0.5),
+            Err(GiveUp::OverBudget { wait: seconds(4), left: seconds(3), asked: true }),
+            "7 + 4 > 10"
         );
-        assert_eq!(attempts.next_wait(Some(Duration::from_secs(4)), 0.5), None, "7 + 4 > 10");
-        assert_eq!(attempts.next_wait(Some(Duration::ZERO), 0.5), Some(Duration::ZERO));
+        assert_eq!(attempts.next_wait(Some(Duration::ZERO), 0.5), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_budget_gives_up_at_once() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        for value in [
+            "Sun, 06 Nov 300000000000 08:49:37 GMT",
+            "Fri, 31 Dec 99999999999999999999999 23:59:59 GMT",
+            "99999999999999999999999",
+            "301",
+        ] {
+            let wait = parse_retry_after(value, now).expect("a wait, saturated if need be");
+            let mut attempts = Attempts::new(POLICY);
+            let result = attempts.next_wait(Some(wait), 0.5);
+            assert_eq!(
+                result,
+                Err(GiveUp::OverBudget { wait, left: POLICY.max_total_wait, asked: true }),
+                "{value:?}"
+            );
+        }
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 300000000000 08:49:37 GMT"),
+            Some(9_467_085_537_859_596_577)
+        );
+        assert_eq!(
+            parse_http_date("Fri, 31 Dec 99999999999999999999999 23:59:59 GMT"),
+            Some(u64::MAX)
+        );
     }
 
     #[test]
     fn no_retries_means_one_attempt() {
         let mut attempts = Attempts::new(RetryPolicy { max_retries: 0, ..POLICY });
-        assert_eq!(attempts.next_wait(None, 0.5), None);
+        assert_eq!(attempts.next_wait(None, 0.5), Err(GiveUp::NoRetriesLeft));
         assert_eq!(attempts.made(), 1);
     }
 

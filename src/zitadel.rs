@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Config;
 use crate::log;
-use crate::retry::{self, Attempts, Pace, RetryPolicy};
+use crate::retry::{self, Attempts, GiveUp, Pace, RetryPolicy};
 use crate::wire;
 
 /// The largest response body we read. A 1000-row page is well under 2 MiB; anything far
@@ -171,6 +171,8 @@ pub struct Client {
     instance_url: String,
     authorization: String,
     org_id: Option<String>,
+    /// The proxy the requests go through, if any, as messages name it.
+    proxy: Option<ProxyInUse>,
     timeout: Duration,
     policy: RetryPolicy,
     pace: Pace,
@@ -191,31 +193,29 @@ impl Client {
             ),
             None => ureq::tls::RootCerts::WebPki,
         };
-        let agent = ureq::Agent::config_builder()
+        let proxy = proxy_for(&config.instance_url);
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(concat!("baton-zitadel/", env!("CARGO_PKG_VERSION")))
-            // Each phase of a request is bounded by the timeout. A global timeout would do
-            // too, but ureq then resolves the host name on a new thread for every request,
-            // which cost a sixth of the CPU of a large sync; name resolution keeps the
-            // system resolver's own timeouts.
+            // The timeout bounds each attempt as a whole, from the name lookup to the last
+            // byte of the body, so that a server that answers slowly in every phase cannot
+            // hold one attempt for several timeouts. `Lookup` keeps the cost of that low.
+            .timeout_global(Some(config.timeout))
             .timeout_connect(Some(CONNECT_TIMEOUT.min(config.timeout)))
-            .timeout_send_request(Some(config.timeout))
-            .timeout_send_body(Some(config.timeout))
-            .timeout_recv_response(Some(config.timeout))
-            .timeout_recv_body(Some(config.timeout))
             // A redirect would carry the request elsewhere; ZITADEL's API never redirects,
             // so one means the instance URL points at something else.
             .max_redirects(0)
             .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
-            // HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, as checked by config.
-            .proxy(ureq::Proxy::try_from_env())
-            .build()
-            .new_agent();
+            .proxy(proxy.as_ref().map(|in_use| in_use.proxy.clone()))
+            .build();
+        let connector = ureq::unversioned::transport::DefaultConnector::default();
+        let agent = ureq::Agent::with_parts(agent_config, connector, Lookup);
         Client {
             agent,
             instance_url: config.instance_url.clone(),
             authorization: format!("Bearer {}", config.pat.expose()),
             org_id: config.org_id.clone(),
+            proxy,
             timeout: config.timeout,
             policy: config.retry,
             pace: Pace::new(config.max_rps),
@@ -247,7 +247,8 @@ impl Client {
     }
 
     /// After a failed attempt of `what`: waits and returns `Ok` when another attempt is due,
-    /// or returns the failure when it is final (not transient, or the budget is spent).
+    /// or returns the failure when it is final (not transient, or the budget is spent), saying
+    /// why when the budget is what ends it.
     pub fn retry_or_give_up(
         &mut self,
         attempts: &mut Attempts,
@@ -260,23 +261,43 @@ impl Client {
         }
         let made = attempts.made();
         let jitter = (self.jitter.hash_one(self.requests) % 1000) as f64 / 999.0;
-        let wait =
-            if failure.retryable { attempts.next_wait(failure.retry_after, jitter) } else { None };
-        let Some(wait) = wait else {
-            if made == 1 {
-                return Err(failure);
+        let give_up = if failure.retryable {
+            match attempts.next_wait(failure.retry_after, jitter) {
+                Ok(wait) => {
+                    log::warn(&format!(
+                        "{what}: attempt {made} failed ({}); retrying in {:.1}s",
+                        failure.message,
+                        wait.as_secs_f64()
+                    ));
+                    self.retries += 1;
+                    thread::sleep(wait);
+                    return Ok(());
+                }
+                Err(why) => Some(why),
             }
-            let message = format!("gave up after {made} attempts: {}", failure.message);
-            return Err(ApiError { message, ..failure });
+        } else {
+            None
         };
-        log::warn(&format!(
-            "{what}: attempt {made} failed ({}); retrying in {:.1}s",
-            failure.message,
-            wait.as_secs_f64()
-        ));
-        self.retries += 1;
-        thread::sleep(wait);
-        Ok(())
+        let mut message = failure.message;
+        let over_budget = matches!(give_up, Some(GiveUp::OverBudget { .. }));
+        if let Some(GiveUp::OverBudget { wait, left, asked }) = give_up {
+            let wait = seconds(wait);
+            let why = if asked {
+                format!("the server asks to wait {wait} before trying again (Retry-After)")
+            } else {
+                format!("the next wait would be {wait}")
+            };
+            message = format!(
+                "{message}; {why}, more than the {} left of --retry-max-wait (BATON_RETRY_MAX_WAIT)",
+                seconds(left)
+            );
+        }
+        let message = match made {
+            1 if over_budget => format!("gave up at once: {message}"),
+            1 => message,
+            _ => format!("gave up after {made} attempts: {message}"),
+        };
+        Err(ApiError { message, ..failure })
     }
 
     /// Makes one attempt at `endpoint` with `body` (ignored for GET), reads the response
@@ -316,6 +337,9 @@ impl Client {
                     "HTTP {status}: the response body is larger than {} MiB, far more than any page",
                     MAX_BODY_BYTES >> 20
                 )));
+            }
+            if let Some(ureq::Error::Timeout(_)) = inner {
+                return Err(self.timed_out());
             }
             // The connection broke mid-body: worth another attempt.
             let detail = self.redact(&err.to_string());
@@ -403,16 +427,37 @@ impl Client {
         }
     }
 
-    /// Classifies a failure to get a response at all. Refused, reset or dropped connections
-    /// and timeouts are transient; TLS and DNS failures are configuration problems.
+    /// Classifies a failure to get a response at all. Refused, reset or dropped connections,
+    /// timeouts and a resolver that cannot answer for now are transient; TLS failures and a
+    /// host name that does not exist are configuration problems. A failure of the proxy
+    /// names the proxy, not the instance.
     fn transport_error(&self, err: ureq::Error) -> ApiError {
         let url = &self.instance_url;
         let detail = self.redact(&err.to_string());
         let tls_hint = "if the instance uses a private certificate authority, pass its certificate with --ca-cert (BATON_CA_CERT)";
+        let proxy = self.proxy.as_ref();
+        if let ureq::Error::Io(io) = &err
+            && let Some(lookup) =
+                io.get_ref().and_then(|inner| inner.downcast_ref::<LookupFailed>())
+        {
+            return self.lookup_error(lookup);
+        }
         match err {
             ureq::Error::HostNotFound => other(format!(
                 "cannot resolve the host of {url}: check --instance-url (BATON_INSTANCE_URL) and DNS"
             )),
+            ureq::Error::Tls(_)
+            | ureq::Error::Rustls(_)
+            | ureq::Error::Pem(_)
+            | ureq::Error::Io(_)
+                if url.starts_with("https:") && detail.contains("InvalidContentType") =>
+            {
+                // rustls read something that is not a TLS record at all: a plain-HTTP
+                // server's answer to the TLS handshake. No certificate would help.
+                other(format!(
+                    "{url} does not speak TLS on that port (it answered in plain text): check the scheme and port of --instance-url (BATON_INSTANCE_URL)"
+                ))
+            }
             ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
                 other(format!("TLS with {url} failed: {detail}; {tls_hint}"))
             }
@@ -421,18 +466,59 @@ impl Client {
             {
                 other(format!("TLS with {url} failed: {detail}; {tls_hint}"))
             }
-            ureq::Error::Timeout(_) => ApiError {
-                retryable: true,
-                ..other(format!(
-                    "no complete answer from {url} within {}s (--timeout)",
-                    self.timeout.as_secs_f64()
-                ))
-            },
+            ureq::Error::Timeout(_) => self.timed_out(),
+            ureq::Error::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
+                let message = match proxy {
+                    Some(proxy) => format!(
+                        "the proxy {proxy} refused the connection ({detail}): check that it runs and that {} names it",
+                        proxy.variable
+                    ),
+                    None => format!("{url} refused the connection: {detail}"),
+                };
+                ApiError { retryable: true, ..other(message) }
+            }
+            ureq::Error::ConnectProxyFailed(_) => other(format!(
+                "the proxy {} did not open a tunnel to {url}: {detail}",
+                proxy.map_or(String::new(), ToString::to_string)
+            )),
             ureq::Error::Io(_) | ureq::Error::Protocol(_) | ureq::Error::ConnectionFailed => {
-                ApiError { retryable: true, ..other(format!("request to {url} failed: {detail}")) }
+                let through =
+                    proxy.map_or(String::new(), |proxy| format!(" through the proxy {proxy}"));
+                ApiError {
+                    retryable: true,
+                    ..other(format!("request to {url}{through} failed: {detail}"))
+                }
             }
             _ => other(format!("request to {url} failed: {detail}")),
         }
+    }
+
+    /// An attempt that took longer than `--timeout`, all of it counted.
+    fn timed_out(&self) -> ApiError {
+        let url = &self.instance_url;
+        let seconds = self.timeout.as_secs_f64();
+        ApiError {
+            retryable: true,
+            ..other(format!("no complete answer from {url} within {seconds}s (--timeout)"))
+        }
+    }
+
+    /// The failure of a name lookup: the proxy's host or the instance's, for now or for good.
+    fn lookup_error(&self, lookup: &LookupFailed) -> ApiError {
+        let detail = self.redact(&lookup.detail);
+        let (whose, setting) = match &self.proxy {
+            Some(proxy) if proxy.proxy.host() == lookup.host => {
+                (format!("the proxy {proxy}"), proxy.variable)
+            }
+            _ => (self.instance_url.clone(), "--instance-url (BATON_INSTANCE_URL)"),
+        };
+        if lookup.temporary {
+            let message = format!("cannot resolve the host of {whose} for now: {detail}");
+            return ApiError { retryable: true, ..other(message) };
+        }
+        other(format!(
+            "cannot resolve the host of {whose}: the name does not exist ({detail}): check {setting}"
+        ))
     }
 
     /// Removes the PAT from text that came from elsewhere (a server, a proxy, an OS error):
@@ -458,6 +544,117 @@ fn denied(message: String) -> ApiError {
     ApiError { class: ErrorClass::PermissionDenied, ..other(message) }
 }
 
+/// The proxy requests go through, and the variable that named it.
+struct ProxyInUse {
+    proxy: ureq::Proxy,
+    variable: &'static str,
+}
+
+impl fmt::Display for ProxyInUse {
+    /// Host and port only: a proxy URL may carry a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} ({})", self.proxy.host(), self.proxy.port(), self.variable)
+    }
+}
+
+/// The proxy variables ureq reads, in its order of preference.
+const PROXY_VARIABLES: [&str; 6] =
+    ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+
+/// The proxy for requests to `instance_url`: ureq's choice from the environment, unless
+/// `NO_PROXY` exempts the host or the host is loopback. A loopback address means this
+/// machine, and through a proxy it would mean the proxy's machine instead, with the PAT
+/// in clear text on the way for `http://`.
+fn proxy_for(instance_url: &str) -> Option<ProxyInUse> {
+    let uri: ureq::http::Uri = instance_url.parse().ok()?;
+    let host = uri.host()?;
+    let ip = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>();
+    if host.eq_ignore_ascii_case("localhost") || ip.is_ok_and(|ip| ip.is_loopback()) {
+        return None;
+    }
+    let proxy = ureq::Proxy::try_from_env()?;
+    if proxy.is_no_proxy(&uri) {
+        return None;
+    }
+    let variable = PROXY_VARIABLES.into_iter().find(|variable| {
+        std::env::var(variable).is_ok_and(|value| ureq::Proxy::new(&value).is_ok())
+    })?;
+    Some(ProxyInUse { proxy, variable })
+}
+
+/// Resolves host names for the agent. An IP address needs no lookup; a name is looked up by
+/// ureq's resolver, which bounds it by what is left of `--timeout` with a thread per lookup
+/// (0.7 % more instructions than an IP address on the small benchmark organization). ureq's
+/// resolver alone starts that thread for an IP address too, which cost a sixth of the CPU
+/// of a large sync, and reports a failed lookup as any I/O error, so that a name that does
+/// not exist would be retried like a dropped connection. The resolver interface is outside
+/// ureq's semver promise; `Cargo.lock` pins the version it was written against.
+#[derive(Debug)]
+struct Lookup;
+
+impl ureq::unversioned::resolver::Resolver for Lookup {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default();
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+            let https = uri.scheme_str() == Some("https");
+            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+            let mut addrs = self.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let resolver = ureq::unversioned::resolver::DefaultResolver::default();
+        resolver.resolve(uri, config, timeout).map_err(|err| match err {
+            ureq::Error::Io(io) => ureq::Error::Io(io::Error::other(LookupFailed {
+                host: host.to_string(),
+                temporary: is_temporary_lookup_failure(&io),
+                detail: io.to_string(),
+            })),
+            other => other,
+        })
+    }
+}
+
+/// A host name the system resolver could not turn into an address.
+#[derive(Debug)]
+struct LookupFailed {
+    host: String,
+    /// Whether another attempt may succeed.
+    temporary: bool,
+    detail: String,
+}
+
+impl fmt::Display for LookupFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot resolve {}: {}", self.host, self.detail)
+    }
+}
+
+impl std::error::Error for LookupFailed {}
+
+/// Whether a failed lookup may succeed later: the resolver could not be reached or said
+/// "try again" (`EAI_AGAIN`), or a system call failed (`EAI_SYSTEM`, which std reports as an
+/// OS error). Any other answer, such as "Name or service not known", is final. std keeps
+/// only the C library's text for the code, so that text is what is compared.
+fn is_temporary_lookup_failure(err: &io::Error) -> bool {
+    if err.raw_os_error().is_some() {
+        return true;
+    }
+    unsafe extern "C" {
+        fn gai_strerror(code: std::ffi::c_int) -> *const std::ffi::c_char;
+    }
+    /// `EAI_AGAIN` in glibc and musl.
+    const EAI_AGAIN: std::ffi::c_int = -3;
+    // SAFETY: gai_strerror returns a pointer to a static C string for any code.
+    let again = unsafe { std::ffi::CStr::from_ptr(gai_strerror(EAI_AGAIN)) };
+    err.to_string().ends_with(&*again.to_string_lossy())
+}
+
 /// Up to `max` characters of `text` on one line, control characters replaced.
 fn printable(text: &str, max: usize) -> String {
     let mut line: String =
@@ -466,6 +663,14 @@ fn printable(text: &str, max: usize) -> String {
         line.push('…');
     }
     line
+}
+
+/// A wait as a person reads it: whole seconds as such, else to a tenth of a second.
+fn seconds(wait: Duration) -> String {
+    match wait.subsec_nanos() {
+        0 => format!("{}s", wait.as_secs()),
+        _ => format!("{:.1}s", wait.as_secs_f64()),
+    }
 }
 
 /// Percent-encodes an id for use as one URL path segment.
@@ -499,6 +704,16 @@ mod tests {
             Endpoint::ProjectRoles { project_id: "../x?y" }.path(),
             "/management/v1/projects/..%2Fx%3Fy/roles/_search"
         );
+    }
+
+    #[test]
+    fn only_lookups_that_may_pass_later_are_temporary() {
+        let said =
+            |text: &str| io::Error::other(format!("failed to lookup address information: {text}"));
+        assert!(is_temporary_lookup_failure(&said("Temporary failure in name resolution")));
+        assert!(is_temporary_lookup_failure(&io::Error::from_raw_os_error(24)), "EMFILE");
+        assert!(!is_temporary_lookup_failure(&said("Name or service not known")));
+        assert!(!is_temporary_lookup_failure(&said("No address associated with hostname")));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::time::Duration;
 use zitadel::{Dataset, FakeZitadel, Limits, Options};
 
 const USAGE: &str = "\
-usage: fake_zitadel [--limits unlimited|enforced] [--latency-ms N] DATASET.json [-- COMMAND ARGS...]
+usage: fake_zitadel [--limits unlimited|enforced] [--latency-ms N] [--without-user-resource-owner]
+                    DATASET.json [-- COMMAND ARGS...]
 
 Serves DATASET.json as a fake ZITADEL Management API v1 on http://127.0.0.1:PORT.
 
@@ -20,6 +21,8 @@ OPTIONS:
   --limits MODE     enforced (default): limit 0 means 100, above 1000 is a 400 (v4.20+);
                     unlimited: limit 0 means every row, no maximum (older v1)
   --latency-ms N    wait N milliseconds before each answer
+  --without-user-resource-owner
+                    member rows without userResourceOwner, like servers before zitadel#9168
   -h, --help        print this help
 ";
 
@@ -102,6 +105,7 @@ fn parse_args(mut argv: impl Iterator<Item = OsString>) -> Result<Option<Args>, 
                     }
                 }
             }
+            "--without-user-resource-owner" => options.omit_member_user_resource_owner = true,
             "--latency-ms" => {
                 let text = value()?;
                 let ms = text

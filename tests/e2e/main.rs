@@ -8,6 +8,7 @@
 #[path = "../../examples/fake_zitadel/zitadel.rs"]
 mod zitadel;
 
+mod fake;
 mod faults;
 mod operator;
 mod relays;

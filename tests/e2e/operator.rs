@@ -298,6 +298,16 @@ fn output_files_are_replaced_only_by_a_complete_sync() {
     assert_eq!(run.stdout, "");
     assert!(std::fs::read_to_string(&path).unwrap() == demo_golden());
     assert_eq!(files_in(&dir), ["acme.ndjson"]);
+    // A new export names every user and their access: for its owner's eyes only. A replaced
+    // one keeps the mode it had, whatever the umask.
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let run = sync(&fake, &["--output", path.to_str().unwrap()], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(mode(&path), 0o664);
 
     // A sync that fails mid-way leaves yesterday's file byte for byte, and nothing beside it.
     std::fs::write(&path, "yesterday's export\n").unwrap();
@@ -337,25 +347,230 @@ fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
     assert!(null.file_type().is_char_device(), "/dev/null must never be replaced");
 }
 
-#[test]
-fn an_interrupted_sync_leaves_the_output_file_alone() {
-    let dir = temp_dir("interrupted");
-    let path = dir.join("acme.ndjson");
-    std::fs::write(&path, "yesterday's export\n").unwrap();
-    let fake = serve(demo(), Options { latency: Duration::from_secs(30), ..Options::default() });
+/// The C library calls the process tests need: limits and signal dispositions set in the
+/// child before it runs the binary, signals, and a lock.
+mod os {
+    use std::ffi::c_int;
+
+    unsafe extern "C" {
+        fn setrlimit(resource: c_int, limit: *const [u64; 2]) -> c_int;
+        fn signal(signum: c_int, handler: usize) -> usize;
+        fn kill(pid: c_int, signum: c_int) -> c_int;
+        fn flock(fd: c_int, operation: c_int) -> c_int;
+    }
+
+    pub const SIGHUP: c_int = 1;
+    pub const SIGINT: c_int = 2;
+    pub const SIGQUIT: c_int = 3;
+    pub const SIGKILL: c_int = 9;
+    pub const SIGUSR1: c_int = 10;
+    pub const SIGUSR2: c_int = 12;
+    pub const SIGALRM: c_int = 14;
+    pub const SIGTERM: c_int = 15;
+    pub const SIGXFSZ: c_int = 25;
+    pub const RLIMIT_FSIZE: c_int = 1;
+    pub const RLIMIT_CORE: c_int = 4;
+
+    /// Sets a resource limit; for `pre_exec`.
+    pub fn limit(resource: c_int, value: u64) -> std::io::Result<()> {
+        // SAFETY: setrlimit reads the two-word struct rlimit passed by pointer.
+        match unsafe { setrlimit(resource, &[value, value]) } {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        }
+    }
+
+    /// Ignores a signal; for `pre_exec`, as `nohup` does.
+    pub fn ignore(signum: c_int) -> std::io::Result<()> {
+        // SAFETY: SIG_IGN (1) installs no code.
+        unsafe { signal(signum, 1) };
+        Ok(())
+    }
+
+    pub fn send(child: &std::process::Child, signum: c_int) {
+        // SAFETY: signals a child that has not been waited for, so its pid is still its own.
+        let sent = unsafe { kill(child.id() as c_int, signum) };
+        assert_eq!(sent, 0, "signal {signum} sent");
+    }
+
+    /// Holds an exclusive lock on `file` while it is open.
+    pub fn lock(file: &std::fs::File) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on an open descriptor; LOCK_EX | LOCK_NB.
+        assert_eq!(unsafe { flock(file.as_raw_fd(), 2 | 4) }, 0, "locked");
+    }
+}
+
+/// The binary, set up as `sync` sets it up, to be spawned by a test that acts on the process.
+fn binary(fake: &FakeZitadel, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baton-zitadel"));
     command.env_clear().env("BATON_INSTANCE_URL", fake.url()).env("BATON_PAT", ACME_PAT);
-    command.args(["--output", path.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::null());
+    command.env("BATON_LOG_FORMAT", "console").args(args);
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    command
+}
+
+/// A fake whose every answer takes `latency`: a sync against it is still running when a
+/// test has seen its first request arrive.
+fn slow_demo(latency: Duration) -> FakeZitadel {
+    serve(demo(), Options { latency, ..Options::default() })
+}
+
+#[test]
+fn an_interrupted_sync_leaves_the_output_file_alone() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = temp_dir("interrupted");
+    let path = dir.join("acme.ndjson");
+    let signals =
+        [os::SIGHUP, os::SIGINT, os::SIGQUIT, os::SIGUSR1, os::SIGUSR2, os::SIGALRM, os::SIGTERM];
+    for signum in signals {
+        std::fs::write(&path, "yesterday's export\n").unwrap();
+        let fake = slow_demo(Duration::from_secs(30));
+        let mut child = binary(&fake, &["--output", path.to_str().unwrap()]).spawn().unwrap();
+        // The temporary file exists before the first request is sent.
+        assert!(fake.wait_for_requests(1, Duration::from_secs(20)), "the sync started");
+        assert_eq!(files_in(&dir).len(), 2, "the temporary file is there: {:?}", files_in(&dir));
+        os::send(&child, signum);
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(signum), "it dies of the signal, as without a handler");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "yesterday's export\n");
+        assert_eq!(files_in(&dir), ["acme.ndjson"], "signal {signum}: no temporary file left");
+    }
+}
+
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    // `nohup` and service managers start a program with SIGHUP (or SIGINT) ignored.
+    let dir = temp_dir("nohup");
+    let path = dir.join("acme.ndjson");
+    let fake = slow_demo(Duration::from_millis(200));
+    let mut command = binary(&fake, &["--output", path.to_str().unwrap()]);
+    // SAFETY: signal is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            os::ignore(os::SIGHUP)?;
+            os::ignore(os::SIGINT)
+        })
+    };
     let mut child = command.spawn().unwrap();
-    // The temporary file exists before the first request is sent.
     assert!(fake.wait_for_requests(1, Duration::from_secs(20)), "the sync started");
-    assert_eq!(files_in(&dir).len(), 2, "the temporary file is there: {:?}", files_in(&dir));
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
+    os::send(&child, os::SIGHUP);
+    os::send(&child, os::SIGINT);
+    // Requests are logged as they are answered, and the sync needs every answer: it was
+    // still running when the signals came.
+    let (_, requests) = records_and_requests(&demo_golden());
+    assert!((fake.request_count() as u64) < requests, "the signals came mid-sync");
     let status = child.wait().unwrap();
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(15));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(std::fs::read_to_string(&path).unwrap() == demo_golden());
+    assert_eq!(files_in(&dir), ["acme.ndjson"]);
+}
+
+#[test]
+fn the_next_run_removes_what_a_killed_run_left() {
+    let dir = temp_dir("killed");
+    let path = dir.join("acme.ndjson");
+    std::fs::write(&path, "yesterday's export\n").unwrap();
+    let fake = slow_demo(Duration::from_secs(30));
+    let mut child = binary(&fake, &["--output", path.to_str().unwrap()]).spawn().unwrap();
+    assert!(fake.wait_for_requests(1, Duration::from_secs(20)), "the sync started");
+    os::send(&child, os::SIGKILL);
+    child.wait().unwrap();
+    let killed = child.id();
+    let leftover = format!(".acme.ndjson.{killed}.tmp");
+    assert_eq!(files_in(&dir), [leftover.as_str(), "acme.ndjson"], "SIGKILL cannot be caught");
+
+    // Beside it: the file of a live run (this test's own pid), a file of another target, and
+    // one whose pid is gone but which a live process holds locked (a run in another
+    // container, whose pid this one cannot see).
+    let live = format!(".acme.ndjson.{}.tmp", std::process::id());
+    let other_target = format!(".other.ndjson.{killed}.tmp");
+    let mut finished = Command::new("true").spawn().unwrap();
+    finished.wait().unwrap();
+    let locked = format!(".acme.ndjson.{}.tmp", finished.id());
+    for name in [&live, &other_target, &locked] {
+        std::fs::write(dir.join(name), "").unwrap();
+    }
+    let held = std::fs::File::open(dir.join(&locked)).unwrap();
+    os::lock(&held);
+
+    let run = sync(&serve_demo(), &["--output", path.to_str().unwrap()], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("removed {}", dir.join(&leftover).display())));
+    assert!(std::fs::read_to_string(&path).unwrap() == demo_golden());
+    let mut expected = vec![live.as_str(), locked.as_str(), other_target.as_str(), "acme.ndjson"];
+    expected.sort();
+    assert_eq!(files_in(&dir), expected, "only the killed run's file is gone");
+    drop(held);
+}
+
+#[test]
+fn a_failed_write_names_where_and_exits_6() {
+    let fake = serve_demo();
+    // stdout on a full disk.
+    let mut command = binary(&fake, &[]);
+    command.stdout(std::fs::File::create("/dev/full").unwrap()).stderr(Stdio::piped());
+    let run = super::run(command);
+    assert_failure(&run, 6, &["cannot write the records to stdout: No space left on device"]);
+
+    // --output on a device that is full, and on a file that outgrows the file size limit.
+    let run = sync(&fake, &["--output", "/dev/full"], &[]);
+    assert_failure(&run, 6, &["cannot write the records to --output /dev/full: No space left"]);
+    let dir = temp_dir("too-large");
+    let path = dir.join("acme.ndjson");
+    std::fs::write(&path, "yesterday's export\n").unwrap();
+    let mut command = binary(&fake, &["--output", path.to_str().unwrap()]);
+    command.stderr(Stdio::piped());
+    // SAFETY: setrlimit and signal are async-signal-safe. With SIGXFSZ ignored, a write
+    // past the limit fails with EFBIG instead of killing the process.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            os::ignore(os::SIGXFSZ)?;
+            os::limit(os::RLIMIT_FSIZE, 1000)
+        })
+    };
+    let run = super::run(command);
+    let expected =
+        format!("cannot write the records to --output {}: File too large", path.display());
+    assert_failure(&run, 6, &[&expected]);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "yesterday's export\n");
-    assert_eq!(files_in(&dir), ["acme.ndjson"], "no temporary file left behind");
+    assert_eq!(files_in(&dir), ["acme.ndjson"]);
+}
+
+#[test]
+fn no_core_dump_holds_the_pat() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = temp_dir("core");
+    let unlimited = |command: &mut Command| {
+        command.current_dir(&dir);
+        // SAFETY: setrlimit is async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(command, || {
+                os::limit(os::RLIMIT_CORE, u64::MAX)
+            })
+        };
+    };
+    // First, that this machine writes core dumps at all (`/proc/sys/kernel/core_pattern`).
+    let mut control = Command::new("sleep");
+    control.arg("30");
+    unlimited(&mut control);
+    let mut child = control.spawn().unwrap();
+    os::send(&child, os::SIGQUIT);
+    let status = child.wait().unwrap();
+    assert!(status.core_dumped(), "this machine writes no core dumps, so this test cannot tell");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let fake = slow_demo(Duration::from_secs(30));
+    let mut command = binary(&fake, &[]);
+    unlimited(&mut command);
+    let mut child = command.spawn().unwrap();
+    assert!(fake.wait_for_requests(1, Duration::from_secs(20)), "the sync started");
+    os::send(&child, os::SIGQUIT);
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(os::SIGQUIT));
+    assert!(!status.core_dumped(), "a core dump would hold the PAT");
+    assert_eq!(files_in(&dir), Vec::<String>::new());
 }
 
 #[test]
@@ -389,7 +604,7 @@ fn help_lists_every_flag_with_its_variable() {
         );
     }
     assert!(help.contains("    --check "));
-    for status in ["0  ", "1  ", "2  ", "3  ", "4  ", "5  "] {
+    for status in ["0  ", "1  ", "2  ", "3  ", "4  ", "5  ", "6  "] {
         assert!(help.contains(&format!("\n    {status}")), "exit status {status}");
     }
 }

@@ -95,7 +95,10 @@ fn terminate(client: TcpStream, backend: SocketAddr, config: Arc<ServerConfig>) 
     Ok(())
 }
 
-/// An HTTP proxy that accepts only CONNECT to loopback addresses and records each target.
+/// An HTTP proxy that accepts only CONNECT to loopback addresses and to names under
+/// `.invalid` (RFC 6761: no resolver knows them), which it connects to `127.0.0.1` at the
+/// same port; it records each target. A client that reaches the fake through such a name
+/// can only have gone through the proxy.
 pub struct ConnectProxy {
     pub addr: SocketAddr,
     targets: Arc<Mutex<Vec<String>>>,
@@ -136,15 +139,22 @@ fn tunnel(client: TcpStream, targets: &Mutex<Vec<String>>) -> io::Result<()> {
     }
     let mut writer = client;
     let target = match request_line.split(' ').collect::<Vec<_>>().as_slice() {
-        ["CONNECT", target, _]
-            if target.starts_with("127.0.0.1:") || target.starts_with("localhost:") =>
+        ["CONNECT", target, _] => target.to_string(),
+        _ => {
+            return writer
+                .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
+        }
+    };
+    let upstream = match target.rsplit_once(':') {
+        Some((host, port))
+            if host == "127.0.0.1" || host == "localhost" || host.ends_with(".invalid") =>
         {
-            target.to_string()
+            format!("127.0.0.1:{port}")
         }
         _ => return writer.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n"),
     };
     targets.lock().unwrap().push(target.clone());
-    let upstream = TcpStream::connect(target.replace("localhost", "127.0.0.1"))?;
+    let upstream = TcpStream::connect(upstream)?;
     writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
     let (mut upstream_in, mut upstream_out) = (upstream.try_clone()?, upstream);
     let mut client_out = writer.try_clone()?;

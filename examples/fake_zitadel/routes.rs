@@ -1,0 +1,716 @@
+//! ZITADEL's endpoints: routing, request decoding, authentication, org context, permissions and the list answers.
+
+use super::access::{self, AccessRoute};
+use super::dataset::{Dataset, GrantRow, Org, Token, UserRow};
+use super::http::{Request, Response};
+use super::json::{self, Value};
+use super::{Limits, Shared, lock};
+use std::collections::HashMap;
+
+/// The `processedSequence` of every list answer before the first write through
+/// `FakeZitadel::with_dataset`; each write adds one, as each event processed by a ZITADEL
+/// projection moves its sequence, so answers are reproducible and changes are visible.
+const PROCESSED_SEQUENCE: u64 = 5427;
+/// The `viewTimestamp` of every list answer; fixed for the same reason.
+pub(super) const VIEW_TIMESTAMP: &str = "2025-10-02T09:30:00.512309Z";
+
+/// The endpoints the fake knows.
+pub(super) enum Route {
+    OrgsMe,
+    Users,
+    Projects,
+    /// `GET /management/v1/projects/{id}` (GetProjectByID).
+    Project {
+        project_id: String,
+    },
+    Roles {
+        project_id: String,
+    },
+    UserGrants,
+    /// Managers, their roles and project grants (`access.rs`).
+    Access(AccessRoute),
+}
+
+impl Route {
+    /// Finds the endpoint of a path; the method is checked separately (405, not 404).
+    fn of(path: &str) -> Option<Route> {
+        // First, as some of its paths also fit the pattern of `Project` below.
+        if let Some(route) = AccessRoute::of(path) {
+            return Some(Route::Access(route));
+        }
+        let route = match path {
+            "/management/v1/orgs/me" => Route::OrgsMe,
+            "/management/v1/users/_search" => Route::Users,
+            "/management/v1/projects/_search" => Route::Projects,
+            "/management/v1/users/grants/_search" => Route::UserGrants,
+            _ => {
+                let rest = path.strip_prefix("/management/v1/projects/")?;
+                let (id, roles) = match rest.strip_suffix("/roles/_search") {
+                    Some(id) => (id, true),
+                    None => (rest, false),
+                };
+                if id.is_empty() || id.contains('/') {
+                    return None;
+                }
+                let project_id = id.to_string();
+                if roles { Route::Roles { project_id } } else { Route::Project { project_id } }
+            }
+        };
+        Some(route)
+    }
+
+    fn method(&self) -> &'static str {
+        match self {
+            Route::OrgsMe | Route::Project { .. } => "GET",
+            _ => "POST",
+        }
+    }
+
+    fn permission(&self) -> &'static str {
+        match self {
+            Route::OrgsMe => "org.read",
+            Route::Users => "user.read",
+            Route::Projects | Route::Project { .. } => "project.read",
+            Route::Roles { .. } => "project.role.read",
+            Route::UserGrants => "user.grant.read",
+            Route::Access(route) => route.permission(),
+        }
+    }
+
+    /// The endpoint as ZITADEL's HTTP rules name it, e.g. for counting requests per endpoint.
+    fn template(&self) -> &'static str {
+        match self {
+            Route::OrgsMe => "GET /management/v1/orgs/me",
+            Route::Users => "POST /management/v1/users/_search",
+            Route::Projects => "POST /management/v1/projects/_search",
+            Route::Project { .. } => "GET /management/v1/projects/{id}",
+            Route::Roles { .. } => "POST /management/v1/projects/{project_id}/roles/_search",
+            Route::UserGrants => "POST /management/v1/users/grants/_search",
+            Route::Access(route) => route.template(),
+        }
+    }
+
+    /// How the body is read: not at all for a GET or when the HTTP rule has no body (any body
+    /// is then ignored), else as a list request with this kind of `queries` and message name.
+    fn body(&self) -> Option<(QueryKind, &'static str)> {
+        match self {
+            Route::OrgsMe | Route::Project { .. } => None,
+            Route::Users => Some((QueryKind::Unchecked, "ListUsersRequest")),
+            Route::Projects => Some((QueryKind::Unchecked, "ListProjectsRequest")),
+            Route::Roles { .. } => Some((QueryKind::Unchecked, "ListProjectRolesRequest")),
+            Route::UserGrants => Some((QueryKind::UserGrant, "ListUserGrantRequest")),
+            Route::Access(route) => route.body(),
+        }
+    }
+}
+
+/// Returns the endpoint of a request path as ZITADEL's HTTP rules name it (e.g.
+/// `POST /management/v1/projects/{project_id}/members/_search`), or `None` for a path the
+/// fake does not serve.
+pub fn endpoint_of(path: &str) -> Option<&'static str> {
+    Route::of(path).map(|route| route.template())
+}
+
+/// A decoded list request body; everything defaults like protojson's zero values.
+#[derive(Default)]
+pub(super) struct ListRequest {
+    pub(super) offset: u64,
+    /// 0 when absent.
+    pub(super) limit: u64,
+    asc: bool,
+    sort: UserSort,
+    pub(super) filters: Vec<Filter>,
+    /// Whether a `withGrantedQuery` was sent (user grants only; its value does not matter).
+    with_granted: bool,
+    /// The index of the first `queries` element with no filter set (fails validation).
+    empty_query: Option<usize>,
+}
+
+/// The user orders the fake implements (`sortingColumn`).
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum UserSort {
+    #[default]
+    Id,
+    UserName,
+    CreationDate,
+}
+
+/// A list filter (one `queries` element); the ones the fake does not implement match everything.
+pub(super) enum Filter {
+    ProjectId(String),
+    UserId(String),
+    ProjectGrantId(String),
+    GrantedOrgId(String),
+    RoleKey(String),
+    Ignored,
+}
+
+/// The kinds of `queries` elements, each a oneof of the proto of 2025-10-02.
+#[derive(Clone, Copy)]
+pub(super) enum QueryKind {
+    /// Users, projects and roles: filters are accepted but not applied by the fake.
+    Unchecked,
+    UserGrant,
+    /// `zitadel.member.v1.SearchQuery`, for all three member lists.
+    Member,
+    ProjectGrant,
+    AllProjectGrant,
+}
+
+impl QueryKind {
+    /// The oneof keys, camelCase and snake_case.
+    fn keys(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            QueryKind::Unchecked => &[],
+            QueryKind::UserGrant => USER_GRANT_QUERY_KEYS,
+            QueryKind::Member => MEMBER_QUERY_KEYS,
+            QueryKind::ProjectGrant => &ALL_PROJECT_GRANT_QUERY_KEYS[..2],
+            QueryKind::AllProjectGrant => ALL_PROJECT_GRANT_QUERY_KEYS,
+        }
+    }
+
+    /// The message that holds the oneof, with and without its package.
+    fn message(self) -> (&'static str, &'static str) {
+        match self {
+            QueryKind::Unchecked | QueryKind::UserGrant => {
+                ("zitadel.user.v1.UserGrantQuery", "UserGrantQuery")
+            }
+            QueryKind::Member => ("zitadel.member.v1.SearchQuery", "SearchQuery"),
+            QueryKind::ProjectGrant => {
+                ("zitadel.project.v1.ProjectGrantQuery", "ProjectGrantQuery")
+            }
+            QueryKind::AllProjectGrant => {
+                ("zitadel.project.v1.AllProjectGrantQuery", "AllProjectGrantQuery")
+            }
+        }
+    }
+}
+
+/// The oneof keys of `zitadel.member.v1.SearchQuery`.
+const MEMBER_QUERY_KEYS: &[(&str, &str)] = &[
+    ("firstNameQuery", "first_name_query"),
+    ("lastNameQuery", "last_name_query"),
+    ("emailQuery", "email_query"),
+    ("userIdQuery", "user_id_query"),
+];
+
+/// The oneof keys of `AllProjectGrantQuery`; `ProjectGrantQuery` has the first two.
+const ALL_PROJECT_GRANT_QUERY_KEYS: &[(&str, &str)] = &[
+    ("projectNameQuery", "project_name_query"),
+    ("roleKeyQuery", "role_key_query"),
+    ("projectIdQuery", "project_id_query"),
+    ("grantedOrgIdQuery", "granted_org_id_query"),
+];
+
+/// The oneof keys of `UserGrantQuery` in the proto of 2025-10-02, camelCase and snake_case.
+const USER_GRANT_QUERY_KEYS: &[(&str, &str)] = &[
+    ("projectIdQuery", "project_id_query"),
+    ("userIdQuery", "user_id_query"),
+    ("withGrantedQuery", "with_granted_query"),
+    ("roleKeyQuery", "role_key_query"),
+    ("projectGrantIdQuery", "project_grant_id_query"),
+    ("userNameQuery", "user_name_query"),
+    ("firstNameQuery", "first_name_query"),
+    ("lastNameQuery", "last_name_query"),
+    ("emailQuery", "email_query"),
+    ("orgNameQuery", "org_name_query"),
+    ("orgDomainQuery", "org_domain_query"),
+    ("projectNameQuery", "project_name_query"),
+    ("displayNameQuery", "display_name_query"),
+    ("userTypeQuery", "user_type_query"),
+];
+
+/// Answers one request, checking in ZITADEL's order: route, method, body decoding,
+/// authentication, org context, permission, validation, limits.
+pub(super) fn handle(shared: &Shared, request: &Request) -> Response {
+    match try_handle(shared, request) {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> {
+    let route = Route::of(&request.path).ok_or_else(|| plain_error(404, 5, "Not Found"))?;
+    if request.method != route.method() {
+        return Err(plain_error(405, 12, "Method Not Allowed"));
+    }
+    // grpc-gateway decodes the body before the call reaches ZITADEL's interceptors, so a
+    // bad body is a 400 even when the token is bad too. `orgs/me` is a GET without a body.
+    let body = route.body();
+    let list = match body {
+        None => Ok(ListRequest::default()),
+        Some((kind, _)) => decode_list_request(&request.body, kind),
+    }
+    .map_err(|message| plain_error(400, 3, &format!("proto: {message}")))?;
+
+    let options = lock(&shared.options).clone();
+    let mut dataset = lock(&shared.dataset);
+    let token = authenticate(request, &dataset)?;
+    let org_id = context_org(request, token, &dataset)?;
+    if !token.permissions.iter().any(|p| p == route.permission()) {
+        return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-5mWD2"));
+    }
+    if let (Some(index), Some((kind, request_message))) = (list.empty_query, body) {
+        let message = format!(
+            "invalid {request_message}.Queries[{index}]: embedded message failed validation \
+             | caused by: invalid {}.Query: value is required",
+            kind.message().1
+        );
+        return Err(plain_error(400, 3, &message));
+    }
+    let limit = match options.limits {
+        Limits::Unlimited => list.limit,
+        Limits::Enforced { default, .. } if list.limit == 0 => default,
+        Limits::Enforced { max, .. } if list.limit > max => {
+            return Err(zitadel_error(400, 3, "Limit exceeded", "QUERY-4M0fs"));
+        }
+        Limits::Enforced { .. } => list.limit,
+    };
+    let page = Page { offset: list.offset, limit };
+
+    let sequence = PROCESSED_SEQUENCE + dataset.writes;
+    let Some(org_position) = dataset.orgs.iter().position(|org| org.id == org_id) else {
+        return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
+    };
+    let mut index = lock(&shared.index);
+    let needs_index = matches!(route, Route::UserGrants | Route::Access(_));
+    if needs_index && index.is_none() {
+        *index = Some(Index::build(&mut dataset));
+    }
+    let index = index.as_ref();
+    let org = &mut dataset.orgs[org_position];
+    let body = match &route {
+        Route::OrgsMe => format!("{{\"org\":{}}}", org.json),
+        Route::Project { project_id } => match org.projects.iter().find(|p| p.id == *project_id) {
+            Some(project) => format!("{{\"project\":{}}}", project.json),
+            // A project of another organization is not found either: the query is scoped
+            // to the context org.
+            None => return Err(zitadel_error(404, 5, "Project not found", "QUERY-fk2fs")),
+        },
+        Route::Users => list_users(org, &list, page, options.users_total_inflation, sequence),
+        Route::Projects => {
+            let (total, rows) = page.apply(org.projects.iter().map(|p| p.json.as_str()));
+            list_body(total, rows, sequence)
+        }
+        Route::Roles { project_id } => {
+            let roles = org.roles.get(project_id).map(Vec::as_slice).unwrap_or_default();
+            let (total, rows) = page.apply(roles.iter().map(String::as_str));
+            list_body(total, rows, sequence)
+        }
+        Route::UserGrants => {
+            let index = index.expect("built for this route");
+            user_grants(&dataset, index, org_position, &list, page, sequence)
+        }
+        Route::Access(route) => {
+            let index = index.expect("built for this route");
+            let context = access::Context {
+                dataset: &dataset,
+                index,
+                org: org_position,
+                list: &list,
+                page,
+                sequence,
+                options: &options,
+            };
+            access::answer(route, &context)
+        }
+    };
+    Ok(Response { status: 200, headers: Vec::new(), body })
+}
+
+/// Answers `ListUserGrants` with ZITADEL's resource-owner rule (`zitadel-access-api.md`
+/// §6.1): the context org's own grants, and with any `withGrantedQuery` also the grants other
+/// orgs made on the context org's projects through project grants.
+fn user_grants(
+    dataset: &Dataset,
+    index: &Index,
+    org_position: usize,
+    list: &ListRequest,
+    page: Page,
+    sequence: u64,
+) -> String {
+    let owned = |org: usize, grant: &GrantRow| {
+        org == org_position
+            || (list.with_granted
+                && index.project_owner.get(&grant.project_id) == Some(&org_position))
+    };
+    let matches = |&(org, grant): &(usize, &GrantRow)| {
+        owned(org, grant) && grant_matches(grant, &list.filters)
+    };
+    let project = list.filters.iter().find_map(|filter| match filter {
+        Filter::ProjectId(id) => Some(id),
+        _ => None,
+    });
+    // The index only narrows the rows to look at, in their order; every filter is still
+    // applied, so the answer is the same as from scanning every grant.
+    let (total, rows) = match project {
+        None if !list.with_granted => {
+            let grants = dataset.orgs[org_position].user_grants.iter();
+            let candidates = grants.map(|grant| (org_position, grant));
+            page.apply(candidates.filter(matches).map(|(_, g)| g.json.as_str()))
+        }
+        None => {
+            let orgs = dataset.orgs.iter().enumerate();
+            let candidates =
+                orgs.flat_map(|(i, org)| org.user_grants.iter().map(move |grant| (i, grant)));
+            page.apply(candidates.filter(matches).map(|(_, g)| g.json.as_str()))
+        }
+        Some(project_id) => {
+            let positions = index.grants_by_project.get(project_id).map(Vec::as_slice);
+            let candidates = positions
+                .unwrap_or_default()
+                .iter()
+                .map(|&(org, i)| (org, &dataset.orgs[org].user_grants[i]));
+            page.apply(candidates.filter(matches).map(|(_, g)| g.json.as_str()))
+        }
+    };
+    list_body(total, rows, sequence)
+}
+
+/// Lookups across the whole dataset that requests would otherwise pay for with a scan: a sync
+/// asks for one project's grants at a time, and scanning every grant of a large org for each
+/// of its projects would make the fake, not the client, the thing measured. Built by the
+/// first request that needs it and dropped by every write (`Shared::write`).
+pub(super) struct Index {
+    /// Per project id, its user grants in every org as (org, grant) positions, in dataset order.
+    grants_by_project: HashMap<String, Vec<(usize, usize)>>,
+    /// Per project id, the position of the org that owns it.
+    pub(super) project_owner: HashMap<String, usize>,
+    /// Per user id, the position of its org and of its row there.
+    pub(super) users: HashMap<String, (usize, usize)>,
+}
+
+impl Index {
+    /// Indexes the dataset. It sorts each org's users by id first, as serving them does, so
+    /// that the positions hold until the next write.
+    fn build(dataset: &mut Dataset) -> Index {
+        let mut index = Index {
+            grants_by_project: HashMap::new(),
+            project_owner: HashMap::new(),
+            users: HashMap::new(),
+        };
+        for (org_position, org) in dataset.orgs.iter_mut().enumerate() {
+            if !org.users.is_sorted_by(|a, b| a.id <= b.id) {
+                org.users.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+            for (i, user) in org.users.iter().enumerate() {
+                index.users.insert(user.id.clone(), (org_position, i));
+            }
+            for project in &org.projects {
+                index.project_owner.insert(project.id.clone(), org_position);
+            }
+            for (i, grant) in org.user_grants.iter().enumerate() {
+                let positions =
+                    index.grants_by_project.entry(grant.project_id.clone()).or_default();
+                positions.push((org_position, i));
+            }
+        }
+        index
+    }
+}
+
+/// Checks the `Authorization` header and returns the token it names.
+fn authenticate<'a>(request: &Request, dataset: &'a Dataset) -> Result<&'a Token, Response> {
+    let Some(header) = request.header("authorization") else {
+        return Err(plain_error(401, 16, "auth header missing"));
+    };
+    // ZITADEL splits on "Bearer " and wants exactly two parts (`Z:internal/api/authz/context.go`).
+    let parts: Vec<&str> = header.split("Bearer ").collect();
+    let [_, token] = parts.as_slice() else {
+        return Err(zitadel_error(401, 16, "invalid auth header", "AUTH-toLo1"));
+    };
+    dataset
+        .tokens
+        .iter()
+        .find(|t| t.token == *token)
+        .ok_or_else(|| zitadel_error(401, 16, "Errors.Token.Invalid", "AUTH-7fs1e"))
+}
+
+/// Returns the org the request acts on: the `x-zitadel-orgid` header, else the token's org.
+fn context_org(request: &Request, token: &Token, dataset: &Dataset) -> Result<String, Response> {
+    let header = request.header("x-zitadel-orgid").unwrap_or_default();
+    if header.is_empty() {
+        return Ok(token.user_org.clone());
+    }
+    if dataset.org(header).is_none() {
+        return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
+    }
+    if !token.instance_level && token.user_org != header {
+        return Err(zitadel_error(404, 5, "membership not found", "AUTHZ-cdgFk"));
+    }
+    Ok(header.to_string())
+}
+
+fn grant_matches(grant: &GrantRow, filters: &[Filter]) -> bool {
+    filters.iter().all(|filter| match filter {
+        // An empty project id matches nothing, as in ZITADEL.
+        Filter::ProjectId(id) => !id.is_empty() && grant.project_id == *id,
+        Filter::UserId(id) => grant.user_id == *id,
+        // An empty id matches the grants not made through a project grant (ZITADEL stores '').
+        Filter::ProjectGrantId(id) => grant.project_grant_id == *id,
+        Filter::GrantedOrgId(_) | Filter::RoleKey(_) | Filter::Ignored => true,
+    })
+}
+
+fn list_users(
+    org: &mut Org,
+    list: &ListRequest,
+    page: Page,
+    inflation: u64,
+    sequence: u64,
+) -> String {
+    // Rows may be added in any order (or changed through `with_dataset`); sorting only when
+    // needed keeps repeated pages over 100,000 users cheap.
+    if !org.users.is_sorted_by(|a, b| a.id <= b.id) {
+        org.users.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    let users = &org.users;
+    let (total, rows) = match (list.sort, list.asc) {
+        (UserSort::Id, true) => page.apply(users.iter().map(|u| u.json.as_str())),
+        (UserSort::Id, false) => page.apply(users.iter().rev().map(|u| u.json.as_str())),
+        (sort, asc) => {
+            let mut ordered: Vec<&UserRow> = users.iter().collect();
+            // Stable sorts over id order, so ties stay in id order (ZITADEL's are unstable).
+            match sort {
+                UserSort::CreationDate => {
+                    ordered.sort_by_cached_key(|u| timestamp_key(&u.creation_date));
+                }
+                _ => ordered.sort_by_cached_key(|u| u.user_name.to_lowercase()),
+            }
+            if !asc {
+                ordered.reverse();
+            }
+            page.apply(ordered.into_iter().map(|u| u.json.as_str()))
+        }
+    };
+    let inflated = if rows.is_empty() { total } else { total + inflation as usize };
+    list_body(inflated, rows, sequence)
+}
+
+/// Makes RFC 3339 timestamps with 0, 3, 6 or 9 fractional digits comparable as text by
+/// padding the fraction to 9 digits (`12Z` would otherwise sort after `12.5Z`).
+fn timestamp_key(timestamp: &str) -> String {
+    let without_zone = timestamp.strip_suffix('Z').unwrap_or(timestamp);
+    let (seconds, fraction) = without_zone.split_once('.').unwrap_or((without_zone, ""));
+    format!("{seconds}.{fraction:0<9}")
+}
+
+/// The requested window of rows.
+#[derive(Clone, Copy)]
+pub(super) struct Page {
+    offset: u64,
+    /// 0 means every row.
+    limit: u64,
+}
+
+impl Page {
+    /// Returns the number of rows and the rows inside the window.
+    pub(super) fn apply<'a>(
+        self,
+        rows: impl Iterator<Item = &'a str> + Clone,
+    ) -> (usize, Vec<&'a str>) {
+        let total = rows.clone().count();
+        let skip = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let take = if self.limit == 0 {
+            usize::MAX
+        } else {
+            usize::try_from(self.limit).unwrap_or(usize::MAX)
+        };
+        (total, rows.skip(skip).take(take).collect())
+    }
+}
+
+/// Builds a list answer; an empty page has no `totalResult` and no `result`, like ZITADEL.
+pub(super) fn list_body(total: usize, rows: Vec<&str>, sequence: u64) -> String {
+    let details =
+        format!("\"processedSequence\":\"{sequence}\",\"viewTimestamp\":\"{VIEW_TIMESTAMP}\"");
+    if rows.is_empty() {
+        return format!("{{\"details\":{{{details}}}}}");
+    }
+    let size: usize = rows.iter().map(|row| row.len() + 1).sum();
+    let mut body = String::with_capacity(size + 128);
+    body.push_str(&format!("{{\"details\":{{\"totalResult\":\"{total}\",{details}}},\"result\":["));
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(row);
+    }
+    body.push_str("]}");
+    body
+}
+
+/// A `google.rpc.Status` body without details (plain gRPC or gateway errors).
+fn plain_error(status: u16, code: u32, message: &str) -> Response {
+    let body = format!("{{\"code\":{code},\"message\":{}}}", json::quote(message));
+    error_response(status, code, message, body)
+}
+
+/// A ZITADEL error: `<message> (<id>)` plus one `zitadel.v1.ErrorDetail`.
+fn zitadel_error(status: u16, code: u32, message: &str, id: &str) -> Response {
+    let full = format!("{message} ({id})");
+    let body = format!(
+        "{{\"code\":{code},\"message\":{},\"details\":[{{\"@type\":\"type.googleapis.com/zitadel.v1.ErrorDetail\",\
+         \"id\":{},\"message\":{}}}]}}",
+        json::quote(&full),
+        json::quote(id),
+        json::quote(message)
+    );
+    error_response(status, code, &full, body)
+}
+
+/// Unauthenticated answers also name the message in `WWW-Authenticate`, like grpc-gateway.
+fn error_response(status: u16, code: u32, message: &str, body: String) -> Response {
+    let mut headers = Vec::new();
+    if code == 16 {
+        headers.push(("WWW-Authenticate".to_string(), message.to_string()));
+    }
+    Response { status, headers, body }
+}
+
+// ---------------------------------------------------------------------------------------
+// Request body decoding (protojson rules)
+// ---------------------------------------------------------------------------------------
+
+/// Decodes a list request body the way protojson would: unknown fields are ignored, both
+/// camelCase and snake_case names are accepted, numbers may be strings, null is the default.
+fn decode_list_request(body: &[u8], kind: QueryKind) -> Result<ListRequest, String> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| "syntax error (line 1:1): invalid UTF-8".to_string())?;
+    let mut list = ListRequest::default();
+    if text.trim().is_empty() {
+        return Ok(list);
+    }
+    let root = json::parse(text)?;
+    if !matches!(root, Value::Object(_)) {
+        return Err(format!("unexpected token {}", root.to_json()));
+    }
+    match member(&root, "query", "query") {
+        None => {}
+        Some(query @ Value::Object(_)) => {
+            if let Some(offset) = member(query, "offset", "offset") {
+                list.offset =
+                    uint_of(offset, u64::MAX).ok_or_else(|| invalid("uint64", "offset", offset))?;
+            }
+            if let Some(limit) = member(query, "limit", "limit") {
+                list.limit = uint_of(limit, u32::MAX.into())
+                    .ok_or_else(|| invalid("uint32", "limit", limit))?;
+            }
+            match member(query, "asc", "asc") {
+                None => {}
+                Some(Value::Bool(asc)) => list.asc = *asc,
+                Some(other) => return Err(invalid("bool", "asc", other)),
+            }
+        }
+        Some(other) => return Err(format!("unexpected token {}", other.to_json())),
+    }
+    match member(&root, "sortingColumn", "sorting_column") {
+        None => {}
+        // Unknown enum names are dropped (DiscardUnknown), which leaves the id order.
+        Some(Value::String(name)) => {
+            list.sort = match name.as_str() {
+                "USER_FIELD_NAME_USER_NAME" => UserSort::UserName,
+                "USER_FIELD_NAME_CREATION_DATE" => UserSort::CreationDate,
+                _ => UserSort::Id,
+            }
+        }
+        Some(Value::Number(_)) => {}
+        Some(other) => return Err(invalid("enum", "sortingColumn", other)),
+    }
+    let queries = match member(&root, "queries", "queries") {
+        None => &[][..],
+        Some(Value::Array(queries)) => queries.as_slice(),
+        Some(other) => return Err(format!("unexpected token {}", other.to_json())),
+    };
+    for (index, query) in queries.iter().enumerate() {
+        if !matches!(query, Value::Object(_)) {
+            return Err(format!("unexpected token {}", query.to_json()));
+        }
+        if let QueryKind::Unchecked = kind {
+            // Users and projects filters are accepted but not applied by the fake.
+            continue;
+        }
+        let set: Vec<(&str, &Value)> = kind
+            .keys()
+            .iter()
+            .filter_map(|(camel, snake)| member(query, camel, snake).map(|v| (*camel, v)))
+            .collect();
+        let filter = match set.as_slice() {
+            [] => {
+                list.empty_query.get_or_insert(index);
+                continue;
+            }
+            [(key, value)] => filter(kind, key, value)?,
+            [_, (key, _), ..] => {
+                return Err(format!(
+                    "error parsing {key:?}, oneof {}.query is already set",
+                    kind.message().0
+                ));
+            }
+        };
+        if let QueryKind::UserGrant = kind
+            && set[0].0 == "withGrantedQuery"
+        {
+            list.with_granted = true;
+        }
+        list.filters.push(filter);
+    }
+    Ok(list)
+}
+
+/// Decodes one filter of a `queries` element.
+fn filter(kind: QueryKind, key: &str, value: &Value) -> Result<Filter, String> {
+    if !matches!(value, Value::Object(_)) {
+        return Err(format!("unexpected token {}", value.to_json()));
+    }
+    let string_field = |camel: &str, snake: &str| match member(value, camel, snake) {
+        None => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(invalid("string", camel, other)),
+    };
+    Ok(match (kind, key) {
+        (QueryKind::UserGrant, "withGrantedQuery") => {
+            // Only the presence of the filter counts, but its value must still decode.
+            match member(value, "withGranted", "with_granted") {
+                None | Some(Value::Bool(_)) => Filter::Ignored,
+                Some(other) => return Err(invalid("bool", "withGranted", other)),
+            }
+        }
+        (QueryKind::UserGrant, "projectGrantIdQuery") => {
+            Filter::ProjectGrantId(string_field("projectGrantId", "project_grant_id")?)
+        }
+        (QueryKind::UserGrant | QueryKind::AllProjectGrant, "projectIdQuery") => {
+            Filter::ProjectId(string_field("projectId", "project_id")?)
+        }
+        (QueryKind::UserGrant | QueryKind::Member, "userIdQuery") => {
+            Filter::UserId(string_field("userId", "user_id")?)
+        }
+        (QueryKind::ProjectGrant | QueryKind::AllProjectGrant, "roleKeyQuery") => {
+            Filter::RoleKey(string_field("roleKey", "role_key")?)
+        }
+        (QueryKind::AllProjectGrant, "grantedOrgIdQuery") => {
+            Filter::GrantedOrgId(string_field("grantedOrgId", "granted_org_id")?)
+        }
+        _ => Filter::Ignored,
+    })
+}
+
+/// Returns a member by its JSON or proto name; null counts as absent, as in protojson.
+fn member<'a>(object: &'a Value, camel: &str, snake: &str) -> Option<&'a Value> {
+    object.get(camel).or_else(|| object.get(snake)).filter(|v| !matches!(v, Value::Null))
+}
+
+/// Reads an unsigned integer given as a JSON number or numeric string, up to `max`.
+pub(super) fn uint_of(value: &Value, max: u64) -> Option<u64> {
+    let text = match value {
+        Value::Number(text) | Value::String(text) => text,
+        _ => return None,
+    };
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u64>().ok().filter(|n| *n <= max)
+}
+
+fn invalid(kind: &str, field: &str, value: &Value) -> String {
+    format!("invalid value for {kind} field {field}: {}", value.to_json())
+}
