@@ -6,6 +6,8 @@
 mod check;
 mod config;
 mod file;
+#[cfg(test)]
+mod fuzz;
 mod log;
 mod mapping;
 mod output;

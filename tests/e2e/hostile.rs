@@ -1,6 +1,8 @@
-//! Hostile servers: the PAT echoed back wherever a server can put text, and control
-//! characters meant to forge or hide console lines. Every run also passes `run`'s check
-//! that no 8-character piece of its PAT appears in any output.
+//! Hostile servers: a page far longer than asked for, the PAT echoed back wherever a server
+//! can put text, and control characters meant to forge or hide console lines. Every run
+//! also passes `run`'s check that no 8-character piece of its PAT appears in any output.
+
+use std::path::PathBuf;
 
 use super::zitadel::{Fault, FaultAction};
 use super::*;
@@ -8,6 +10,65 @@ use super::*;
 /// An answer with this status and body, as ZITADEL's gateway would send it.
 fn answer(status: u16, body: &str) -> Fault {
     Fault::new(FaultAction::Status { status, body: body.into(), headers: Vec::new() })
+}
+
+/// The bench's `--measure` mode: a freshly started, small process that runs the binary and
+/// reports the binary's own peak RSS (see `measure` in examples/bench/main.rs). Measuring
+/// from this test process instead would charge the binary with this process's own peak,
+/// which Linux folds into a child's `ru_maxrss` when it starts. `cargo test` builds it.
+fn bench() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let debug = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let bench = debug.join("examples").join("bench");
+    assert!(bench.is_file(), "{} is missing: run `cargo test`, which builds it", bench.display());
+    bench
+}
+
+/// Runs the binary against `fake` with only `env` (plus the URL, the ACME token and console
+/// logs), and returns the run with the binary's peak RSS in KiB.
+fn sync_measured(fake: &FakeZitadel, env: &[(&str, &str)]) -> (Run, u64) {
+    let mut command = Command::new(bench());
+    command
+        .arg("--measure")
+        .arg(env!("CARGO_BIN_EXE_baton-zitadel"))
+        .env_clear()
+        .env("BATON_INSTANCE_URL", fake.url())
+        .env("BATON_PAT", ACME_PAT)
+        .env("BATON_LOG_FORMAT", "console")
+        .envs(env.iter().copied());
+    let mut run = run(command);
+    assert_eq!(run.status, 0, "the bench measured the run: {}", run.stderr);
+    let (stderr, report) = run.stderr.trim_end().rsplit_once('\n').unwrap_or(("", &run.stderr));
+    let report: Vec<u64> = report
+        .strip_prefix("bench: measured: ")
+        .expect("the bench's report ends stderr")
+        .split(' ')
+        .map(|field| field.parse().unwrap_or(u64::MAX))
+        .collect();
+    let [status, _wall_us, _cpu_us, peak_kib] = report[..] else {
+        panic!("the bench's report has four fields: {report:?}");
+    };
+    run.status = i32::try_from(status).expect("an exit code, not a signal");
+    run.stderr = format!("{stderr}\n");
+    (run, peak_kib)
+}
+
+#[test]
+fn a_page_of_a_million_rows_fails_in_little_memory() {
+    // 3 MB of `{}` rows where 1000 were asked for: every row used to be read before the
+    // page was found too long, 312 MiB of them.
+    let body =
+        format!(r#"{{"details":{{"totalResult":"1"}},"result":[{}{{}}]}}"#, "{},".repeat(999_999));
+    let fake = serve_demo();
+    fake.inject(answer(200, &body).on_path("/users/_search"));
+    let (run, peak_kib) = sync_measured(&fake, &[("BATON_MAX_RETRIES", "0")]);
+    assert!(peak_kib > 0, "the peak RSS was measured");
+    assert!(peak_kib < 16 * 1024, "peak RSS {peak_kib} KiB, more than 16 MiB");
+    assert_failure(
+        &run,
+        1,
+        &["POST /management/v1/users/_search at offset 0", "more rows than the 1000 asked for"],
+    );
 }
 
 /// A PAT the fake accepts, random as real ones are, for the runs that echo it back.
