@@ -13,8 +13,9 @@ use crate::wire::{self, MAX_LIST_ITEMS};
 const PAT: &str = "fuzzPAT-Xk2mP9qL7vR4tW8nZ3bY6cJ1";
 /// The page size the samples are parsed with: each sample holds this many rows.
 const LIMIT: u32 = 2;
-/// The longest error line: "malformed response: " and at most 300 characters quoted.
-const MAX_ERROR_CHARS: usize = 400;
+/// The longest error line: "malformed response: " (20 characters), at most 300 characters
+/// of quoted server text, and the `…` that says it was cut.
+const MAX_ERROR_CHARS: usize = 321;
 
 const USER_ROWS: [&str; 2] = [
     r#"{"id":"100","details":{"creationDate":"2025-03-04T10:11:12.123456Z","resourceOwner":"900"},"state":"USER_STATE_ACTIVE","userName":"zoë","loginNames":["a","b\u001b[2J"],"preferredLoginName":"a","human":{"profile":{"firstName":"Zoë","lastName":"Mü\"ller","displayName":"Z"},"email":{"email":"z@x","isEmailVerified":true},"phone":{}}}"#,
