@@ -12,6 +12,7 @@ use std::io::{self, Write};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use serde::de::DeserializeSeed;
 
 use crate::config::Config;
 use crate::log::{self, Level};
@@ -220,7 +221,7 @@ impl<'s, W: Write> Sync<'s, W> {
     fn users(&mut self) -> Result<()> {
         // ListUsers' totalResult counts metadata rows too (zitadel#10825).
         self.walk(Endpoint::Users, paging::USERS, wire::users_request, |this, bytes, walk| {
-            let page = parse::<Page<wire::User>>(bytes)?;
+            let page = parse_page::<wire::User>(bytes, this.config.page_size)?;
             let keys = page.result.iter().map(|user| &*user.id);
             for (user, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
                 if new {
@@ -235,7 +236,7 @@ impl<'s, W: Write> Sync<'s, W> {
 
     fn projects(&mut self) -> Result<()> {
         self.walk(Endpoint::Projects, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
-            let page = parse::<Page<wire::Project>>(bytes)?;
+            let page = parse_page::<wire::Project>(bytes, this.config.page_size)?;
             let keys = page.result.iter().map(|project| &*project.id);
             for (project, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
                 if new && this.config.filters.project(&project.id) {
@@ -257,7 +258,7 @@ impl<'s, W: Write> Sync<'s, W> {
         let endpoint = Endpoint::ProjectRoles { project_id };
         let mut roles = Roles::new();
         self.walk(endpoint, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
-            let page = parse::<Page<wire::Role>>(bytes)?;
+            let page = parse_page::<wire::Role>(bytes, this.config.page_size)?;
             let row_keys = page.result.iter().map(|role| &*role.key);
             for (role, new) in page.result.iter().zip(judge(walk, &page.details, row_keys)?) {
                 if new {
@@ -275,7 +276,7 @@ impl<'s, W: Write> Sync<'s, W> {
     fn user_grants(&mut self, project_id: &str, roles: &Roles) -> Result<()> {
         let request = |query| wire::user_grants_request(query, project_id);
         self.walk(Endpoint::UserGrants, paging::UNSORTED, request, |this, bytes, walk| {
-            let page = parse::<Page<wire::UserGrant>>(bytes)?;
+            let page = parse_page::<wire::UserGrant>(bytes, this.config.page_size)?;
             if let Some(other) = page.result.iter().find(|g| !g.project_id.is_empty() && g.project_id != project_id) {
                 let message = format!(
                     "user grant {} belongs to project {}, not to the project {project_id} asked for",
@@ -485,7 +486,21 @@ impl fmt::Display for At<'_> {
     }
 }
 
+/// Parses a response body that is one object, such as `orgs/me`'s.
 pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
+    parse_with(bytes, std::marker::PhantomData::<T>)
+}
+
+/// Parses a list page of at most `limit` rows, the page size asked for: a longer page fails
+/// as soon as its extra row starts, before it costs any memory.
+pub fn parse_page<'b, T: Deserialize<'b> + wire::Row>(
+    bytes: &'b [u8],
+    limit: u32,
+) -> Result<Page<T>, Rejected> {
+    parse_with(bytes, Page::reader(limit))
+}
+
+fn parse_with<'b, S: DeserializeSeed<'b>>(bytes: &'b [u8], seed: S) -> Result<S::Value, Rejected> {
     // serde reads a struct from a JSON array too, and an empty array would pass as an
     // empty page: every ZITADEL answer is an object.
     if bytes.trim_ascii_start().starts_with(b"[") {
@@ -498,7 +513,10 @@ pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
         let message = format!("malformed response: not UTF-8 ({err})");
         Rejected::Malformed(ApiError::retryable(message))
     })?;
-    serde_json::from_str(text).map_err(|err| Rejected::Malformed(ApiError::malformed(&err)))
+    let mut json = serde_json::Deserializer::from_str(text);
+    seed.deserialize(&mut json)
+        .and_then(|value| json.end().map(|()| value))
+        .map_err(|err| Rejected::Malformed(ApiError::malformed(&err)))
 }
 
 /// Asks the walk which rows of a page to use; an empty list when the page is to be ignored.

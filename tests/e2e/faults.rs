@@ -410,7 +410,7 @@ fn hostile_or_broken_servers_fail_with_a_clear_error() {
     let cases: Vec<(FaultAction, Vec<&str>)> = vec![
         (
             status(200, &users_page(&["1", "2", "3"], 9), None),
-            vec!["returned 3 rows for a page of at most 2"],
+            vec!["malformed response: more rows than the 2 asked for"],
         ),
         (
             status(200, &users_page(&["1", "2"], 9), None),
