@@ -402,6 +402,14 @@ pub struct Options {
     pub users_total_inflation: u64,
     /// Slept before answering each request.
     pub latency: Duration,
+    /// A busy instance: `processedSequence` moves on every request (the request number is
+    /// added to it), as the projection's position does when other organizations of the
+    /// instance change, although the data served here does not.
+    pub busy_instance: bool,
+    /// Serve projects, roles and user grants in another order on every request, shuffled
+    /// by this seed and the request number: those lists have no ORDER BY, and Postgres
+    /// returns their rows in whatever order its plan yields.
+    pub shuffle_seed: Option<u64>,
 }
 
 /// The page-size rules of a ZITADEL version (`zitadel-api.md` §2 and §2a).
@@ -473,6 +481,25 @@ pub enum FaultAction {
     /// Change the dataset (one write), then answer normally: data that changes between
     /// two pages of a walk.
     Mutate(Mutation),
+    /// Answer 200 with the JSON body this function makes of the request (its log entry):
+    /// a server whose answers depend on the page asked for.
+    Answer(Answer),
+}
+
+/// A body maker, for `FaultAction::Answer`.
+#[derive(Clone)]
+pub struct Answer(pub Arc<dyn Fn(&RequestLog) -> String + Send + Sync>);
+
+impl Answer {
+    pub fn new(answer: impl Fn(&RequestLog) -> String + Send + Sync + 'static) -> Answer {
+        Answer(Arc::new(answer))
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Answer(..)")
+    }
 }
 
 /// A change to the dataset, for `FaultAction::Mutate`.
@@ -824,8 +851,14 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
                 if let Some(FaultAction::Mutate(Mutation(change))) = &fault {
                     shared.write(|dataset| change(dataset));
                 }
-                let response = handle(shared, &request);
+                let response = handle(shared, &request, number);
                 entry.status = response.status;
+                shared.log(entry);
+                send(&mut writer, &response, request.http_1_1, keep_alive)
+            }
+            Some(FaultAction::Answer(Answer(answer))) => {
+                let response = Response { status: 200, headers: Vec::new(), body: answer(&entry) };
+                entry.status = 200;
                 shared.log(entry);
                 send(&mut writer, &response, request.http_1_1, keep_alive)
             }
@@ -851,7 +884,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
                 return;
             }
             Some(FaultAction::CutBody) => {
-                let response = handle(shared, &request);
+                let response = handle(shared, &request, number);
                 entry.status = response.status;
                 shared.log(entry);
                 if let Ok(bytes) = send_cut(&mut writer, &response) {
@@ -1241,13 +1274,13 @@ const USER_GRANT_QUERY_KEYS: &[(&str, &str)] = &[
 
 /// Answers one request, checking in ZITADEL's order: route, method, body decoding,
 /// authentication, org context, permission, validation, limits.
-fn handle(shared: &Shared, request: &Request) -> Response {
-    match try_handle(shared, request) {
+fn handle(shared: &Shared, request: &Request, number: u64) -> Response {
+    match try_handle(shared, request, number) {
         Ok(response) | Err(response) => response,
     }
 }
 
-fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> {
+fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Response, Response> {
     let route = Route::of(&request.path).ok_or_else(|| plain_error(404, 5, "Not Found"))?;
     if request.method != route.method() {
         return Err(plain_error(405, 12, "Method Not Allowed"));
@@ -1283,9 +1316,13 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
         }
         Limits::Enforced { .. } => list.limit,
     };
-    let page = Page { offset: list.offset, limit };
+    let page = Page { offset: list.offset, limit, shuffle: None };
+    // Lists without ORDER BY; users are sorted.
+    let unsorted_page =
+        Page { shuffle: options.shuffle_seed.map(|seed| mix(seed ^ number)), ..page };
 
-    let sequence = PROCESSED_SEQUENCE + dataset.writes;
+    let busy = if options.busy_instance { number } else { 0 };
+    let sequence = PROCESSED_SEQUENCE + dataset.writes + busy;
     let Some(org) = dataset.org_mut(&org_id) else {
         return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
     };
@@ -1299,12 +1336,12 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
         },
         Route::Users => list_users(org, &list, page, options.users_total_inflation, sequence),
         Route::Projects => {
-            let (total, rows) = page.apply(org.projects.iter().map(|p| p.json.as_str()));
+            let (total, rows) = unsorted_page.apply(org.projects.iter().map(|p| p.json.as_str()));
             list_body(total, rows, sequence)
         }
         Route::Roles { project_id } => {
             let roles = org.roles.get(project_id).map(Vec::as_slice).unwrap_or_default();
-            let (total, rows) = page.apply(roles.iter().map(String::as_str));
+            let (total, rows) = unsorted_page.apply(roles.iter().map(String::as_str));
             list_body(total, rows, sequence)
         }
         Route::UserGrants => {
@@ -1317,14 +1354,14 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
             // The index only narrows the rows to look at, in their order; every filter is
             // still applied, so the answer is the same as from scanning every grant.
             let (total, rows) = match project {
-                None => page.apply(grants.iter().filter(matches).map(|g| g.json.as_str())),
+                None => unsorted_page.apply(grants.iter().filter(matches).map(|g| g.json.as_str())),
                 Some(project_id) => {
                     let mut index = lock(&shared.grant_index);
                     let by_project =
                         index.entry(org_id.clone()).or_insert_with(|| index_grants(grants));
                     let positions = by_project.get(project_id).map(Vec::as_slice);
                     let candidates = positions.unwrap_or_default().iter().map(|&i| &grants[i]);
-                    page.apply(candidates.filter(matches).map(|g| g.json.as_str()))
+                    unsorted_page.apply(candidates.filter(matches).map(|g| g.json.as_str()))
                 }
             };
             list_body(total, rows, sequence)
@@ -1432,11 +1469,18 @@ struct Page {
     offset: u64,
     /// 0 means every row.
     limit: u64,
+    /// Shuffle the rows with this seed before taking the window.
+    shuffle: Option<u64>,
 }
 
 impl Page {
     /// Returns the number of rows and the rows inside the window.
     fn apply<'a>(self, rows: impl Iterator<Item = &'a str> + Clone) -> (usize, Vec<&'a str>) {
+        if let Some(seed) = self.shuffle {
+            let mut rows: Vec<&str> = rows.collect();
+            shuffle(&mut rows, seed);
+            return Page { shuffle: None, ..self }.apply(rows.into_iter());
+        }
         let total = rows.clone().count();
         let skip = usize::try_from(self.offset).unwrap_or(usize::MAX);
         let take = if self.limit == 0 {
@@ -1445,6 +1489,16 @@ impl Page {
             usize::try_from(self.limit).unwrap_or(usize::MAX)
         };
         (total, rows.skip(skip).take(take).collect())
+    }
+}
+
+/// Puts `rows` in an order chosen by `seed` (Fisher-Yates).
+fn shuffle<T>(rows: &mut [T], seed: u64) {
+    let mut state = seed;
+    for i in (1..rows.len()).rev() {
+        state = mix(state);
+        let j = usize::try_from(state % (i as u64 + 1)).unwrap_or_default();
+        rows.swap(i, j);
     }
 }
 
