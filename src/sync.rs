@@ -367,15 +367,23 @@ impl<'s, W: Write> Sync<'s, W> {
         let mut walk = Walk::new(self.config.page_size, shape);
         let mut body = self.buffers.pop().unwrap_or_default();
         while let Some(query) = walk.next_query() {
-            let rereads = walk.rereads();
+            let reads = walk.reads();
             let (offset, limit) = (Some(query.offset), Some(query.limit));
             self.request(endpoint, offset, limit, &request(query), &mut body, |this, bytes| {
                 page(this, bytes, &mut walk)
             })?;
-            if walk.rereads() > rereads {
+            if walk.reads() == reads {
+                continue;
+            }
+            let offset = query.offset;
+            if walk.confirming() {
+                // A busy instance: expected, and no sign of trouble.
+                log::info(&format!(
+                    "{endpoint}: ZITADEL's sequence moved while the list was read (offset {offset}); reading it again to confirm that the list did not change"
+                ));
+            } else {
                 log::warn(&format!(
-                    "{endpoint}: the list changed while it was read (offset {}); reading it again, without repeating records",
-                    query.offset
+                    "{endpoint}: the list changed while it was read (offset {offset}); reading it again, without repeating records"
                 ));
             }
         }
@@ -485,6 +493,16 @@ impl fmt::Display for At<'_> {
     }
 }
 
+/// The `details` of a list answer. ZITADEL always sends them, with at least the
+/// projection's state; an answer without them (`{}`) is no list, so it is not taken for an
+/// empty one. A proxy or a restarting server might send it, so it is worth another attempt.
+pub fn list_details(details: &Option<wire::ListDetails>) -> Result<&wire::ListDetails, Rejected> {
+    details.as_ref().ok_or_else(|| {
+        let message = "malformed response: a list answer without details".to_string();
+        Rejected::Malformed(ApiError::retryable(message))
+    })
+}
+
 pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
     // serde reads a struct from a JSON array too, and an empty array would pass as an
     // empty page: every ZITADEL answer is an object.
@@ -504,9 +522,10 @@ pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
 /// Asks the walk which rows of a page to use; an empty list when the page is to be ignored.
 fn judge<'k>(
     walk: &mut Walk,
-    details: &wire::ListDetails,
+    details: &Option<wire::ListDetails>,
     keys: impl ExactSizeIterator<Item = &'k str>,
 ) -> Result<Vec<bool>, Rejected> {
+    let details = list_details(details)?;
     match walk.judge(details.total_result, details.processed_sequence, keys) {
         Ok(Verdict::Use(flags)) => Ok(flags),
         Ok(Verdict::Ignore) => Ok(Vec::new()),

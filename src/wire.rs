@@ -66,12 +66,13 @@ pub fn user_grants_request(query: ListQuery, project_id: &str) -> Vec<u8> {
     serde_json::to_vec(&body).expect("a request body always serializes")
 }
 
-/// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`.
+/// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`;
+/// every answer has `details` (`None` here when it does not, which no ZITADEL sends).
 #[derive(Debug, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct Page<T> {
     #[serde(default)]
-    pub details: ListDetails,
+    pub details: Option<ListDetails>,
     #[serde(default = "Vec::new")]
     pub result: Vec<T>,
 }
@@ -315,7 +316,7 @@ mod tests {
         let page: Page<User> = serde_json::from_str(
             r#"{"details":{"processedSequence":"9","viewTimestamp":"2025-01-01T00:00:00Z"}}"#,
         )?;
-        assert_eq!(page.details.total_result, 0);
+        assert_eq!(page.details.map(|details| details.total_result), Some(0));
         assert!(page.result.is_empty());
         Ok(())
     }
@@ -323,9 +324,9 @@ mod tests {
     #[test]
     fn total_result_is_read_from_a_string_or_a_number() -> serde_json::Result<()> {
         let page: Page<Role> = serde_json::from_str(r#"{"details":{"totalResult":"42"}}"#)?;
-        assert_eq!(page.details.total_result, 42);
+        assert_eq!(page.details.map(|details| details.total_result), Some(42));
         let page: Page<Role> = serde_json::from_str(r#"{"details":{"totalResult":7}}"#)?;
-        assert_eq!(page.details.total_result, 7);
+        assert_eq!(page.details.map(|details| details.total_result), Some(7));
         assert!(serde_json::from_str::<Page<Role>>(r#"{"details":{"totalResult":"x"}}"#).is_err());
         Ok(())
     }
