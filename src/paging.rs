@@ -158,6 +158,19 @@ pub enum WalkError {
     ChangedTooOften { reads: u32 },
 }
 
+/// The ids of the rows a walk used, kept as the walk's keyed 8-byte hashes.
+#[derive(Debug)]
+pub struct UsedIds {
+    hasher: RandomState,
+    hashes: Hashes,
+}
+
+impl UsedIds {
+    pub fn contains(&self, id: &str) -> bool {
+        self.hashes.contains(&self.hasher.hash_one(id))
+    }
+}
+
 impl Walk {
     pub fn new(limit: u32, shape: Shape) -> Walk {
         Walk {
@@ -191,6 +204,13 @@ impl Walk {
     /// once while the instance's sequence moved.
     pub fn confirming(&self) -> bool {
         self.previous.is_some()
+    }
+
+    /// The ids of every row used, once the walk is over.
+    pub fn into_used(mut self) -> UsedIds {
+        // The table was sized by `totalResult`, which counts too many users at times.
+        self.used.shrink_to_fit();
+        UsedIds { hasher: self.hasher, hashes: self.used }
     }
 
     /// Judges the page just read for `next_query()`: its `totalResult`, its

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::log::{self, Level};
 use crate::mapping;
 use crate::output::Output;
-use crate::paging::{self, Shape, Verdict, Walk, WalkError};
+use crate::paging::{self, Shape, UsedIds, Verdict, Walk, WalkError};
 use crate::record::{Counts, RESOURCE_TYPES, Summary, SummaryFilters};
 use crate::wire::{self, ListQuery, Page};
 use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
@@ -122,6 +122,8 @@ pub struct Sync<'s, W: Write> {
     counts: Counts,
     /// Ids of the external users printed so far, so each is printed once.
     external_users: HashSet<String>,
+    /// The organization's users printed by this sync (none when users are not synced).
+    printed_users: Option<UsedIds>,
     /// Page buffers of finished walks, reused so that a walk per project costs no new one.
     buffers: Vec<Vec<u8>>,
 }
@@ -161,6 +163,7 @@ impl<'s, W: Write> Sync<'s, W> {
             org_id: String::new(),
             counts: Counts::default(),
             external_users: HashSet::new(),
+            printed_users: None,
             buffers: Vec::new(),
         }
     }
@@ -231,6 +234,8 @@ impl<'s, W: Write> Sync<'s, W> {
             this.show_progress();
             Ok(())
         })
+        // Every user the walk used was printed: grants are checked against them.
+        .map(|walk| self.printed_users = Some(walk.into_used()))
     }
 
     fn projects(&mut self) -> Result<()> {
@@ -250,6 +255,7 @@ impl<'s, W: Write> Sync<'s, W> {
             }
             Ok(())
         })
+        .map(drop)
     }
 
     /// Prints the project's roles and returns them, for its grants to be checked against.
@@ -295,6 +301,7 @@ impl<'s, W: Write> Sync<'s, W> {
             }
             Ok(())
         })
+        .map(drop)
     }
 
     /// Prints one grant record per known role key of an active (or included) user grant.
@@ -313,6 +320,16 @@ impl<'s, W: Write> Sync<'s, W> {
             warn_skipped(self.counts.user_grant_without_roles, || {
                 format!(
                     "user grant {} of user {} on project {project_id} has no role keys; no grant record",
+                    user_grant.id, user_grant.user_id
+                )
+            });
+            return Ok(());
+        }
+        if self.principal_not_printed(user_grant) {
+            self.counts.grant_without_principal += 1;
+            warn_skipped(self.counts.grant_without_principal, || {
+                format!(
+                    "user grant {} on project {project_id} names user {}, who is not among the users printed, and no other organization; no grant record",
                     user_grant.id, user_grant.user_id
                 )
             });
@@ -340,10 +357,26 @@ impl<'s, W: Write> Sync<'s, W> {
         Ok(())
     }
 
-    /// Prints the grant's user before its first grant if it belongs to another organization.
-    fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
+    /// Whether the grant names a user of this organization that this sync did not print:
+    /// created after the users were read, or removed while its grants linger. A user that
+    /// was printed is ours whatever `grantedOrgId` says; one that was not is external only
+    /// when `grantedOrgId` names another organization, since some v4 builds leave it empty
+    /// for ordinary grants (zitadel#10723). Without user records, grants name their
+    /// principals by id only, unchecked.
+    fn principal_not_printed(&self, user_grant: &wire::UserGrant) -> bool {
+        let Some(printed_users) = &self.printed_users else { return false };
+        if printed_users.contains(&user_grant.user_id) {
+            return false;
+        }
         let user_org = &user_grant.granted_org_id;
-        if user_org.is_empty() || *user_org == self.org_id || !self.config.filters.users() {
+        user_org.is_empty() || *user_org == self.org_id
+    }
+
+    /// Prints the grant's user before its first grant if it is external: not among the users
+    /// printed (`principal_not_printed` has skipped those of this organization).
+    fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
+        let Some(printed_users) = &self.printed_users else { return Ok(()) };
+        if printed_users.contains(&user_grant.user_id) {
             return Ok(());
         }
         if self.external_users.contains(&*user_grant.user_id) {
@@ -356,14 +389,14 @@ impl<'s, W: Write> Sync<'s, W> {
     }
 
     /// Walks a list page by page, handing each page's body to `page` together with the walk,
-    /// which decides which of its rows to use.
+    /// which decides which of its rows to use; returns the finished walk.
     fn walk(
         &mut self,
         endpoint: Endpoint,
         shape: Shape,
         request: impl Fn(ListQuery) -> Vec<u8>,
         mut page: impl FnMut(&mut Self, &[u8], &mut Walk) -> Result<(), Rejected>,
-    ) -> Result<()> {
+    ) -> Result<Walk> {
         let mut walk = Walk::new(self.config.page_size, shape);
         let mut body = self.buffers.pop().unwrap_or_default();
         while let Some(query) = walk.next_query() {
@@ -388,7 +421,7 @@ impl<'s, W: Write> Sync<'s, W> {
             }
         }
         self.buffers.push(body);
-        Ok(())
+        Ok(walk)
     }
 
     /// Sends one request, retrying transient failures, until `accept` takes the body.

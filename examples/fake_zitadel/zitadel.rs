@@ -1747,11 +1747,12 @@ pub struct SummaryCounts {
     pub user_grant_without_roles: u64,
     pub unknown_role_key: u64,
     pub inactive_user_grant: u64,
+    pub grant_without_principal: u64,
 }
 
 impl SummaryCounts {
     /// The counts with their names in the summary, in its order.
-    pub fn named(&self) -> [(&'static str, u64); 8] {
+    pub fn named(&self) -> [(&'static str, u64); 9] {
         [
             ("user", self.user),
             ("project", self.project),
@@ -1761,6 +1762,7 @@ impl SummaryCounts {
             ("user_grant_without_roles", self.user_grant_without_roles),
             ("unknown_role_key", self.unknown_role_key),
             ("inactive_user_grant", self.inactive_user_grant),
+            ("grant_without_principal", self.grant_without_principal),
         ]
     }
 }

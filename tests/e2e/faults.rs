@@ -536,6 +536,87 @@ fn a_server_that_keeps_sending_fresh_rows_is_stopped() {
     }
 }
 
+/// The demo with these changes to its dataset file.
+fn demo_changed(change: impl FnOnce(&mut Value)) -> Dataset {
+    let text = std::fs::read_to_string(root().join("testdata/demo.json")).unwrap();
+    let mut demo: Value = serde_json::from_str(&text).unwrap();
+    change(&mut demo);
+    Dataset::parse(&demo.to_string()).unwrap()
+}
+
+/// The grant records of a stream naming this principal.
+fn grants_of(stdout: &str, user: &str) -> usize {
+    stdout.lines().filter(|l| l.contains(r#""kind":"grant""#) && l.contains(user)).count()
+}
+
+#[test]
+fn a_grant_of_a_user_not_printed_is_skipped_and_counted() {
+    // A user removed while its two user grants linger in the grants projection.
+    const REMOVED: &str = "284906201935945733";
+    let mut dataset = demo();
+    assert!(dataset.remove_user(ACME, REMOVED));
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, REMOVED), 0, "no grant names a user never printed");
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 2);
+    assert!(
+        run.stderr.contains(&format!("names user {REMOVED}, who is not among the users printed")),
+        "{}",
+        run.stderr
+    );
+    // Without user records, grants name their principals by id only, unchecked.
+    let run = sync(&fake, &["--resource-types", "project"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, REMOVED), 2);
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 0);
+
+    // A user created, with a grant, after the users were read.
+    let fake = serve_demo();
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(|d: &mut Dataset| {
+            d.add_user(ACME, &user_row("300000000000000001")).unwrap();
+            let grant = format!(
+                r#"{{"id":"300000000000000002","details":{{"resourceOwner":"{ACME}"}},"roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"300000000000000001","projectId":"284906487321587717","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+            );
+            d.add_user_grant(ACME, &grant).unwrap();
+        })))
+        .on_path("/users/grants/_search")
+        .once(),
+    );
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, "300000000000000001"), 0);
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 1);
+}
+
+#[test]
+fn grants_without_granted_org_id_are_checked_against_the_users_printed() {
+    // Some v4 builds leave `grantedOrgId` empty on every grant (zitadel#10723): the grants
+    // of the organization's own users are printed as always, and the grants of another
+    // organization's user, who cannot be told apart from a user never printed, are not.
+    let dataset = demo_changed(|demo| {
+        for org in demo["orgs"].as_array_mut().unwrap() {
+            for grant in org["userGrants"].as_array_mut().unwrap() {
+                grant.as_object_mut().unwrap().remove("grantedOrgId");
+            }
+        }
+    });
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let golden = record_set(&demo_golden());
+    let globex_user = "284905402271985667";
+    let expected: HashSet<String> =
+        golden.iter().filter(|record| !record.contains(globex_user)).cloned().collect();
+    assert!(record_set(&run.stdout) == expected, "the golden records but Globex's user's");
+    let counts = &summary(&run.stdout)["counts"];
+    assert_eq!(
+        (counts["external_user"].as_u64(), counts["grant_without_principal"].as_u64()),
+        (Some(0), Some(2))
+    );
+}
+
 #[test]
 fn https_with_a_private_ca() {
     let fake = serve_demo();
