@@ -182,9 +182,12 @@ impl<'s, W: Write> Sync<'s, W> {
     pub fn require_project(&mut self, project_id: &str) -> Result<()> {
         let endpoint = Endpoint::Project { project_id };
         let mut body = Vec::new();
-        let found = self.request(endpoint, None, None, &[], &mut body, |_, bytes| {
+        // GetProjectByID finds a project by id in the whole instance, with no filter on its
+        // organization: another organization's project is found too, and told apart only
+        // by its resource owner.
+        let found = self.request(endpoint, None, None, &[], &mut body, |this, bytes| {
             let project = parse::<wire::ProjectResponse>(bytes)?.project;
-            Ok(project.id == project_id)
+            Ok(project.id == project_id && project.details.resource_owner == this.org_id)
         });
         match found {
             Ok(true) => Ok(()),

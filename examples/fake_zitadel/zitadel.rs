@@ -1323,15 +1323,22 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
 
     let busy = if options.busy_instance { number } else { 0 };
     let sequence = PROCESSED_SEQUENCE + dataset.writes + busy;
+    // GetProjectByID looks the project up by id in the whole instance, with no filter on its
+    // resource owner: a project of another organization is found as well.
+    let any_project = match &route {
+        Route::Project { project_id } => {
+            let mut projects = dataset.orgs.iter().flat_map(|org| &org.projects);
+            projects.find(|project| project.id == *project_id).map(|project| project.json.clone())
+        }
+        _ => None,
+    };
     let Some(org) = dataset.org_mut(&org_id) else {
         return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
     };
     let body = match &route {
         Route::OrgsMe => format!("{{\"org\":{}}}", org.json),
-        Route::Project { project_id } => match org.projects.iter().find(|p| p.id == *project_id) {
-            Some(project) => format!("{{\"project\":{}}}", project.json),
-            // A project of another organization is not found either: the query is scoped
-            // to the context org.
+        Route::Project { .. } => match any_project {
+            Some(project) => format!("{{\"project\":{project}}}"),
             None => return Err(zitadel_error(404, 5, "Project not found", "QUERY-fk2fs")),
         },
         Route::Users => list_users(org, &list, page, options.users_total_inflation, sequence),

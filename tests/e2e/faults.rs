@@ -618,6 +618,20 @@ fn grants_without_granted_org_id_are_checked_against_the_users_printed() {
 }
 
 #[test]
+fn a_project_id_the_server_answers_with_another_project_is_unknown() {
+    // GetProjectByID answering with another id is no answer for the id asked.
+    let fake = serve_demo();
+    let project = format!(r#"{{"project":{{"id":"1","details":{{"resourceOwner":"{ACME}"}}}}}}"#);
+    // The first request to that path is GetProjectByID; its roles come later.
+    fake.inject(
+        Fault::new(status(200, &project, None)).on_path("/projects/284906487321587717").once(),
+    );
+    let run = sync(&fake, &["--project-id", "284906487321587717"], &[]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("\"284906487321587717\" is not a project of the organization"));
+}
+
+#[test]
 fn https_with_a_private_ca() {
     let fake = serve_demo();
     let tls = root().join("testdata/tls");
