@@ -338,7 +338,18 @@ impl<'s, W: Write> Sync<'s, W> {
             });
             return Ok(());
         }
-        for role_key in &user_grant.role_keys {
+        // A key listed twice is one grant: its id would repeat. A grant has a few keys, so
+        // the keys before are scanned; a server's list of thousands is hashed instead.
+        let keys = &user_grant.role_keys;
+        let mut many_keys = HashSet::new();
+        for (i, role_key) in keys.iter().enumerate() {
+            let repeated = match keys.len() {
+                ..=16 => keys[..i].contains(role_key),
+                _ => !many_keys.insert(&**role_key),
+            };
+            if repeated {
+                continue;
+            }
             let Some(entitlement_id) = roles.get(&**role_key) else {
                 self.counts.unknown_role_key += 1;
                 warn_skipped(self.counts.unknown_role_key, || {

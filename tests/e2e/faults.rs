@@ -618,6 +618,28 @@ fn grants_without_granted_org_id_are_checked_against_the_users_printed() {
 }
 
 #[test]
+fn a_role_key_listed_twice_is_one_grant() {
+    let mut dataset = demo();
+    let grant = format!(
+        r#"{{"id":"300000000000000003","details":{{"resourceOwner":"{ACME}"}},"roleKeys":["operator","auditor","operator"],"state":"USER_GRANT_STATE_ACTIVE","userId":"284909377230946309","projectId":"284906512837640197","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+    );
+    dataset.add_user_grant(ACME, &grant).unwrap();
+    // And a long list, as only a server gone wrong would send.
+    let keys = vec![r#""viewer","editor""#; 20].join(",");
+    let grant = format!(
+        r#"{{"id":"300000000000000004","details":{{"resourceOwner":"{ACME}"}},"roleKeys":[{keys}],"state":"USER_GRANT_STATE_ACTIVE","userId":"284908102417326085","projectId":"284906487321587717","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+    );
+    dataset.add_user_grant(ACME, &grant).unwrap();
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, "300000000000000003"), 2, "operator and auditor, once each");
+    assert_eq!(grants_of(&run.stdout, "300000000000000004"), 2, "viewer and editor, once each");
+    let golden = summary(&demo_golden())["counts"]["grant"].as_u64().unwrap();
+    assert_eq!(summary(&run.stdout)["counts"]["grant"], golden + 4);
+}
+
+#[test]
 fn a_project_id_the_server_answers_with_another_project_is_unknown() {
     // GetProjectByID answering with another id is no answer for the id asked.
     let fake = serve_demo();
