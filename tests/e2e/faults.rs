@@ -467,17 +467,24 @@ fn hostile_or_broken_servers_fail_with_a_clear_error() {
 }
 
 #[test]
-fn a_grant_of_another_project_is_refused() {
-    let fake = serve_demo();
-    let grant = r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"2","projectId":"999"}"#;
-    let body = format!(r#"{{"details":{{"totalResult":"1"}},"result":[{grant}]}}"#);
-    fake.inject(Fault::new(status(200, &body, None)).on_path("/users/grants/_search"));
-    let run = sync(&fake, &[], &[]);
-    assert_failure(
-        &run,
-        1,
-        &["POST /management/v1/users/grants/_search at offset 0", "belongs to project 999"],
-    );
+fn user_grants_no_zitadel_sends_are_refused() {
+    let cases = [
+        (
+            r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"2","projectId":"999"}"#,
+            "belongs to project 999",
+        ),
+        (
+            r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","projectId":"284906487321587717"}"#,
+            "user grant 1 has no userId",
+        ),
+    ];
+    for (grant, needle) in cases {
+        let fake = serve_demo();
+        let body = format!(r#"{{"details":{{"totalResult":"1"}},"result":[{grant}]}}"#);
+        fake.inject(Fault::new(status(200, &body, None)).on_path("/users/grants/_search").once());
+        let run = sync(&fake, &[], &[]);
+        assert_failure(&run, 1, &["POST /management/v1/users/grants/_search at offset 0", needle]);
+    }
 }
 
 #[test]
