@@ -122,7 +122,8 @@ fn report(permission: &str, outcome: Result<String, &anyhow::Error>) {
 fn total<W: io::Write>(sync: &mut Sync<W>, endpoint: Endpoint, request: &[u8]) -> Result<u64> {
     let mut body = Vec::new();
     sync.request(endpoint, Some(0), Some(1), request, &mut body, |_, bytes| {
-        Ok(sync::parse_page::<IgnoredAny>(bytes, 1)?.details.total_result)
+        let page = sync::parse_page::<IgnoredAny>(bytes, 1)?;
+        Ok(sync::list_details(&page.details)?.total_result)
     })
 }
 

@@ -78,11 +78,12 @@ pub fn user_grants_request(query: ListQuery, project_id: &str) -> Vec<u8> {
     serde_json::to_vec(&body).expect("a request body always serializes")
 }
 
-/// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`.
+/// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`;
+/// every answer has `details` (`None` here when it does not, which no ZITADEL sends).
 /// Read it with `Page::reader`, which knows how many rows were asked for.
 #[derive(Debug)]
 pub struct Page<T> {
-    pub details: ListDetails,
+    pub details: Option<ListDetails>,
     pub result: Vec<T>,
 }
 
@@ -151,7 +152,7 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for PageReader<T> {
                 }
             }
         }
-        Ok(Page { details: details.unwrap_or_default(), result: result.unwrap_or_default() })
+        Ok(Page { details, result: result.unwrap_or_default() })
     }
 }
 
@@ -566,16 +567,16 @@ mod tests {
             r#"{"details":{"processedSequence":"9","viewTimestamp":"2025-01-01T00:00:00Z"}}"#,
             1000,
         )?;
-        assert_eq!(page.details.total_result, 0);
+        assert_eq!(page.details.map(|details| details.total_result), Some(0));
         assert!(page.result.is_empty());
         Ok(())
     }
 
     #[test]
     fn total_result_is_read_from_a_string_or_a_number() -> serde_json::Result<()> {
-        let read = |json| page::<Role>(json, 10).map(|page| page.details.total_result);
-        assert_eq!(read(r#"{"details":{"totalResult":"42"}}"#)?, 42);
-        assert_eq!(read(r#"{"details":{"totalResult":7}}"#)?, 7);
+        let read = |json| page::<Role>(json, 10).map(|page| page.details.map(|d| d.total_result));
+        assert_eq!(read(r#"{"details":{"totalResult":"42"}}"#)?, Some(42));
+        assert_eq!(read(r#"{"details":{"totalResult":7}}"#)?, Some(7));
         let error = read(r#"{"details":{"totalResult":"x"}}"#).unwrap_err().to_string();
         assert!(error.starts_with(r#"expected a uint64 string, got "x""#), "{error}");
         // Long text is not quoted, and other types fail without being read whole.
@@ -593,7 +594,7 @@ mod tests {
             r#"{"details":{"totalResult":"3"},"result":[{"key":"a"},{"key":"b"}],"extra":[1]}"#;
         let roles: Page<Role> = page(two, 2)?;
         assert_eq!(roles.result.iter().map(|r| &*r.key).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(roles.details.total_result, 3);
+        assert_eq!(roles.details.map(|d| d.total_result), Some(3));
         for limit in [0, 1] {
             let error = page::<Role>(two, limit).unwrap_err();
             assert!(
