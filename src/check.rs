@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::log::{self, Level};
 use crate::output::Output;
 use crate::sync::{self, Sync};
-use crate::wire::{self, ListQuery, Page};
+use crate::wire::{self, ListQuery};
 use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
 
 /// Runs the probes in the order a sync makes its calls. Returns the first failure, which
@@ -122,7 +122,8 @@ fn report(permission: &str, outcome: Result<String, &anyhow::Error>) {
 fn total<W: io::Write>(sync: &mut Sync<W>, endpoint: Endpoint, request: &[u8]) -> Result<u64> {
     let mut body = Vec::new();
     sync.request(endpoint, Some(0), Some(1), request, &mut body, |_, bytes| {
-        Ok(sync::parse::<Page<IgnoredAny>>(bytes)?.details.total_result)
+        let page = sync::parse_page::<IgnoredAny>(bytes, 1)?;
+        Ok(sync::list_details(&page.details)?.total_result)
     })
 }
 
@@ -131,7 +132,7 @@ fn first_project<W: io::Write>(sync: &mut Sync<W>, query: ListQuery) -> Result<O
     let mut body = Vec::new();
     let request = wire::list_request(query);
     sync.request(Endpoint::Projects, Some(0), Some(1), &request, &mut body, |_, bytes| {
-        let page = sync::parse::<Page<wire::Project>>(bytes)?;
+        let page = sync::parse_page::<wire::Project>(bytes, 1)?;
         Ok(page.result.first().map(|project| project.id.to_string()))
     })
     .and_then(|project| match project {

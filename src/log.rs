@@ -2,7 +2,9 @@
 //! level, and the self-updating progress line on a terminal.
 //!
 //! The logger is process-wide, set once at start, because every module may need to say
-//! something and stderr is one stream; it never sees the PAT (nothing logs it).
+//! something and stderr is one stream. Messages carry server text (ids, names, error
+//! bodies), so console lines escape control characters, and every line passes through
+//! `redact` on its way out: no piece of the PAT reaches stderr, whatever a message holds.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -10,6 +12,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
+
+use crate::redact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -122,6 +126,9 @@ pub fn log(level: Level, message: &str, fields: &[(&str, Value)]) {
         Format::Console => console_line(level, message, fields),
         Format::Json => json_line(level, message, fields, SystemTime::now()),
     };
+    // The last line of defence: whatever a message was built from, no piece of the PAT
+    // leaves the process. Pieces are looked for in the line as written, escapes included.
+    let line = redact::redact(&line);
     let mut state = logger.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut stderr = io::stderr().lock();
     if state.shown {
@@ -163,6 +170,8 @@ pub fn elapsed() -> Duration {
     logger().started.elapsed()
 }
 
+/// One console line: `baton-zitadel: warning: ...`. Control characters in the message and
+/// the fields are escaped, so that server text can neither forge a line nor move the cursor.
 fn console_line(level: Level, message: &str, fields: &[(&str, Value)]) -> String {
     let mut line = String::from("baton-zitadel: ");
     match level {
@@ -170,7 +179,7 @@ fn console_line(level: Level, message: &str, fields: &[(&str, Value)]) -> String
         Level::Warn => line.push_str("warning: "),
         Level::Debug => line.push_str("debug: "),
     }
-    line.push_str(message);
+    line.push_str(&redact::escape_controls(message));
     // Messages say what people need; the fields, for machines, are shown only when
     // debugging, where they are the point.
     if level < Level::Debug {
@@ -179,7 +188,7 @@ fn console_line(level: Level, message: &str, fields: &[(&str, Value)]) -> String
     }
     for (key, value) in fields {
         match value {
-            Value::String(text) => write!(line, " {key}={text}"),
+            Value::String(text) => write!(line, " {key}={}", redact::escape_controls(text)),
             other => write!(line, " {key}={other}"),
         }
         .expect("writing to a String cannot fail");
@@ -189,15 +198,21 @@ fn console_line(level: Level, message: &str, fields: &[(&str, Value)]) -> String
 }
 
 /// One JSON object: `{"ts":"2026-11-28T17:36:04.123Z","level":"info","msg":"...",...}`,
-/// written by hand so that the timestamp, level and message come first.
+/// written by hand so that the timestamp, level and message come first. JSON escapes control
+/// characters itself; text is redacted before it is escaped too, since a PAT with `"` or `\`
+/// in it would not appear as itself in the escaped line.
 fn json_line(level: Level, message: &str, fields: &[(&str, Value)], now: SystemTime) -> String {
     let mut line = format!(
         "{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}",
         rfc3339_millis(now),
         level.name(),
-        Value::from(message)
+        Value::from(redact::redact(message))
     );
     for (key, value) in fields {
+        let value = match value {
+            Value::String(text) => &Value::from(redact::redact(text)),
+            other => other,
+        };
         write!(line, ",{}:{value}", Value::from(*key)).expect("writing to a String cannot fail");
     }
     line.push_str("}\n");
@@ -269,6 +284,15 @@ mod tests {
         assert_eq!(object["msg"], "said \"hi\"");
         assert_eq!(object["status"], 200);
         Ok(())
+    }
+
+    #[test]
+    fn console_lines_escape_what_could_forge_or_hide_a_line() {
+        let fields = [("path", Value::from("/x\r\u{1b}[2J")), ("status", Value::from(500))];
+        assert_eq!(
+            console_line(Level::Debug, "id 1\nbaton-zitadel: sync complete\u{202e}", &fields),
+            "baton-zitadel: debug: id 1\\nbaton-zitadel: sync complete\\u{202e} path=/x\\r\\u{1b}[2J status=500\n"
+        );
     }
 
     #[test]

@@ -6,11 +6,14 @@
 mod check;
 mod config;
 mod file;
+#[cfg(test)]
+mod fuzz;
 mod log;
 mod mapping;
 mod output;
 mod paging;
 mod record;
+mod redact;
 mod retry;
 mod sync;
 mod wire;
@@ -55,6 +58,8 @@ fn main() -> ExitCode {
         Command::Sync(config) => (config, false),
         Command::Check(config) => (config, true),
     };
+    // From here on, no piece of the PAT reaches stderr, whatever a server sends.
+    redact::hide(config.pat.expose());
     // As baton does: logs for people on a terminal, JSON for machines otherwise.
     let terminal = io::stderr().is_terminal();
     let format = config.log_format.unwrap_or(if terminal {

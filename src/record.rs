@@ -397,6 +397,8 @@ pub struct Counts {
     pub unknown_role_key: u64,
     /// Inactive user grants skipped (zero with `--include-inactive-grants`).
     pub inactive_user_grant: u64,
+    /// User grants skipped because their user, of this organization, was not printed.
+    pub grant_without_principal: u64,
     /// Inactive project grants whose delegation grants were skipped (zero with
     /// `--include-inactive-grants`); the project grant itself is still printed.
     pub inactive_project_grant: u64,

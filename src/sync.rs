@@ -12,12 +12,13 @@ use std::io::{self, Write};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use serde::de::DeserializeSeed;
 
 use crate::config::Config;
 use crate::log::{self, Level};
 use crate::mapping;
 use crate::output::Output;
-use crate::paging::{self, Shape, Verdict, Walk, WalkError};
+use crate::paging::{self, Shape, UsedIds, Verdict, Walk, WalkError};
 use crate::record::{Counts, RESOURCE_TYPES, Summary, SummaryFilters};
 use crate::wire::{self, ListQuery, Page};
 use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
@@ -122,6 +123,8 @@ pub struct Sync<'s, W: Write> {
     counts: Counts,
     /// Ids of the external users printed so far, so each is printed once.
     external_users: HashSet<String>,
+    /// The organization's users printed by this sync (none when users are not synced).
+    printed_users: Option<UsedIds>,
     /// Page buffers of finished walks, reused so that a walk per project costs no new one.
     buffers: Vec<Vec<u8>>,
 }
@@ -161,6 +164,7 @@ impl<'s, W: Write> Sync<'s, W> {
             org_id: String::new(),
             counts: Counts::default(),
             external_users: HashSet::new(),
+            printed_users: None,
             buffers: Vec::new(),
         }
     }
@@ -179,9 +183,12 @@ impl<'s, W: Write> Sync<'s, W> {
     pub fn require_project(&mut self, project_id: &str) -> Result<()> {
         let endpoint = Endpoint::Project { project_id };
         let mut body = Vec::new();
-        let found = self.request(endpoint, None, None, &[], &mut body, |_, bytes| {
+        // GetProjectByID finds a project by id in the whole instance, with no filter on its
+        // organization: another organization's project is found too, and told apart only
+        // by its resource owner.
+        let found = self.request(endpoint, None, None, &[], &mut body, |this, bytes| {
             let project = parse::<wire::ProjectResponse>(bytes)?.project;
-            Ok(project.id == project_id)
+            Ok(project.id == project_id && project.details.resource_owner == this.org_id)
         });
         match found {
             Ok(true) => Ok(()),
@@ -220,7 +227,7 @@ impl<'s, W: Write> Sync<'s, W> {
     fn users(&mut self) -> Result<()> {
         // ListUsers' totalResult counts metadata rows too (zitadel#10825).
         self.walk(Endpoint::Users, paging::USERS, wire::users_request, |this, bytes, walk| {
-            let page = parse::<Page<wire::User>>(bytes)?;
+            let page = parse_page::<wire::User>(bytes, this.config.page_size)?;
             let keys = page.result.iter().map(|user| &*user.id);
             for (user, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
                 if new {
@@ -231,11 +238,13 @@ impl<'s, W: Write> Sync<'s, W> {
             this.show_progress();
             Ok(())
         })
+        // Every user the walk used was printed: grants are checked against them.
+        .map(|walk| self.printed_users = Some(walk.into_used()))
     }
 
     fn projects(&mut self) -> Result<()> {
         self.walk(Endpoint::Projects, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
-            let page = parse::<Page<wire::Project>>(bytes)?;
+            let page = parse_page::<wire::Project>(bytes, this.config.page_size)?;
             let keys = page.result.iter().map(|project| &*project.id);
             for (project, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
                 if new && this.config.filters.project(&project.id) {
@@ -250,6 +259,7 @@ impl<'s, W: Write> Sync<'s, W> {
             }
             Ok(())
         })
+        .map(drop)
     }
 
     /// Prints the project's roles and returns them, for its grants to be checked against.
@@ -257,7 +267,7 @@ impl<'s, W: Write> Sync<'s, W> {
         let endpoint = Endpoint::ProjectRoles { project_id };
         let mut roles = Roles::new();
         self.walk(endpoint, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
-            let page = parse::<Page<wire::Role>>(bytes)?;
+            let page = parse_page::<wire::Role>(bytes, this.config.page_size)?;
             let row_keys = page.result.iter().map(|role| &*role.key);
             for (role, new) in page.result.iter().zip(judge(walk, &page.details, row_keys)?) {
                 if new {
@@ -275,7 +285,7 @@ impl<'s, W: Write> Sync<'s, W> {
     fn user_grants(&mut self, project_id: &str, roles: &Roles) -> Result<()> {
         let request = |query| wire::user_grants_request(query, project_id);
         self.walk(Endpoint::UserGrants, paging::UNSORTED, request, |this, bytes, walk| {
-            let page = parse::<Page<wire::UserGrant>>(bytes)?;
+            let page = parse_page::<wire::UserGrant>(bytes, this.config.page_size)?;
             if let Some(other) = page.result.iter().find(|g| !g.project_id.is_empty() && g.project_id != project_id) {
                 let message = format!(
                     "user grant {} belongs to project {}, not to the project {project_id} asked for",
@@ -295,6 +305,7 @@ impl<'s, W: Write> Sync<'s, W> {
             }
             Ok(())
         })
+        .map(drop)
     }
 
     /// Prints one grant record per known role key of an active (or included) user grant.
@@ -318,7 +329,28 @@ impl<'s, W: Write> Sync<'s, W> {
             });
             return Ok(());
         }
-        for role_key in &user_grant.role_keys {
+        if self.principal_not_printed(user_grant) {
+            self.counts.grant_without_principal += 1;
+            warn_skipped(self.counts.grant_without_principal, || {
+                format!(
+                    "user grant {} on project {project_id} names user {}, who is not among the users printed, and no other organization; no grant record",
+                    user_grant.id, user_grant.user_id
+                )
+            });
+            return Ok(());
+        }
+        // A key listed twice is one grant: its id would repeat. A grant has a few keys, so
+        // the keys before are scanned; a server's list of thousands is hashed instead.
+        let keys = &user_grant.role_keys;
+        let mut many_keys = HashSet::new();
+        for (i, role_key) in keys.iter().enumerate() {
+            let repeated = match keys.len() {
+                ..=16 => keys[..i].contains(role_key),
+                _ => !many_keys.insert(&**role_key),
+            };
+            if repeated {
+                continue;
+            }
             let Some(entitlement_id) = roles.get(&**role_key) else {
                 self.counts.unknown_role_key += 1;
                 warn_skipped(self.counts.unknown_role_key, || {
@@ -340,10 +372,26 @@ impl<'s, W: Write> Sync<'s, W> {
         Ok(())
     }
 
-    /// Prints the grant's user before its first grant if it belongs to another organization.
-    fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
+    /// Whether the grant names a user of this organization that this sync did not print:
+    /// created after the users were read, or removed while its grants linger. A user that
+    /// was printed is ours whatever `grantedOrgId` says; one that was not is external only
+    /// when `grantedOrgId` names another organization, since some v4 builds leave it empty
+    /// for ordinary grants (zitadel#10723). Without user records, grants name their
+    /// principals by id only, unchecked.
+    fn principal_not_printed(&self, user_grant: &wire::UserGrant) -> bool {
+        let Some(printed_users) = &self.printed_users else { return false };
+        if printed_users.contains(&user_grant.user_id) {
+            return false;
+        }
         let user_org = &user_grant.granted_org_id;
-        if user_org.is_empty() || *user_org == self.org_id || !self.config.filters.users() {
+        user_org.is_empty() || *user_org == self.org_id
+    }
+
+    /// Prints the grant's user before its first grant if it is external: not among the users
+    /// printed (`principal_not_printed` has skipped those of this organization).
+    fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
+        let Some(printed_users) = &self.printed_users else { return Ok(()) };
+        if printed_users.contains(&user_grant.user_id) {
             return Ok(());
         }
         if self.external_users.contains(&*user_grant.user_id) {
@@ -356,31 +404,39 @@ impl<'s, W: Write> Sync<'s, W> {
     }
 
     /// Walks a list page by page, handing each page's body to `page` together with the walk,
-    /// which decides which of its rows to use.
+    /// which decides which of its rows to use; returns the finished walk.
     fn walk(
         &mut self,
         endpoint: Endpoint,
         shape: Shape,
         request: impl Fn(ListQuery) -> Vec<u8>,
         mut page: impl FnMut(&mut Self, &[u8], &mut Walk) -> Result<(), Rejected>,
-    ) -> Result<()> {
+    ) -> Result<Walk> {
         let mut walk = Walk::new(self.config.page_size, shape);
         let mut body = self.buffers.pop().unwrap_or_default();
         while let Some(query) = walk.next_query() {
-            let rereads = walk.rereads();
+            let reads = walk.reads();
             let (offset, limit) = (Some(query.offset), Some(query.limit));
             self.request(endpoint, offset, limit, &request(query), &mut body, |this, bytes| {
                 page(this, bytes, &mut walk)
             })?;
-            if walk.rereads() > rereads {
+            if walk.reads() == reads {
+                continue;
+            }
+            let offset = query.offset;
+            if walk.confirming() {
+                // A busy instance: expected, and no sign of trouble.
+                log::info(&format!(
+                    "{endpoint}: ZITADEL's sequence moved while the list was read (offset {offset}); reading it again to confirm that the list did not change"
+                ));
+            } else {
                 log::warn(&format!(
-                    "{endpoint}: the list changed while it was read (offset {}); reading it again, without repeating records",
-                    query.offset
+                    "{endpoint}: the list changed while it was read (offset {offset}); reading it again, without repeating records"
                 ));
             }
         }
         self.buffers.push(body);
-        Ok(())
+        Ok(walk)
     }
 
     /// Sends one request, retrying transient failures, until `accept` takes the body.
@@ -485,7 +541,31 @@ impl fmt::Display for At<'_> {
     }
 }
 
+/// The `details` of a list answer. ZITADEL always sends them, with at least the
+/// projection's state; an answer without them (`{}`) is no list, so it is not taken for an
+/// empty one. A proxy or a restarting server might send it, so it is worth another attempt.
+pub fn list_details(details: &Option<wire::ListDetails>) -> Result<&wire::ListDetails, Rejected> {
+    details.as_ref().ok_or_else(|| {
+        let message = "malformed response: a list answer without details".to_string();
+        Rejected::Malformed(ApiError::retryable(message))
+    })
+}
+
+/// Parses a response body that is one object, such as `orgs/me`'s.
 pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
+    parse_with(bytes, std::marker::PhantomData::<T>)
+}
+
+/// Parses a list page of at most `limit` rows, the page size asked for: a longer page fails
+/// as soon as its extra row starts, before it costs any memory.
+pub fn parse_page<'b, T: Deserialize<'b> + wire::Row>(
+    bytes: &'b [u8],
+    limit: u32,
+) -> Result<Page<T>, Rejected> {
+    parse_with(bytes, Page::reader(limit))
+}
+
+fn parse_with<'b, S: DeserializeSeed<'b>>(bytes: &'b [u8], seed: S) -> Result<S::Value, Rejected> {
     // serde reads a struct from a JSON array too, and an empty array would pass as an
     // empty page: every ZITADEL answer is an object.
     if bytes.trim_ascii_start().starts_with(b"[") {
@@ -498,15 +578,19 @@ pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
         let message = format!("malformed response: not UTF-8 ({err})");
         Rejected::Malformed(ApiError::retryable(message))
     })?;
-    serde_json::from_str(text).map_err(|err| Rejected::Malformed(ApiError::malformed(&err)))
+    let mut json = serde_json::Deserializer::from_str(text);
+    seed.deserialize(&mut json)
+        .and_then(|value| json.end().map(|()| value))
+        .map_err(|err| Rejected::Malformed(ApiError::malformed(&err)))
 }
 
 /// Asks the walk which rows of a page to use; an empty list when the page is to be ignored.
 fn judge<'k>(
     walk: &mut Walk,
-    details: &wire::ListDetails,
+    details: &Option<wire::ListDetails>,
     keys: impl ExactSizeIterator<Item = &'k str>,
 ) -> Result<Vec<bool>, Rejected> {
+    let details = list_details(details)?;
     match walk.judge(details.total_result, details.processed_sequence, keys) {
         Ok(Verdict::Use(flags)) => Ok(flags),
         Ok(Verdict::Ignore) => Ok(Vec::new()),

@@ -4,10 +4,22 @@
 //! lists, enum value 0), so every field here has a default and a missing key is never an
 //! error. 64-bit integers arrive as JSON strings. Strings borrow from the page buffer when
 //! they contain no escapes, which keeps a page walk free of per-field allocations.
+//!
+//! Every list is counted while it is read, so that what a response costs in memory is
+//! bounded before it is materialized: a page holds at most the rows asked for, and all its
+//! rows' own lists (login names, role keys) at most `MAX_LIST_ITEMS` items together.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+
+/// The most items that the lists inside one page's rows (login names, role keys) may hold
+/// together, and so any one of them: about 1.5 MiB of strings borrowed from the page. Real
+/// pages hold a few per row.
+pub const MAX_LIST_ITEMS: usize = 1 << 16;
 
 /// The `query` part of every list request: offset paging, always with an explicit limit.
 ///
@@ -90,14 +102,190 @@ pub fn user_grants_request(query: ListQuery, project_id: &str) -> Vec<u8> {
 /// no body, so ZITADEL ignores whatever is sent).
 pub const MEMBER_ROLES_REQUEST: &[u8] = b"{}";
 
-/// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`.
-#[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+/// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`;
+/// every answer has `details` (`None` here when it does not, which no ZITADEL sends).
+/// Read it with `Page::reader`, which knows how many rows were asked for.
+#[derive(Debug)]
 pub struct Page<T> {
-    #[serde(default)]
-    pub details: ListDetails,
-    #[serde(default = "Vec::new")]
+    pub details: Option<ListDetails>,
     pub result: Vec<T>,
+}
+
+impl<T> Page<T> {
+    /// Reads a page of at most `limit` rows. Row `limit + 1` fails the page as soon as it
+    /// starts, so a hostile page of a million rows costs no more memory than a full one.
+    pub fn reader(limit: u32) -> PageReader<T> {
+        PageReader { limit: limit as usize, rows: PhantomData }
+    }
+}
+
+/// Reads a `Page<T>` of at most `limit` rows (a `DeserializeSeed`).
+pub struct PageReader<T> {
+    limit: usize,
+    rows: PhantomData<T>,
+}
+
+/// A row of a list page. Its own lists count toward the page's `MAX_LIST_ITEMS`.
+pub trait Row {
+    /// Items in the row's lists.
+    fn list_items(&self) -> usize {
+        0
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Row> DeserializeSeed<'de> for PageReader<T> {
+    type Value = Page<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Page<T>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for PageReader<T> {
+    type Value = Page<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list response object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page<T>, A::Error> {
+        #[derive(Deserialize)]
+        #[serde(field_identifier, rename_all = "camelCase")]
+        enum Field {
+            Details,
+            Result,
+            #[serde(other)]
+            Other,
+        }
+        let (mut details, mut result) = (None, None);
+        while let Some(field) = map.next_key()? {
+            match field {
+                Field::Details if details.is_some() => {
+                    return Err(de::Error::duplicate_field("details"));
+                }
+                Field::Details => details = Some(map.next_value()?),
+                Field::Result if result.is_some() => {
+                    return Err(de::Error::duplicate_field("result"));
+                }
+                Field::Result => {
+                    let rows = Rows { limit: self.limit, rows: PhantomData };
+                    result = Some(map.next_value_seed(rows)?);
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Page { details, result: result.unwrap_or_default() })
+    }
+}
+
+/// The `result` array of a page: at most `limit` rows.
+struct Rows<T> {
+    limit: usize,
+    rows: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de> + Row> DeserializeSeed<'de> for Rows<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<T>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for Rows<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut rows = Vec::new();
+        let mut list_items = 0;
+        loop {
+            if rows.len() == self.limit {
+                // One more row is one too many; skipping it costs nothing.
+                if seq.next_element::<IgnoredAny>()?.is_some() {
+                    return Err(de::Error::custom(format_args!(
+                        "more rows than the {} asked for",
+                        self.limit
+                    )));
+                }
+                return Ok(rows);
+            }
+            let Some(row) = seq.next_element::<T>()? else {
+                return Ok(rows);
+            };
+            // Each list was bounded while the row was read (`strings`); together they are
+            // bounded here, so that a thousand rows cannot hold a thousand such lists.
+            list_items += row.list_items();
+            if list_items > MAX_LIST_ITEMS {
+                return Err(too_many_list_items());
+            }
+            rows.push(row);
+        }
+    }
+}
+
+fn too_many_list_items<E: de::Error>() -> E {
+    E::custom(format_args!(
+        "more than {MAX_LIST_ITEMS} login names or role keys in one page, far more than ZITADEL holds"
+    ))
+}
+
+/// A list of strings inside a row, each borrowed from the page unless it has escapes (serde
+/// would copy every one), at most `MAX_LIST_ITEMS` long.
+fn strings<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Cow<'a, str>>, D::Error> {
+    struct Strings;
+    impl<'de> Visitor<'de> for Strings {
+        type Value = Vec<Cow<'de, str>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of strings")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut strings = Vec::new();
+            while let Some(Text(text)) = seq.next_element()? {
+                if strings.len() == MAX_LIST_ITEMS {
+                    return Err(too_many_list_items());
+                }
+                strings.push(text);
+            }
+            Ok(strings)
+        }
+    }
+    deserializer.deserialize_seq(Strings)
+}
+
+/// A string borrowed from the input where possible (what `#[serde(borrow)]` does for a
+/// `Cow<str>` field, but not for one inside a list).
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'de>, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_string())))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
 }
 
 /// `ListDetails`; `totalResult` is omitted on an empty page (it is 0 there).
@@ -156,7 +344,7 @@ pub struct User<'a> {
     pub state: Cow<'a, str>,
     #[serde(borrow)]
     pub user_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "strings")]
     pub login_names: Vec<Cow<'a, str>>,
     #[serde(borrow)]
     pub preferred_login_name: Cow<'a, str>,
@@ -247,7 +435,7 @@ pub struct UserGrant<'a> {
     /// through a project grant.
     #[serde(borrow)]
     pub details: ObjectDetails<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "strings")]
     pub role_keys: Vec<Cow<'a, str>>,
     #[serde(borrow)]
     pub state: Cow<'a, str>,
@@ -287,7 +475,7 @@ pub struct UserGrant<'a> {
 pub struct Member<'a> {
     #[serde(borrow)]
     pub user_id: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "strings")]
     pub roles: Vec<Cow<'a, str>>,
     #[serde(borrow)]
     pub preferred_login_name: Cow<'a, str>,
@@ -325,7 +513,7 @@ pub struct ProjectGrant<'a> {
     pub granted_org_id: Cow<'a, str>,
     #[serde(borrow)]
     pub granted_org_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "strings")]
     pub granted_role_keys: Vec<Cow<'a, str>>,
     #[serde(borrow)]
     pub state: Cow<'a, str>,
@@ -337,6 +525,37 @@ pub struct ProjectGrant<'a> {
     pub details: ObjectDetails<'a>,
 }
 
+impl Row for User<'_> {
+    fn list_items(&self) -> usize {
+        self.login_names.len()
+    }
+}
+
+impl Row for UserGrant<'_> {
+    fn list_items(&self) -> usize {
+        self.role_keys.len()
+    }
+}
+
+impl Row for Project<'_> {}
+
+impl Row for Role<'_> {}
+
+/// Rows that are only counted, never read.
+impl Row for IgnoredAny {}
+
+impl Row for Member<'_> {
+    fn list_items(&self) -> usize {
+        self.roles.len()
+    }
+}
+
+impl Row for ProjectGrant<'_> {
+    fn list_items(&self) -> usize {
+        self.granted_role_keys.len()
+    }
+}
+
 /// An error body (`google.rpc.Status`): `{"code":16,"message":"... (AUTH-7fs1e)",
 /// "details":[{"id":"AUTH-7fs1e","message":"..."}]}`.
 #[derive(Debug, Default, Deserialize)]
@@ -344,46 +563,90 @@ pub struct ProjectGrant<'a> {
 pub struct Status {
     pub code: i64,
     pub message: String,
-    pub details: Vec<ErrorDetail>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ErrorDetail {
-    pub id: String,
+    /// The first non-empty `details[].id`; the details are read one at a time and dropped.
+    #[serde(rename = "details", deserialize_with = "first_error_id")]
+    error_id: String,
 }
 
 impl Status {
     /// ZITADEL's own error id (`AUTH-7fs1e`), if the body carries one.
     pub fn error_id(&self) -> Option<&str> {
-        self.details.iter().map(|d| d.id.as_str()).find(|id| !id.is_empty())
+        Some(self.error_id.as_str()).filter(|id| !id.is_empty())
     }
+}
+
+fn first_error_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct ErrorDetail {
+        id: String,
+    }
+    struct FirstId;
+    impl<'de> Visitor<'de> for FirstId {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of error details")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<String, A::Error> {
+            let mut first = String::new();
+            while let Some(detail) = seq.next_element::<ErrorDetail>()? {
+                if first.is_empty() {
+                    first = detail.id;
+                }
+            }
+            Ok(first)
+        }
+    }
+    deserializer.deserialize_seq(FirstId)
 }
 
 fn u64_as_string<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(value)
 }
 
-/// Reads a uint64 the way protojson writes it (a string), or as a plain number.
+/// Reads a uint64 the way protojson writes it (a string), or as a plain number. Anything
+/// else fails at once, without buffering it as serde's untagged enums would.
 fn u64_from_string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw<'a> {
-        Number(u64),
-        #[serde(borrow)]
-        Text(Cow<'a, str>),
+    struct Uint64;
+    impl Visitor<'_> for Uint64 {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a uint64 string or number")
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<u64, E> {
+            Ok(n)
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<u64, E> {
+            // Quoted whole or not at all: a cut here, before the message is redacted, could
+            // leave a piece of the PAT behind; and a short quote is all a reader needs.
+            text.parse().map_err(|_| match text.chars().count() {
+                ..=64 => E::custom(format_args!("expected a uint64 string, got {text:?}")),
+                n => E::custom(format_args!("expected a uint64 string, got {n} characters")),
+            })
+        }
     }
-    match Raw::deserialize(deserializer)? {
-        Raw::Number(n) => Ok(n),
-        Raw::Text(text) => text.parse().map_err(|_| {
-            serde::de::Error::custom(format_args!("expected a uint64 string, got {text:?}"))
-        }),
-    }
+    deserializer.deserialize_any(Uint64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads `json` as a page of at most `limit` rows, as the sync does.
+    fn page<'a, T: Deserialize<'a> + Row>(
+        json: &'a str,
+        limit: u32,
+    ) -> serde_json::Result<Page<T>> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let page = Page::reader(limit).deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(page)
+    }
 
     #[test]
     fn request_bodies_always_carry_an_explicit_limit() {
@@ -404,21 +667,86 @@ mod tests {
 
     #[test]
     fn empty_page_has_no_result_and_no_total() -> serde_json::Result<()> {
-        let page: Page<User> = serde_json::from_str(
+        let page: Page<User> = page(
             r#"{"details":{"processedSequence":"9","viewTimestamp":"2025-01-01T00:00:00Z"}}"#,
+            1000,
         )?;
-        assert_eq!(page.details.total_result, 0);
+        assert_eq!(page.details.map(|details| details.total_result), Some(0));
         assert!(page.result.is_empty());
         Ok(())
     }
 
     #[test]
     fn total_result_is_read_from_a_string_or_a_number() -> serde_json::Result<()> {
-        let page: Page<Role> = serde_json::from_str(r#"{"details":{"totalResult":"42"}}"#)?;
-        assert_eq!(page.details.total_result, 42);
-        let page: Page<Role> = serde_json::from_str(r#"{"details":{"totalResult":7}}"#)?;
-        assert_eq!(page.details.total_result, 7);
-        assert!(serde_json::from_str::<Page<Role>>(r#"{"details":{"totalResult":"x"}}"#).is_err());
+        let read = |json| page::<Role>(json, 10).map(|page| page.details.map(|d| d.total_result));
+        assert_eq!(read(r#"{"details":{"totalResult":"42"}}"#)?, Some(42));
+        assert_eq!(read(r#"{"details":{"totalResult":7}}"#)?, Some(7));
+        let error = read(r#"{"details":{"totalResult":"x"}}"#).unwrap_err().to_string();
+        assert!(error.starts_with(r#"expected a uint64 string, got "x""#), "{error}");
+        // Long text is not quoted, and other types fail without being read whole.
+        let long = format!(r#"{{"details":{{"totalResult":"{}"}}}}"#, "7".repeat(100));
+        let error = read(&long).unwrap_err().to_string();
+        assert!(error.starts_with("expected a uint64 string, got 100 characters"), "{error}");
+        let error = read(r#"{"details":{"totalResult":[{},{}]}}"#).unwrap_err().to_string();
+        assert!(error.starts_with("invalid type: sequence, expected a uint64"), "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_page_holds_at_most_the_rows_asked_for() -> serde_json::Result<()> {
+        let two =
+            r#"{"details":{"totalResult":"3"},"result":[{"key":"a"},{"key":"b"}],"extra":[1]}"#;
+        let roles: Page<Role> = page(two, 2)?;
+        assert_eq!(roles.result.iter().map(|r| &*r.key).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(roles.details.map(|d| d.total_result), Some(3));
+        for limit in [0, 1] {
+            let error = page::<Role>(two, limit).unwrap_err();
+            assert!(
+                error.to_string().starts_with(&format!("more rows than the {limit} asked for")),
+                "{error}"
+            );
+            assert!(error.is_data(), "not worth another attempt: {error}");
+        }
+        // A million empty rows fail at the second one.
+        let million = format!(r#"{{"result":[{}{{}}]}}"#, "{},".repeat(999_999));
+        assert!(page::<User>(&million, 1).unwrap_err().to_string().contains("more rows"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_page_is_one_object_with_each_field_once() {
+        for json in [
+            r#"{"result":[],"result":[]}"#,
+            r#"{"details":{},"details":{}}"#,
+            r#"{"result":null}"#,
+            r#"[]"#,
+            r#"{"result":{}}"#,
+        ] {
+            assert!(page::<Role>(json, 10).is_err(), "{json}");
+        }
+    }
+
+    #[test]
+    fn lists_inside_rows_are_borrowed_and_bounded() -> serde_json::Result<()> {
+        let grant: UserGrant = serde_json::from_str(r#"{"roleKeys":["plain","esc\"aped"]}"#)?;
+        assert!(matches!(grant.role_keys[0], Cow::Borrowed("plain")));
+        assert_eq!(grant.role_keys[1], "esc\"aped");
+        let keys = |n: usize| format!("[{}\"\"]", "\"\",".repeat(n - 1));
+        let grant = |n| format!(r#"{{"id":"1","roleKeys":{}}}"#, keys(n));
+        // One grant with too many role keys, and a page whose grants have too many together.
+        let full = format!(r#"{{"result":[{}]}}"#, grant(MAX_LIST_ITEMS));
+        assert_eq!(page::<UserGrant>(&full, 1)?.result[0].role_keys.len(), MAX_LIST_ITEMS);
+        let over = format!(r#"{{"result":[{}]}}"#, grant(MAX_LIST_ITEMS + 1));
+        let half = grant(MAX_LIST_ITEMS / 2 + 1);
+        let over_together = format!(r#"{{"result":[{half},{half}]}}"#);
+        let users = format!(r#"{{"result":[{{"loginNames":{}}}]}}"#, keys(MAX_LIST_ITEMS + 1));
+        for error in [
+            page::<UserGrant>(&over, 1).unwrap_err(),
+            page::<UserGrant>(&over_together, 2).unwrap_err(),
+            page::<User>(&users, 1).unwrap_err(),
+        ] {
+            assert!(error.to_string().contains("login names or role keys in one page"), "{error}");
+        }
         Ok(())
     }
 
@@ -438,6 +766,9 @@ mod tests {
         assert_eq!(status.error_id(), Some("AUTH-7fs1e"));
         let plain: Status = serde_json::from_str(r#"{"code":16,"message":"auth header missing"}"#)?;
         assert_eq!(plain.error_id(), None);
+        let later: Status =
+            serde_json::from_str(r#"{"details":[{},{"id":""},{"id":"QUERY-4M0fs"},{"id":"X"}]}"#)?;
+        assert_eq!(later.error_id(), Some("QUERY-4M0fs"));
         Ok(())
     }
 }

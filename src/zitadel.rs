@@ -12,12 +12,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::Config;
 use crate::log;
+use crate::redact;
 use crate::retry::{self, Attempts, GiveUp, Pace, RetryPolicy};
 use crate::wire;
 
 /// The largest response body we read. A 1000-row page is well under 2 MiB; anything far
 /// larger is not a page of a sane server.
 pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+/// The most characters of one piece of server text (an error message, a parser's
+/// complaint) that a message quotes.
+const SHOWN_CHARS: usize = 300;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The Management API calls a sync makes.
@@ -140,10 +144,12 @@ impl ApiError {
 
     /// A 2xx body that is not what ZITADEL sends. Invalid or cut-short JSON is what a proxy
     /// or a dropped connection produces, so it is worth another attempt; a well-formed body
-    /// with wrong field types is not.
+    /// with wrong field types is not. The parser's complaint quotes the body, so it is shown
+    /// as server text.
     pub fn malformed(err: &serde_json::Error) -> ApiError {
         let retryable = err.is_syntax() || err.is_eof();
-        ApiError { retryable, ..other(format!("malformed response: {err}")) }
+        let complaint = redact::server_text(&err.to_string(), SHOWN_CHARS);
+        ApiError { retryable, ..other(format!("malformed response: {complaint}")) }
     }
 }
 
@@ -356,7 +362,7 @@ impl Client {
                     .unwrap_or("nowhere");
                 Err(other(format!(
                     "HTTP {status}: the server redirects to {}; not followed: check that --instance-url (BATON_INSTANCE_URL) is the instance's own address",
-                    self.redact(&printable(location, 200))
+                    redact::server_text(location, 200)
                 )))
             }
             _ => {
@@ -393,10 +399,10 @@ impl Client {
         let parsed =
             serde_json::from_slice::<wire::Status>(body).ok().filter(|s| !s.message.is_empty());
         let said = match &parsed {
-            Some(status) => self.redact(&printable(&status.message, 300)),
+            Some(status) => redact::server_text(&status.message, SHOWN_CHARS),
             None => format!(
-                "not a ZITADEL error body: {:?}",
-                self.redact(&printable(&String::from_utf8_lossy(body), 120))
+                "not a ZITADEL error body: \"{}\"",
+                redact::server_text(&String::from_utf8_lossy(body), 120)
             ),
         };
         let error_id = parsed.as_ref().and_then(|s| s.error_id()).unwrap_or("");
@@ -521,11 +527,10 @@ impl Client {
         ))
     }
 
-    /// Removes the PAT from text that came from elsewhere (a server, a proxy, an OS error):
-    /// a hostile or broken server could echo it back.
+    /// Removes every piece of the PAT from text that came from elsewhere (a server, a proxy,
+    /// an OS error): a hostile or broken server could echo it back.
     fn redact(&self, text: &str) -> String {
-        let pat = &self.authorization["Bearer ".len()..];
-        text.replace(pat, "[redacted]")
+        redact::redact(text).into_owned()
     }
 }
 
@@ -655,16 +660,6 @@ fn is_temporary_lookup_failure(err: &io::Error) -> bool {
     err.to_string().ends_with(&*again.to_string_lossy())
 }
 
-/// Up to `max` characters of `text` on one line, control characters replaced.
-fn printable(text: &str, max: usize) -> String {
-    let mut line: String =
-        text.chars().take(max).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if text.chars().count() > max {
-        line.push('…');
-    }
-    line
-}
-
 /// A wait as a person reads it: whole seconds as such, else to a tenth of a second.
 fn seconds(wait: Duration) -> String {
     match wait.subsec_nanos() {
@@ -714,11 +709,5 @@ mod tests {
         assert!(is_temporary_lookup_failure(&io::Error::from_raw_os_error(24)), "EMFILE");
         assert!(!is_temporary_lookup_failure(&said("Name or service not known")));
         assert!(!is_temporary_lookup_failure(&said("No address associated with hostname")));
-    }
-
-    #[test]
-    fn printable_keeps_one_short_line() {
-        assert_eq!(printable("a\nb", 10), "a b");
-        assert_eq!(printable("abcdef", 3), "abc…");
     }
 }

@@ -1,5 +1,6 @@
 //! Faults the tests inject: error answers, dropped connections, cut bodies, and data that changes mid-walk.
 
+use super::RequestLog;
 use super::dataset::Dataset;
 use super::json;
 use std::sync::Arc;
@@ -36,6 +37,25 @@ pub enum FaultAction {
     /// Change the dataset (one write), then answer normally: data that changes between
     /// two pages of a walk.
     Mutate(Mutation),
+    /// Answer 200 with the JSON body this function makes of the request (its log entry):
+    /// a server whose answers depend on the page asked for.
+    Answer(Answer),
+}
+
+/// A body maker, for `FaultAction::Answer`.
+#[derive(Clone)]
+pub struct Answer(pub Arc<dyn Fn(&RequestLog) -> String + Send + Sync>);
+
+impl Answer {
+    pub fn new(answer: impl Fn(&RequestLog) -> String + Send + Sync + 'static) -> Answer {
+        Answer(Arc::new(answer))
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Answer(..)")
+    }
 }
 
 /// A change to the dataset, for `FaultAction::Mutate`.

@@ -180,11 +180,12 @@ pub struct SummaryCounts {
     pub user_grant_without_roles: u64,
     pub unknown_role_key: u64,
     pub inactive_user_grant: u64,
+    pub grant_without_principal: u64,
 }
 
 impl SummaryCounts {
     /// The counts with their names in the summary, in its order.
-    pub fn named(&self) -> [(&'static str, u64); 8] {
+    pub fn named(&self) -> [(&'static str, u64); 9] {
         [
             ("user", self.user),
             ("project", self.project),
@@ -194,6 +195,7 @@ impl SummaryCounts {
             ("user_grant_without_roles", self.user_grant_without_roles),
             ("unknown_role_key", self.unknown_role_key),
             ("inactive_user_grant", self.inactive_user_grant),
+            ("grant_without_principal", self.grant_without_principal),
         ]
     }
 }
@@ -1535,7 +1537,7 @@ fn timestamp(hash: u64) -> String {
 }
 
 /// splitmix64's finalizer: a deterministic, well-spread hash of a counter.
-fn mix(mut x: u64) -> u64 {
+pub(super) fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

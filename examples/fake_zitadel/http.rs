@@ -1,6 +1,6 @@
 //! HTTP/1.1 as Go's net/http speaks it: reading requests, keep-alive connections, and framing answers.
 
-use super::faults::{FaultAction, Mutation};
+use super::faults::{Answer, FaultAction, Mutation};
 use super::json;
 use super::routes::{handle, uint_of};
 use super::{RequestLog, Shared, lock};
@@ -111,8 +111,14 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
                 if let Some(FaultAction::Mutate(Mutation(change))) = &fault {
                     shared.write(|dataset| change(dataset));
                 }
-                let response = handle(shared, &request);
+                let response = handle(shared, &request, number);
                 entry.status = response.status;
+                shared.log(entry);
+                send(&mut writer, &response, request.http_1_1, keep_alive)
+            }
+            Some(FaultAction::Answer(Answer(answer))) => {
+                let response = Response { status: 200, headers: Vec::new(), body: answer(&entry) };
+                entry.status = 200;
                 shared.log(entry);
                 send(&mut writer, &response, request.http_1_1, keep_alive)
             }
@@ -138,7 +144,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
                 return;
             }
             Some(FaultAction::CutBody) => {
-                let response = handle(shared, &request);
+                let response = handle(shared, &request, number);
                 entry.status = response.status;
                 shared.log(entry);
                 if let Ok(bytes) = send_cut(&mut writer, &response) {

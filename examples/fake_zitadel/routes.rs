@@ -2,6 +2,7 @@
 
 use super::access::{self, AccessRoute};
 use super::dataset::{Dataset, GrantRow, Org, Token, UserRow};
+use super::generate::mix;
 use super::http::{Request, Response};
 use super::json::{self, Value};
 use super::{Limits, Shared, lock};
@@ -222,13 +223,13 @@ const USER_GRANT_QUERY_KEYS: &[(&str, &str)] = &[
 
 /// Answers one request, checking in ZITADEL's order: route, method, body decoding,
 /// authentication, org context, permission, validation, limits.
-pub(super) fn handle(shared: &Shared, request: &Request) -> Response {
-    match try_handle(shared, request) {
+pub(super) fn handle(shared: &Shared, request: &Request, number: u64) -> Response {
+    match try_handle(shared, request, number) {
         Ok(response) | Err(response) => response,
     }
 }
 
-fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> {
+fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Response, Response> {
     let route = Route::of(&request.path).ok_or_else(|| plain_error(404, 5, "Not Found"))?;
     if request.method != route.method() {
         return Err(plain_error(405, 12, "Method Not Allowed"));
@@ -265,9 +266,21 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
         }
         Limits::Enforced { .. } => list.limit,
     };
-    let page = Page { offset: list.offset, limit };
+    // Every list but users has no ORDER BY.
+    let shuffle = options.shuffle_seed.map(|seed| mix(seed ^ number));
+    let page = Page { offset: list.offset, limit, shuffle };
 
-    let sequence = PROCESSED_SEQUENCE + dataset.writes;
+    let busy = if options.busy_instance { number } else { 0 };
+    let sequence = PROCESSED_SEQUENCE + dataset.writes + busy;
+    // GetProjectByID looks the project up by id in the whole instance, with no filter on its
+    // resource owner: a project of another organization is found as well.
+    let any_project = match &route {
+        Route::Project { project_id } => {
+            let mut projects = dataset.orgs.iter().flat_map(|org| &org.projects);
+            projects.find(|project| project.id == *project_id).map(|project| project.json.clone())
+        }
+        _ => None,
+    };
     let Some(org_position) = dataset.orgs.iter().position(|org| org.id == org_id) else {
         return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
     };
@@ -280,13 +293,15 @@ fn try_handle(shared: &Shared, request: &Request) -> Result<Response, Response> 
     let org = &mut dataset.orgs[org_position];
     let body = match &route {
         Route::OrgsMe => format!("{{\"org\":{}}}", org.json),
-        Route::Project { project_id } => match org.projects.iter().find(|p| p.id == *project_id) {
-            Some(project) => format!("{{\"project\":{}}}", project.json),
-            // A project of another organization is not found either: the query is scoped
-            // to the context org.
+        Route::Project { .. } => match any_project {
+            Some(project) => format!("{{\"project\":{project}}}"),
             None => return Err(zitadel_error(404, 5, "Project not found", "QUERY-fk2fs")),
         },
-        Route::Users => list_users(org, &list, page, options.users_total_inflation, sequence),
+        Route::Users => {
+            // Users are sorted.
+            let page = Page { shuffle: None, ..page };
+            list_users(org, &list, page, options.users_total_inflation, sequence)
+        }
         Route::Projects => {
             let (total, rows) = page.apply(org.projects.iter().map(|p| p.json.as_str()));
             list_body(total, rows, sequence)
@@ -500,6 +515,8 @@ pub(super) struct Page {
     offset: u64,
     /// 0 means every row.
     limit: u64,
+    /// Shuffle the rows with this seed before taking the window.
+    shuffle: Option<u64>,
 }
 
 impl Page {
@@ -508,6 +525,11 @@ impl Page {
         self,
         rows: impl Iterator<Item = &'a str> + Clone,
     ) -> (usize, Vec<&'a str>) {
+        if let Some(seed) = self.shuffle {
+            let mut rows: Vec<&str> = rows.collect();
+            shuffle(&mut rows, seed);
+            return Page { shuffle: None, ..self }.apply(rows.into_iter());
+        }
         let total = rows.clone().count();
         let skip = usize::try_from(self.offset).unwrap_or(usize::MAX);
         let take = if self.limit == 0 {
@@ -516,6 +538,16 @@ impl Page {
             usize::try_from(self.limit).unwrap_or(usize::MAX)
         };
         (total, rows.skip(skip).take(take).collect())
+    }
+}
+
+/// Puts `rows` in an order chosen by `seed` (Fisher-Yates).
+fn shuffle<T>(rows: &mut [T], seed: u64) {
+    let mut state = seed;
+    for i in (1..rows.len()).rev() {
+        state = mix(state);
+        let j = usize::try_from(state % (i as u64 + 1)).unwrap_or_default();
+        rows.swap(i, j);
     }
 }
 

@@ -37,7 +37,7 @@ pub use dataset::{
     Dataset, GrantRow, GrantedProject, MANAGER_ROLES, MemberLevel, MemberRow, Org, ProjectGrantRow,
     ProjectRow, Token, UserRow,
 };
-pub use faults::{Fault, FaultAction, Mutation};
+pub use faults::{Answer, Fault, FaultAction, Mutation};
 pub use generate::{
     AccessCounts, AccessTruth, GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec,
     GroundTruth, SummaryCounts, record_hash,
@@ -69,6 +69,14 @@ pub struct Options {
     /// Leaves `userResourceOwner` out of member rows, as servers before zitadel#9168
     /// (2025-01) do.
     pub omit_member_user_resource_owner: bool,
+    /// A busy instance: `processedSequence` moves on every request (the request number is
+    /// added to it), as the projection's position does when other organizations of the
+    /// instance change, although the data served here does not.
+    pub busy_instance: bool,
+    /// Serve the lists without ORDER BY (projects, roles, user grants, managers, project
+    /// grants) in another order on every request, shuffled by this seed and the request
+    /// number: Postgres returns their rows in whatever order its plan yields.
+    pub shuffle_seed: Option<u64>,
 }
 
 /// The page-size rules of a ZITADEL version (`zitadel-api.md` §2 and §2a).

@@ -2,10 +2,11 @@
 //! secret hygiene: each run either prints exactly the fault-free output or fails loudly with
 //! the documented status.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::relays::{ConnectProxy, tls_front};
-use super::zitadel::{Dataset, Fault, FaultAction, Mutation, Options};
+use super::zitadel::{Answer, Dataset, Fault, FaultAction, Mutation, Options};
 use super::*;
 
 /// A retryable status answer; `Retry-After: 0` keeps the test from waiting out a backoff.
@@ -326,8 +327,10 @@ fn a_user_deleted_mid_walk_costs_no_other_user() {
     );
 }
 
-#[test]
-fn a_grant_removed_mid_walk_costs_no_other_grant() {
+/// Removes one of the first five grants of a project with 26 grants just before its second
+/// page of five is read, which pulls an unread grant back into the first page's range: only
+/// reading the list again finds it.
+fn a_grant_removed_mid_walk(options: Options) {
     let mut dataset = demo();
     // Twenty more grants on one project make its grant list span pages of 5.
     let project = "284906512837640197";
@@ -339,12 +342,15 @@ fn a_grant_removed_mid_walk_costs_no_other_grant() {
         );
         dataset.add_user_grant(ACME, &grant).unwrap();
     }
-    let fake = serve(dataset, Options::default());
+    // The project's first grant; the sixth, Globex's user's, slides into the first page.
+    let removed = "284915390265261061";
+    let shifted = "project:284906512837640197:auditor:user:284905402271985667";
+    let fake = serve(dataset, options);
     let baseline = sync(&fake, &["--page-size", "5"], &[]);
     assert_eq!(baseline.status, 0, "{}", baseline.stderr);
-    // Remove one of the project's first five grants just before its second grants page is
-    // read. Request numbers go on across runs, so that request's number in the next run is
-    // its position in this one plus the requests made so far.
+    assert!(baseline.stdout.contains(shifted));
+    // Request numbers go on across runs, so the request of the second grants page in the
+    // next run is its position in this one plus the requests made so far.
     let position = fake
         .requests()
         .iter()
@@ -357,19 +363,115 @@ fn a_grant_removed_mid_walk_costs_no_other_grant() {
     let target = fake.request_count() as u64 + position + 1;
     fake.inject(
         Fault::new(FaultAction::Mutate(Mutation::new(move |d: &mut Dataset| {
-            assert!(d.remove_user_grant(ACME, "284917000000000000"));
+            assert!(d.remove_user_grant(ACME, removed));
         })))
         .on_request(target),
     );
     let run = sync(&fake, &["--page-size", "5"], &[]);
     assert_eq!(run.status, 0, "{}", run.stderr);
-    // Every grant record but those of the removed user grant is still there.
+    // Every record but those of the removed user grant is still there.
     for record in record_set(&baseline.stdout) {
-        // The removed grant's records, and its user, who has no other grant, may go.
-        if !record.contains("284917000000000000") && !record.contains("284918000000000000") {
+        if !record.contains(removed) {
             assert!(run.stdout.contains(&record), "missing after the change: {record}");
         }
     }
+}
+
+#[test]
+fn a_grant_removed_mid_walk_costs_no_other_grant() {
+    a_grant_removed_mid_walk(Options::default());
+}
+
+#[test]
+fn a_busy_instance_does_not_hide_a_real_change() {
+    a_grant_removed_mid_walk(Options { busy_instance: true, ..Options::default() });
+}
+
+#[test]
+fn an_empty_page_after_a_deletion_does_not_end_the_walk() {
+    // Thirteen users, pages of twelve: after the first page a user already printed is
+    // deleted, the last user slides into the first page's range, and the second page is
+    // empty. The last user, there all along, must still be printed.
+    let mut dataset = demo();
+    for i in 1..=4 {
+        dataset.add_user(ACME, &user_row(&format!("30000000000000000{i}"))).unwrap();
+    }
+    let fake = serve(dataset, Options::default());
+    // Request 1 is orgs/me, 2 the first users page, 3 the second.
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(|d: &mut Dataset| {
+            assert!(d.remove_user(ACME, "284906014215673861"));
+        })))
+        .on_request(3),
+    );
+    let run = sync(&fake, &["--page-size", "12"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(summary(&run.stdout)["counts"]["user"], 13);
+    assert!(run.stdout.contains(r#""id":"300000000000000004""#), "the last user is printed");
+    let users: Vec<_> =
+        fake.requests().into_iter().filter(|r| r.path.ends_with("/users/_search")).collect();
+    let offsets: Vec<_> = users.iter().map(|r| r.offset.unwrap()).collect();
+    assert_eq!(offsets, [0, 12, 11, 0], "the boundary is checked, then the list read again");
+}
+
+/// The number of requests for each list: its path, and the project of a grants request.
+fn requests_per_list(fake: &FakeZitadel) -> BTreeMap<String, u64> {
+    let mut lists = BTreeMap::new();
+    for request in fake.requests().iter().filter(|r| r.method == "POST") {
+        let project = request.body.split("\"projectId\":\"").nth(1).unwrap_or_default();
+        let project = project.split('"').next().unwrap_or_default();
+        *lists.entry(format!("{} {project}", request.path)).or_default() += 1;
+    }
+    lists
+}
+
+#[test]
+fn a_busy_instance_costs_a_bounded_number_of_requests() {
+    // ZITADEL's sequence moves on every request, as other organizations change, while this
+    // one does not: the sync completes exactly, with at most one more read of each list.
+    for page_size in ["2", "1000"] {
+        let quiet = serve_demo();
+        let expected = sync(&quiet, &["--page-size", page_size], &[]);
+        assert_eq!(expected.status, 0, "{}", expected.stderr);
+        let busy = serve(demo(), Options { busy_instance: true, ..Options::default() });
+        let run = sync(&busy, &["--page-size", page_size], &[]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        assert!(
+            records_and_requests(&run.stdout).0 == records_and_requests(&expected.stdout).0,
+            "page size {page_size}: the records of a quiet instance"
+        );
+        assert!(!run.stderr.contains("the list changed"), "{}", run.stderr);
+        let (quiet, busy) = (requests_per_list(&quiet), requests_per_list(&busy));
+        assert_eq!(quiet.keys().collect::<Vec<_>>(), busy.keys().collect::<Vec<_>>());
+        for (list, &pages) in &quiet {
+            // A list on one page needs no other; one on several is read twice at most.
+            let bound = if pages == 1 { 1 } else { 2 * pages };
+            assert!(busy[list] <= bound, "{list}: {} requests, {pages} when quiet", busy[list]);
+        }
+        if page_size == "2" {
+            assert!(run.stderr.contains("reading it again to confirm"), "{}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn lists_served_in_a_new_order_on_every_request_are_read_exactly() {
+    // Projects, roles and grants have no ORDER BY: a page at a later offset may hold rows
+    // already read, in another order. That is no server ignoring the offset: every row is
+    // printed exactly once, or the sync says the organization would not hold still.
+    let expected = record_set(&demo_golden());
+    let mut exact = 0;
+    for seed in 1..=8 {
+        let fake = serve(demo(), Options { shuffle_seed: Some(seed), ..Options::default() });
+        let run = sync(&fake, &["--page-size", "2"], &[]);
+        if run.status == 0 {
+            assert!(record_set(&run.stdout) == expected, "seed {seed}: other records");
+            exact += 1;
+        } else {
+            assert_failure(&run, 5, &["organization changed during sync"]);
+        }
+    }
+    assert!(exact >= 6, "only {exact} of 8 shuffled syncs completed");
 }
 
 #[test]
@@ -410,7 +512,7 @@ fn hostile_or_broken_servers_fail_with_a_clear_error() {
     let cases: Vec<(FaultAction, Vec<&str>)> = vec![
         (
             status(200, &users_page(&["1", "2", "3"], 9), None),
-            vec!["returned 3 rows for a page of at most 2"],
+            vec!["malformed response: more rows than the 2 asked for"],
         ),
         (
             status(200, &users_page(&["1", "2"], 9), None),
@@ -442,17 +544,197 @@ fn hostile_or_broken_servers_fail_with_a_clear_error() {
 }
 
 #[test]
-fn a_grant_of_another_project_is_refused() {
+fn user_grants_no_zitadel_sends_are_refused() {
+    let cases = [
+        (
+            r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"2","projectId":"999"}"#,
+            "belongs to project 999",
+        ),
+        (
+            r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","projectId":"284906487321587717"}"#,
+            "user grant 1 has no userId",
+        ),
+    ];
+    for (grant, needle) in cases {
+        let fake = serve_demo();
+        let body = format!(r#"{{"details":{{"totalResult":"1"}},"result":[{grant}]}}"#);
+        fake.inject(Fault::new(status(200, &body, None)).on_path("/users/grants/_search").once());
+        let run = sync(&fake, &[], &[]);
+        assert_failure(&run, 1, &["POST /management/v1/users/grants/_search at offset 0", needle]);
+    }
+}
+
+#[test]
+fn a_list_answer_without_details_is_retried_then_refused() {
+    // `{}` is no list answer of ZITADEL's (it always sends the projection's state), so it
+    // is not taken for an empty organization.
     let fake = serve_demo();
-    let grant = r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"2","projectId":"999"}"#;
-    let body = format!(r#"{{"details":{{"totalResult":"1"}},"result":[{grant}]}}"#);
-    fake.inject(Fault::new(status(200, &body, None)).on_path("/users/grants/_search"));
-    let run = sync(&fake, &[], &[]);
+    fake.inject(Fault::new(status(200, "{}", None)).on_path("/users/_search").once());
+    assert_fault_free(&sync(&fake, &[], &[]), 1);
+
+    let fake = serve_demo();
+    fake.inject(Fault::new(status(200, "{}", None)).on_path("/users/_search"));
+    let run = sync(&fake, &[], &[("BATON_MAX_RETRIES", "1")]);
     assert_failure(
         &run,
         1,
-        &["POST /management/v1/users/grants/_search at offset 0", "belongs to project 999"],
+        &[
+            "POST /management/v1/users/_search at offset 0",
+            "gave up after 2 attempts",
+            "a list answer without details",
+        ],
     );
+}
+
+/// Answers every users page with rows never sent before and this `totalResult`, up to
+/// offset 200, then with an empty page, so that a client that would page on forever ends.
+fn fresh_users(total: &'static str) -> FaultAction {
+    FaultAction::Answer(Answer::new(move |request| {
+        let offset = request.offset.unwrap_or_default();
+        if offset >= 200 {
+            return r#"{"details":{"processedSequence":"1"}}"#.to_string();
+        }
+        let limit = request.limit.unwrap_or(1);
+        let rows: Vec<String> = (offset..offset + limit)
+            .map(|i| user_row(&(400_000_000_000_000_000 + i).to_string()))
+            .collect();
+        format!(
+            r#"{{"details":{{"totalResult":"{total}","processedSequence":"1"}},"result":[{}]}}"#,
+            rows.join(",")
+        )
+    }))
+}
+
+#[test]
+fn a_server_that_keeps_sending_fresh_rows_is_stopped() {
+    for (total, needle) in [
+        ("0", "a list whose totalResult is 0"),
+        ("9223372036854775808", "more than any organization has"),
+    ] {
+        let fake = serve_demo();
+        fake.inject(Fault::new(fresh_users(total)).on_path("/users/_search"));
+        let run = sync(&fake, &["--page-size", "2"], &[]);
+        assert_failure(&run, 1, &["POST /management/v1/users/_search at offset", needle]);
+        let pages = fake.requests().iter().filter(|r| r.path.ends_with("/users/_search")).count();
+        assert!(pages <= 2, "total {total}: {pages} pages read");
+    }
+}
+
+/// The demo with these changes to its dataset file.
+fn demo_changed(change: impl FnOnce(&mut Value)) -> Dataset {
+    let text = std::fs::read_to_string(root().join("testdata/demo.json")).unwrap();
+    let mut demo: Value = serde_json::from_str(&text).unwrap();
+    change(&mut demo);
+    Dataset::parse(&demo.to_string()).unwrap()
+}
+
+/// The grant records of a stream naming this principal.
+fn grants_of(stdout: &str, user: &str) -> usize {
+    stdout.lines().filter(|l| l.contains(r#""kind":"grant""#) && l.contains(user)).count()
+}
+
+#[test]
+fn a_grant_of_a_user_not_printed_is_skipped_and_counted() {
+    // A user removed while its two user grants linger in the grants projection.
+    const REMOVED: &str = "284906201935945733";
+    let mut dataset = demo();
+    assert!(dataset.remove_user(ACME, REMOVED));
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, REMOVED), 0, "no grant names a user never printed");
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 2);
+    assert!(
+        run.stderr.contains(&format!("names user {REMOVED}, who is not among the users printed")),
+        "{}",
+        run.stderr
+    );
+    // Without user records, grants name their principals by id only, unchecked.
+    let run = sync(&fake, &["--resource-types", "project"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, REMOVED), 2);
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 0);
+
+    // A user created, with a grant, after the users were read.
+    let fake = serve_demo();
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(|d: &mut Dataset| {
+            d.add_user(ACME, &user_row("300000000000000001")).unwrap();
+            let grant = format!(
+                r#"{{"id":"300000000000000002","details":{{"resourceOwner":"{ACME}"}},"roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"300000000000000001","projectId":"284906487321587717","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+            );
+            d.add_user_grant(ACME, &grant).unwrap();
+        })))
+        .on_path("/users/grants/_search")
+        .once(),
+    );
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, "300000000000000001"), 0);
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 1);
+}
+
+#[test]
+fn grants_without_granted_org_id_are_checked_against_the_users_printed() {
+    // Some v4 builds leave `grantedOrgId` empty on every grant (zitadel#10723): the grants
+    // of the organization's own users are printed as always, and the grants of another
+    // organization's user, who cannot be told apart from a user never printed, are not.
+    let dataset = demo_changed(|demo| {
+        for org in demo["orgs"].as_array_mut().unwrap() {
+            for grant in org["userGrants"].as_array_mut().unwrap() {
+                grant.as_object_mut().unwrap().remove("grantedOrgId");
+            }
+        }
+    });
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let golden = record_set(&demo_golden());
+    let globex_user = "284905402271985667";
+    let expected: HashSet<String> =
+        golden.iter().filter(|record| !record.contains(globex_user)).cloned().collect();
+    assert!(record_set(&run.stdout) == expected, "the golden records but Globex's user's");
+    let counts = &summary(&run.stdout)["counts"];
+    assert_eq!(
+        (counts["external_user"].as_u64(), counts["grant_without_principal"].as_u64()),
+        (Some(0), Some(2))
+    );
+}
+
+#[test]
+fn a_role_key_listed_twice_is_one_grant() {
+    let mut dataset = demo();
+    let grant = format!(
+        r#"{{"id":"300000000000000003","details":{{"resourceOwner":"{ACME}"}},"roleKeys":["operator","auditor","operator"],"state":"USER_GRANT_STATE_ACTIVE","userId":"284909377230946309","projectId":"284906512837640197","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+    );
+    dataset.add_user_grant(ACME, &grant).unwrap();
+    // And a long list, as only a server gone wrong would send.
+    let keys = vec![r#""viewer","editor""#; 20].join(",");
+    let grant = format!(
+        r#"{{"id":"300000000000000004","details":{{"resourceOwner":"{ACME}"}},"roleKeys":[{keys}],"state":"USER_GRANT_STATE_ACTIVE","userId":"284908102417326085","projectId":"284906487321587717","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+    );
+    dataset.add_user_grant(ACME, &grant).unwrap();
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, "300000000000000003"), 2, "operator and auditor, once each");
+    assert_eq!(grants_of(&run.stdout, "300000000000000004"), 2, "viewer and editor, once each");
+    let golden = summary(&demo_golden())["counts"]["grant"].as_u64().unwrap();
+    assert_eq!(summary(&run.stdout)["counts"]["grant"], golden + 4);
+}
+
+#[test]
+fn a_project_id_the_server_answers_with_another_project_is_unknown() {
+    // GetProjectByID answering with another id is no answer for the id asked.
+    let fake = serve_demo();
+    let project = format!(r#"{{"project":{{"id":"1","details":{{"resourceOwner":"{ACME}"}}}}}}"#);
+    // The first request to that path is GetProjectByID; its roles come later.
+    fake.inject(
+        Fault::new(status(200, &project, None)).on_path("/projects/284906487321587717").once(),
+    );
+    let run = sync(&fake, &["--project-id", "284906487321587717"], &[]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("\"284906487321587717\" is not a project of the organization"));
 }
 
 #[test]

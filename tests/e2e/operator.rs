@@ -169,9 +169,10 @@ fn project_filters_restrict_the_output() {
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--project-id (BATON_PROJECT_IDS) \"999999999999999999\" is not a project of the organization"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "no record before the check of the project ids");
-    // A project of another organization is unknown here too.
-    let run = sync(&fake, &["--project-id", "284905350627518467"], &[]);
+    // Globex's project: ZITADEL finds it by id in the whole instance, but it is not ACME's.
+    let run = sync(&fake, &["--project-id", "284905577239117827"], &[]);
     assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("\"284905577239117827\" is not a project of the organization"));
 }
 
 #[test]
