@@ -6,7 +6,7 @@
 //! per project the project, its roles (entitlements) and its grants, each external user
 //! just before its first grant, and the summary last.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -16,12 +16,14 @@ use serde::de::DeserializeSeed;
 
 use crate::config::Config;
 use crate::log::{self, Level};
-use crate::mapping;
 use crate::output::Output;
-use crate::paging::{self, Shape, UsedIds, Verdict, Walk, WalkError};
+use crate::paging::{Shape, UsedIds, Verdict, Walk, WalkError};
 use crate::record::{Counts, RESOURCE_TYPES, Summary, SummaryFilters};
 use crate::wire::{self, ListQuery, Page};
 use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
+
+mod projects;
+mod users;
 
 /// The organization changed faster than the sync could read it consistently.
 #[derive(Debug)]
@@ -129,9 +131,6 @@ pub struct Sync<'s, W: Write> {
     buffers: Vec<Vec<u8>>,
 }
 
-/// A project's roles: each role key with its entitlement id.
-type Roles = HashMap<String, String>;
-
 /// Why a response body could not be used.
 pub enum Rejected {
     /// The body is not what ZITADEL sends: worth another attempt if it looks cut short.
@@ -222,185 +221,6 @@ impl<'s, W: Write> Sync<'s, W> {
             anyhow::bail!("{at}: asked for organization {wanted}, ZITADEL answered with {}", org.0);
         }
         Ok(org)
-    }
-
-    fn users(&mut self) -> Result<()> {
-        // ListUsers' totalResult counts metadata rows too (zitadel#10825).
-        self.walk(Endpoint::Users, paging::USERS, wire::users_request, |this, bytes, walk| {
-            let page = parse_page::<wire::User>(bytes, this.config.page_size)?;
-            let keys = page.result.iter().map(|user| &*user.id);
-            for (user, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
-                if new {
-                    this.out.write(&mapping::user(user, &this.org_id))?;
-                    this.counts.user += 1;
-                }
-            }
-            this.show_progress();
-            Ok(())
-        })
-        // Every user the walk used was printed: grants are checked against them.
-        .map(|walk| self.printed_users = Some(walk.into_used()))
-    }
-
-    fn projects(&mut self) -> Result<()> {
-        self.walk(Endpoint::Projects, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
-            let page = parse_page::<wire::Project>(bytes, this.config.page_size)?;
-            let keys = page.result.iter().map(|project| &*project.id);
-            for (project, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
-                if new && this.config.filters.project(&project.id) {
-                    this.out.write(&mapping::project(project, &this.org_id))?;
-                    this.counts.project += 1;
-                    let roles = this.roles(&project.id)?;
-                    if !this.config.filters.skip_grants {
-                        this.user_grants(&project.id, &roles)?;
-                    }
-                    this.show_progress();
-                }
-            }
-            Ok(())
-        })
-        .map(drop)
-    }
-
-    /// Prints the project's roles and returns them, for its grants to be checked against.
-    fn roles(&mut self, project_id: &str) -> Result<Roles> {
-        let endpoint = Endpoint::ProjectRoles { project_id };
-        let mut roles = Roles::new();
-        self.walk(endpoint, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
-            let page = parse_page::<wire::Role>(bytes, this.config.page_size)?;
-            let row_keys = page.result.iter().map(|role| &*role.key);
-            for (role, new) in page.result.iter().zip(judge(walk, &page.details, row_keys)?) {
-                if new {
-                    let entitlement = mapping::entitlement(project_id, role);
-                    this.out.write(&entitlement)?;
-                    roles.insert(role.key.to_string(), entitlement.id);
-                    this.counts.entitlement += 1;
-                }
-            }
-            Ok(())
-        })?;
-        Ok(roles)
-    }
-
-    fn user_grants(&mut self, project_id: &str, roles: &Roles) -> Result<()> {
-        let request = |query| wire::user_grants_request(query, project_id);
-        self.walk(Endpoint::UserGrants, paging::UNSORTED, request, |this, bytes, walk| {
-            let page = parse_page::<wire::UserGrant>(bytes, this.config.page_size)?;
-            if let Some(other) = page.result.iter().find(|g| !g.project_id.is_empty() && g.project_id != project_id) {
-                let message = format!(
-                    "user grant {} belongs to project {}, not to the project {project_id} asked for",
-                    other.id, other.project_id
-                );
-                return Err(Rejected::Invalid(anyhow::anyhow!(message)));
-            }
-            let keys = page.result.iter().map(|grant| &*grant.id);
-            for (user_grant, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
-                if user_grant.user_id.is_empty() {
-                    let message = format!("malformed response: user grant {} has no userId", user_grant.id);
-                    return Err(Rejected::Invalid(anyhow::anyhow!(message)));
-                }
-                if new {
-                    this.user_grant(project_id, roles, user_grant)?;
-                }
-            }
-            Ok(())
-        })
-        .map(drop)
-    }
-
-    /// Prints one grant record per known role key of an active (or included) user grant.
-    fn user_grant(
-        &mut self,
-        project_id: &str,
-        roles: &Roles,
-        user_grant: &wire::UserGrant,
-    ) -> Result<()> {
-        if mapping::is_inactive(user_grant) && !self.config.include_inactive_grants {
-            self.counts.inactive_user_grant += 1;
-            return Ok(());
-        }
-        if user_grant.role_keys.is_empty() {
-            self.counts.user_grant_without_roles += 1;
-            warn_skipped(self.counts.user_grant_without_roles, || {
-                format!(
-                    "user grant {} of user {} on project {project_id} has no role keys; no grant record",
-                    user_grant.id, user_grant.user_id
-                )
-            });
-            return Ok(());
-        }
-        if self.principal_not_printed(user_grant) {
-            self.counts.grant_without_principal += 1;
-            warn_skipped(self.counts.grant_without_principal, || {
-                format!(
-                    "user grant {} on project {project_id} names user {}, who is not among the users printed, and no other organization; no grant record",
-                    user_grant.id, user_grant.user_id
-                )
-            });
-            return Ok(());
-        }
-        // A key listed twice is one grant: its id would repeat. A grant has a few keys, so
-        // the keys before are scanned; a server's list of thousands is hashed instead.
-        let keys = &user_grant.role_keys;
-        let mut many_keys = HashSet::new();
-        for (i, role_key) in keys.iter().enumerate() {
-            let repeated = match keys.len() {
-                ..=16 => keys[..i].contains(role_key),
-                _ => !many_keys.insert(&**role_key),
-            };
-            if repeated {
-                continue;
-            }
-            let Some(entitlement_id) = roles.get(&**role_key) else {
-                self.counts.unknown_role_key += 1;
-                warn_skipped(self.counts.unknown_role_key, || {
-                    format!(
-                        "user grant {} of user {} names role {role_key:?}, which project {project_id} does not have; no grant record for it",
-                        user_grant.id, user_grant.user_id
-                    )
-                });
-                continue;
-            };
-            self.external_user(user_grant)?;
-            let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
-            self.out.write_with(|line| {
-                grant.write_json(line);
-                Ok(())
-            })?;
-            self.counts.grant += 1;
-        }
-        Ok(())
-    }
-
-    /// Whether the grant names a user of this organization that this sync did not print:
-    /// created after the users were read, or removed while its grants linger. A user that
-    /// was printed is ours whatever `grantedOrgId` says; one that was not is external only
-    /// when `grantedOrgId` names another organization, since some v4 builds leave it empty
-    /// for ordinary grants (zitadel#10723). Without user records, grants name their
-    /// principals by id only, unchecked.
-    fn principal_not_printed(&self, user_grant: &wire::UserGrant) -> bool {
-        let Some(printed_users) = &self.printed_users else { return false };
-        if printed_users.contains(&user_grant.user_id) {
-            return false;
-        }
-        let user_org = &user_grant.granted_org_id;
-        user_org.is_empty() || *user_org == self.org_id
-    }
-
-    /// Prints the grant's user before its first grant if it is external: not among the users
-    /// printed (`principal_not_printed` has skipped those of this organization).
-    fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
-        let Some(printed_users) = &self.printed_users else { return Ok(()) };
-        if printed_users.contains(&user_grant.user_id) {
-            return Ok(());
-        }
-        if self.external_users.contains(&*user_grant.user_id) {
-            return Ok(());
-        }
-        self.out.write(&mapping::external_user(user_grant))?;
-        self.external_users.insert(user_grant.user_id.to_string());
-        self.counts.external_user += 1;
-        Ok(())
     }
 
     /// Walks a list page by page, handing each page's body to `page` together with the walk,
