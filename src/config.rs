@@ -60,6 +60,8 @@ pub struct Filters {
     pub project_ids: Vec<String>,
     /// Resources and entitlements only.
     pub skip_grants: bool,
+    /// No manager roles (entitlements) or their grants, at any level.
+    pub skip_managers: bool,
 }
 
 impl Filters {
@@ -69,6 +71,14 @@ impl Filters {
 
     pub fn projects(&self) -> bool {
         self.resource_types.as_ref().is_none_or(|types| types.contains(&"project"))
+    }
+
+    pub fn orgs(&self) -> bool {
+        self.resource_types.as_ref().is_none_or(|types| types.contains(&"org"))
+    }
+
+    pub fn project_grants(&self) -> bool {
+        self.resource_types.as_ref().is_none_or(|types| types.contains(&"project_grant"))
     }
 
     pub fn project(&self, id: &str) -> bool {
@@ -132,12 +142,16 @@ OPTIONS:
                                 stderr and write no records
 
 FILTERS (named in the summary record, so a filtered stream is never taken for a whole one):
-    --resource-types LIST       sync only these resource types: user, project
-                                [env: BATON_SYNC_RESOURCE_TYPES] [default: both]
+    --resource-types LIST       sync only these resource types: user, project, org,
+                                project_grant (which needs project)
+                                [env: BATON_SYNC_RESOURCE_TYPES] [default: all]
     --project-id ID             sync only this project, its roles and grants;
                                 repeatable [env: BATON_PROJECT_IDS=ID,ID]
     --skip-grants               resources and entitlements only
                                 [env: BATON_SKIP_GRANTS=1|0]
+    --skip-managers             no manager roles (org, project and project grant
+                                managers) nor their grants
+                                [env: BATON_SKIP_MANAGERS=1|0]
 
 LOGS (stderr):
     --log-level LEVEL           error, warn, info or debug (every request attempt)
@@ -215,6 +229,7 @@ pub fn parse(
     let mut resource_types = None;
     let mut project_ids = Vec::new();
     let mut skip_grants = false;
+    let mut skip_managers = false;
     let mut log_level = None;
     let mut log_format = None;
 
@@ -244,6 +259,7 @@ pub fn parse(
             }
             Long("project-id") => project_ids.push(string(parser.value()?, PROJECT_IDS)?),
             Long("skip-grants") => skip_grants = true,
+            Long("skip-managers") => skip_managers = true,
             Long("log-level") => log_level = Some(string(parser.value()?, LOG_LEVEL)?),
             Long("log-format") => log_format = Some(string(parser.value()?, LOG_FORMAT)?),
             _ => return Err(arg.unexpected().into()),
@@ -292,6 +308,7 @@ pub fn parse(
     let include_inactive_grants = switch(include_inactive_grants, INCLUDE_INACTIVE_GRANTS)?;
     let allow_insecure_http = switch(allow_insecure_http, ALLOW_INSECURE_HTTP)?;
     let skip_grants = switch(skip_grants, SKIP_GRANTS)?;
+    let skip_managers = switch(skip_managers, SKIP_MANAGERS)?;
     let timeout = match timeout.or(env(TIMEOUT)?) {
         Some(text) => parse_seconds(&text, TIMEOUT, false)?,
         None => DEFAULT_TIMEOUT,
@@ -362,7 +379,7 @@ pub fn parse(
         max_rps,
         timeout,
         ca_certs,
-        filters: Filters { resource_types, project_ids, skip_grants },
+        filters: Filters { resource_types, project_ids, skip_grants, skip_managers },
         log_level,
         log_format,
         output,
@@ -396,6 +413,7 @@ const RESOURCE_TYPES: Setting =
     Setting { flag: "--resource-types", var: "BATON_SYNC_RESOURCE_TYPES" };
 const PROJECT_IDS: Setting = Setting { flag: "--project-id", var: "BATON_PROJECT_IDS" };
 const SKIP_GRANTS: Setting = Setting { flag: "--skip-grants", var: "BATON_SKIP_GRANTS" };
+const SKIP_MANAGERS: Setting = Setting { flag: "--skip-managers", var: "BATON_SKIP_MANAGERS" };
 const LOG_LEVEL: Setting = Setting { flag: "--log-level", var: "BATON_LOG_LEVEL" };
 const LOG_FORMAT: Setting = Setting { flag: "--log-format", var: "BATON_LOG_FORMAT" };
 /// The proxy variables ureq reads, in its order of preference.
@@ -539,19 +557,27 @@ fn parse_seconds(text: &str, setting: Setting, zero_ok: bool) -> Result<Duration
 
 /// A comma-separated list of resource types, returned in output order without repeats.
 fn parse_resource_types(text: &str) -> Result<Vec<&'static str>> {
+    const KNOWN: [&str; 4] = ["user", "project", "org", "project_grant"];
     let mut wanted = Vec::new();
     for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
-        match name {
-            "user" | "project" => wanted.push(name),
-            other => {
-                bail!("{RESOURCE_TYPES} knows the resource types user and project, got {other:?}")
-            }
+        match KNOWN.iter().find(|known| **known == name) {
+            Some(known) => wanted.push(*known),
+            None => bail!(
+                "{RESOURCE_TYPES} knows the resource types user, project, org and project_grant, got {name:?}"
+            ),
         }
     }
     if wanted.is_empty() {
-        bail!("{RESOURCE_TYPES} names no resource type: give user, project or both");
+        bail!(
+            "{RESOURCE_TYPES} names no resource type: give some of user, project, org, project_grant"
+        );
     }
-    Ok(["user", "project"].into_iter().filter(|known| wanted.contains(known)).collect())
+    if wanted.contains(&"project_grant") && !wanted.contains(&"project") {
+        bail!(
+            "{RESOURCE_TYPES} names project_grant without project: a project grant's grants are grants of its project's roles, so add project"
+        );
+    }
+    Ok(KNOWN.into_iter().filter(|known| wanted.contains(known)).collect())
 }
 
 fn parse_max_retries(text: &str) -> Result<u32> {

@@ -294,15 +294,22 @@ pub fn manager_entitlement<'a>(
     }
 }
 
-/// A manager role held by `user_id`, granting `entitlement` (from `manager_entitlement`).
-pub fn manager_grant<'a>(entitlement: &'a Entitlement<'a>, user_id: &'a str) -> ManagerGrant<'a> {
+/// A manager role held by `user_id`; `entitlement_id` is the role's, as
+/// `manager_entitlement` makes it.
+pub fn manager_grant<'a>(
+    resource_type: &'static str,
+    resource_id: &'a str,
+    role: &'a str,
+    entitlement_id: &'a str,
+    user_id: &'a str,
+) -> ManagerGrant<'a> {
     ManagerGrant {
         kind: "grant",
-        id: format!("{}:user:{user_id}", entitlement.id),
-        entitlement_id: &entitlement.id,
-        resource_type: entitlement.resource_type,
-        resource_id: entitlement.resource_id,
-        slug: &entitlement.slug,
+        id: format!("{entitlement_id}:user:{user_id}"),
+        entitlement_id,
+        resource_type,
+        resource_id,
+        slug: manager_slug(resource_type, role),
         principal_type: "user",
         principal_id: user_id,
     }
@@ -627,7 +634,13 @@ mod tests {
         let grant = manager_entitlement("project_grant", "400", "PROJECT_GRANT_OWNER");
         assert_eq!(grant.id, "project_grant:400:PROJECT_GRANT_OWNER");
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&json(&manager_grant(&project, "777")))?,
+            serde_json::from_str::<serde_json::Value>(&json(&manager_grant(
+                "project",
+                "300",
+                "PROJECT_OWNER",
+                &project.id,
+                "777"
+            )))?,
             serde_json::json!({"kind":"grant","id":"project:300:manager:PROJECT_OWNER:user:777",
                 "entitlement_id":"project:300:manager:PROJECT_OWNER","resource_type":"project",
                 "resource_id":"300","slug":"manager:PROJECT_OWNER","principal_type":"user","principal_id":"777"})

@@ -158,8 +158,9 @@ pub enum WalkError {
     ChangedTooOften { reads: u32 },
 }
 
-/// The ids of the rows a walk used, kept as the walk's keyed 8-byte hashes.
-#[derive(Debug)]
+/// A set of ids kept as keyed 8-byte hashes: the rows a walk used, or the users and
+/// organizations a sync printed.
+#[derive(Debug, Default)]
 pub struct UsedIds {
     hasher: RandomState,
     hashes: Hashes,
@@ -168,6 +169,11 @@ pub struct UsedIds {
 impl UsedIds {
     pub fn contains(&self, id: &str) -> bool {
         self.hashes.contains(&self.hasher.hash_one(id))
+    }
+
+    /// Adds `id`; false if it was there already.
+    pub fn insert(&mut self, id: &str) -> bool {
+        self.hashes.insert(self.hasher.hash_one(id))
     }
 }
 

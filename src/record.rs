@@ -282,7 +282,7 @@ pub struct ManagerGrant<'a> {
     pub entitlement_id: &'a str,
     pub resource_type: &'static str,
     pub resource_id: &'a str,
-    pub slug: &'a str,
+    pub slug: Cow<'a, str>,
     pub principal_type: &'static str,
     pub principal_id: &'a str,
 }
@@ -368,6 +368,8 @@ pub struct SummaryFilters<'a> {
     pub project_ids: &'a [String],
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip_grants: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_managers: bool,
 }
 
 /// What the sync emitted and what it skipped, by kind.

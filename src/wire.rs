@@ -322,6 +322,22 @@ pub struct Org<'a> {
     pub primary_domain: Cow<'a, str>,
 }
 
+impl Org<'_> {
+    /// The organization, no longer borrowing from the answer it was read from.
+    pub fn into_owned(self) -> Org<'static> {
+        Org {
+            id: Cow::Owned(self.id.into_owned()),
+            details: ObjectDetails {
+                creation_date: Cow::Owned(self.details.creation_date.into_owned()),
+                resource_owner: Cow::Owned(self.details.resource_owner.into_owned()),
+            },
+            name: Cow::Owned(self.name.into_owned()),
+            state: Cow::Owned(self.state.into_owned()),
+            primary_domain: Cow::Owned(self.primary_domain.into_owned()),
+        }
+    }
+}
+
 /// Per-object `details` (`ObjectDetails`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -498,7 +514,7 @@ pub struct Member<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct MemberRoles<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "strings")]
     pub result: Vec<Cow<'a, str>>,
 }
 

@@ -2,13 +2,19 @@
 //! transient failures, reading a list again when it changed underneath) and streams each
 //! record as soon as its page is in hand.
 //!
-//! Output order keeps every reference pointing backwards: resource types, then users, then
-//! per project the project, its roles (entitlements) and its grants, each external user
-//! just before its first grant, and the summary last.
+//! Output order keeps every reference pointing backwards: resource types, users, the
+//! organization with its manager roles and managers, then per project the project, its
+//! roles, its manager roles and managers, its project grants (each with its organization,
+//! the roles it delegates and its managers) and its user grants; each external user and
+//! organization just before its first grant, and the summary last. One file per family of
+//! lists: `users.rs`, `managers.rs`, `projects.rs`, `project_grants.rs`; this one holds
+//! the driver (the walk, the one retry loop, the principals printed so far).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, Write};
+use std::rc::Rc;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -18,10 +24,12 @@ use crate::config::Config;
 use crate::log::{self, Level};
 use crate::output::Output;
 use crate::paging::{Shape, UsedIds, Verdict, Walk, WalkError};
-use crate::record::{Counts, RESOURCE_TYPES, Summary, SummaryFilters};
+use crate::record::{Counts, RESOURCE_TYPES, Summary, SummaryFilters, UserResource};
 use crate::wire::{self, ListQuery, Page};
 use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
 
+mod managers;
+mod project_grants;
 mod projects;
 mod users;
 
@@ -70,7 +78,9 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     for resource_type in &RESOURCE_TYPES {
         let included = match resource_type.id {
             "user" => filters.users(),
-            _ => filters.projects(),
+            "project" => filters.projects(),
+            "org" => filters.orgs(),
+            _ => filters.project_grants(),
         };
         if included {
             sync.out.write(resource_type)?;
@@ -78,6 +88,9 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     }
     if filters.users() {
         sync.users()?;
+    }
+    if filters.orgs() {
+        sync.org()?;
     }
     if filters.projects() {
         sync.projects()?;
@@ -93,6 +106,7 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
             resource_types: filters.resource_types.as_deref(),
             project_ids: &filters.project_ids,
             skip_grants: filters.skip_grants,
+            skip_managers: filters.skip_managers,
         }),
     };
     sync.out.write(&summary)?;
@@ -122,11 +136,18 @@ pub struct Sync<'s, W: Write> {
     out: &'s mut Output<W>,
     config: &'s Config,
     pub org_id: String,
+    /// The organization, as `orgs/me` described it.
+    org: wire::Org<'static>,
     counts: Counts,
-    /// Ids of the external users printed so far, so each is printed once.
-    external_users: HashSet<String>,
+    /// The external users printed so far, so each is printed once.
+    external_users: UsedIds,
+    /// The other organizations printed so far (granted a project), each printed once.
+    external_orgs: UsedIds,
     /// The organization's users printed by this sync (none when users are not synced).
     printed_users: Option<UsedIds>,
+    /// The manager roles of projects and of project grants, read once, when first needed.
+    project_manager_roles: Option<Rc<[String]>>,
+    project_grant_manager_roles: Option<Rc<[String]>>,
     /// Page buffers of finished walks, reused so that a walk per project costs no new one.
     buffers: Vec<Vec<u8>>,
 }
@@ -161,21 +182,27 @@ impl<'s, W: Write> Sync<'s, W> {
             out,
             config,
             org_id: String::new(),
+            org: wire::Org::default(),
             counts: Counts::default(),
-            external_users: HashSet::new(),
+            external_users: UsedIds::default(),
+            external_orgs: UsedIds::default(),
             printed_users: None,
+            project_manager_roles: None,
+            project_grant_manager_roles: None,
             buffers: Vec::new(),
         }
     }
 
     /// Finds the organization to sync, pins every later request to it, and returns its name.
     pub fn resolve_org(&mut self) -> Result<String> {
-        let (org_id, org_name) = self.org()?;
+        let org = self.fetch_org()?;
         // Every later request names the organization explicitly, so the whole sync reads
         // the organization just announced, whatever the token's default.
-        self.client.pin_org(&org_id);
-        self.org_id = org_id;
-        Ok(org_name)
+        self.client.pin_org(&org.id);
+        self.org_id = org.id.to_string();
+        let name = org.name.to_string();
+        self.org = org;
+        Ok(name)
     }
 
     /// Fails with `UnknownProject` unless the organization has the project.
@@ -205,22 +232,54 @@ impl<'s, W: Write> Sync<'s, W> {
     }
 
     /// Resolves the organization to sync: its id and name.
-    fn org(&mut self) -> Result<(String, String)> {
+    fn fetch_org(&mut self) -> Result<wire::Org<'static>> {
         let mut body = Vec::new();
         let org = self.request(Endpoint::OrgsMe, None, None, &[], &mut body, |_, bytes| {
-            let org = parse::<wire::OrgResponse>(bytes)?.org;
-            Ok((org.id.into_owned(), org.name.into_owned()))
+            Ok(parse::<wire::OrgResponse>(bytes)?.org.into_owned())
         })?;
         let at = Endpoint::OrgsMe;
-        if org.0.is_empty() {
+        if org.id.is_empty() {
             anyhow::bail!("{at}: malformed response: no organization id");
         }
         if let Some(wanted) = &self.config.org_id
-            && *wanted != org.0
+            && *wanted != org.id
         {
-            anyhow::bail!("{at}: asked for organization {wanted}, ZITADEL answered with {}", org.0);
+            anyhow::bail!(
+                "{at}: asked for organization {wanted}, ZITADEL answered with {}",
+                org.id
+            );
         }
         Ok(org)
+    }
+
+    /// What the user a grant (or membership) names is to this sync. A user that was printed
+    /// is ours whatever the record says; one that was not is external unless the record
+    /// says it belongs to this organization (then it was created after the users were read,
+    /// or removed while its grants linger). Without user records, principals are named by
+    /// id only, unchecked.
+    fn principal(&self, user_id: &str, user_org: UserOrg) -> Principal {
+        let Some(printed_users) = &self.printed_users else { return Principal::Printed };
+        if printed_users.contains(user_id) {
+            return Principal::Printed;
+        }
+        let ours = match user_org {
+            UserOrg::Granted(org) => org.is_empty() || org == self.org_id,
+            UserOrg::Member(org) => org == self.org_id,
+        };
+        if ours { Principal::NotPrinted } else { Principal::External }
+    }
+
+    /// Prints an external user (made by `record`) unless it was printed before.
+    fn external_user<'r>(
+        &mut self,
+        user_id: &str,
+        record: impl FnOnce() -> UserResource<'r>,
+    ) -> Result<()> {
+        if self.external_users.insert(user_id) {
+            self.out.write(&record())?;
+            self.counts.external_user += 1;
+        }
+        Ok(())
     }
 
     /// Walks a list page by page, handing each page's body to `page` together with the walk,
@@ -326,6 +385,42 @@ impl<W: Write> Sync<'_, W> {
             )
         });
     }
+}
+
+/// The distinct items of a list a server sent, in order: an item listed twice would print
+/// the same record id twice. A list holds a few items, so the ones before are scanned; a
+/// hostile list of thousands is hashed instead.
+fn distinct<'k>(items: &'k [Cow<'k, str>]) -> impl Iterator<Item = &'k str> {
+    let mut many = HashSet::new();
+    items.iter().enumerate().filter_map(move |(i, item)| {
+        let repeated = match items.len() {
+            ..=16 => items[..i].contains(item),
+            _ => !many.insert(&**item),
+        };
+        (!repeated).then_some(&**item)
+    })
+}
+
+/// What a grant's user is to this sync (`Sync::principal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Principal {
+    /// Printed, or not checked because users are not synced.
+    Printed,
+    /// A user of another organization, printed as an external user before its first grant.
+    External,
+    /// A user of this organization that this sync did not print: its grants are skipped.
+    NotPrinted,
+}
+
+/// What a record says of its user's organization.
+#[derive(Debug, Clone, Copy)]
+enum UserOrg<'a> {
+    /// A user grant's `grantedOrgId`; some v4 builds leave it empty for a user of the
+    /// grant's own organization (zitadel#10723), so empty counts as this organization.
+    Granted(&'a str),
+    /// A member's `userResourceOwner`; servers before zitadel#9168 do not send it, and then
+    /// a user not printed is external.
+    Member(&'a str),
 }
 
 /// Warnings listed for each kind of skipped grant; the rest are only counted (and logged at

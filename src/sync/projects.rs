@@ -1,20 +1,21 @@
-//! The projects walk: per project its resource, its roles (entitlements) and its user
-//! grants (one grant record per distinct known role key), each external user just before
-//! its first grant.
+//! The projects walk: per project its resource, its roles (entitlements), its managers
+//! (`managers.rs`), its project grants (`project_grants.rs`) and its user grants, those that
+//! other organizations made through project grants included (one grant record per
+//! distinct known role key), each external user just before its first grant.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
 
-use super::{Rejected, Sync, judge, parse_page, warn_skipped};
+use super::{Principal, Rejected, Sync, UserOrg, distinct, judge, parse_page, warn_skipped};
 use crate::mapping;
 use crate::paging;
 use crate::wire;
 use crate::zitadel::Endpoint;
 
 /// A project's roles: each role key with its entitlement id.
-type Roles = HashMap<String, String>;
+pub(super) type Roles = HashMap<String, String>;
 
 impl<W: Write> Sync<'_, W> {
     pub(super) fn projects(&mut self) -> Result<()> {
@@ -26,7 +27,14 @@ impl<W: Write> Sync<'_, W> {
                     this.out.write(&mapping::project(project, &this.org_id))?;
                     this.counts.project += 1;
                     let roles = this.roles(&project.id)?;
-                    if !this.config.filters.skip_grants {
+                    let filters = &this.config.filters;
+                    if !filters.skip_managers {
+                        this.project_managers(&project.id, &roles)?;
+                    }
+                    if filters.project_grants() {
+                        this.project_grants(&project.id, &project.name, &roles)?;
+                    }
+                    if !filters.skip_grants {
                         this.user_grants(&project.id, &roles)?;
                     }
                     this.show_progress();
@@ -104,7 +112,9 @@ impl<W: Write> Sync<'_, W> {
             });
             return Ok(());
         }
-        if self.principal_not_printed(user_grant) {
+        let principal =
+            self.principal(&user_grant.user_id, UserOrg::Granted(&user_grant.granted_org_id));
+        if principal == Principal::NotPrinted {
             self.counts.grant_without_principal += 1;
             warn_skipped(self.counts.grant_without_principal, || {
                 format!(
@@ -114,19 +124,9 @@ impl<W: Write> Sync<'_, W> {
             });
             return Ok(());
         }
-        // A key listed twice is one grant: its id would repeat. A grant has a few keys, so
-        // the keys before are scanned; a server's list of thousands is hashed instead.
-        let keys = &user_grant.role_keys;
-        let mut many_keys = HashSet::new();
-        for (i, role_key) in keys.iter().enumerate() {
-            let repeated = match keys.len() {
-                ..=16 => keys[..i].contains(role_key),
-                _ => !many_keys.insert(&**role_key),
-            };
-            if repeated {
-                continue;
-            }
-            let Some(entitlement_id) = roles.get(&**role_key) else {
+        let delegated = !user_grant.project_grant_id.is_empty();
+        for role_key in distinct(&user_grant.role_keys) {
+            let Some(entitlement_id) = roles.get(role_key) else {
                 self.counts.unknown_role_key += 1;
                 warn_skipped(self.counts.unknown_role_key, || {
                     format!(
@@ -136,45 +136,17 @@ impl<W: Write> Sync<'_, W> {
                 });
                 continue;
             };
-            self.external_user(user_grant)?;
+            if principal == Principal::External {
+                self.external_user(&user_grant.user_id, || mapping::external_user(user_grant))?;
+            }
             let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
             self.out.write_with(|line| {
                 grant.write_json(line);
                 Ok(())
             })?;
             self.counts.grant += 1;
+            self.counts.delegated_grant += u64::from(delegated);
         }
-        Ok(())
-    }
-
-    /// Whether the grant names a user of this organization that this sync did not print:
-    /// created after the users were read, or removed while its grants linger. A user that
-    /// was printed is ours whatever `grantedOrgId` says; one that was not is external only
-    /// when `grantedOrgId` names another organization, since some v4 builds leave it empty
-    /// for ordinary grants (zitadel#10723). Without user records, grants name their
-    /// principals by id only, unchecked.
-    fn principal_not_printed(&self, user_grant: &wire::UserGrant) -> bool {
-        let Some(printed_users) = &self.printed_users else { return false };
-        if printed_users.contains(&user_grant.user_id) {
-            return false;
-        }
-        let user_org = &user_grant.granted_org_id;
-        user_org.is_empty() || *user_org == self.org_id
-    }
-
-    /// Prints the grant's user before its first grant if it is external: not among the users
-    /// printed (`principal_not_printed` has skipped those of this organization).
-    fn external_user(&mut self, user_grant: &wire::UserGrant) -> Result<()> {
-        let Some(printed_users) = &self.printed_users else { return Ok(()) };
-        if printed_users.contains(&user_grant.user_id) {
-            return Ok(());
-        }
-        if self.external_users.contains(&*user_grant.user_id) {
-            return Ok(());
-        }
-        self.out.write(&mapping::external_user(user_grant))?;
-        self.external_users.insert(user_grant.user_id.to_string());
-        self.counts.external_user += 1;
         Ok(())
     }
 }
