@@ -11,6 +11,7 @@ mod zitadel;
 mod console;
 mod faults;
 mod operator;
+mod recipes;
 mod relays;
 
 use std::collections::{HashMap, HashSet};
