@@ -142,7 +142,10 @@ fn every_recipe_prints_what_the_readme_shows() {
 fn grants_per_project_counts_projects_without_grants() {
     // The demo's projects all have grants; without grants every project must still show.
     let blocks = blocks_of_section("## Recipes");
-    let recipe = blocks.iter().find(|b| b.text.contains(".[$r.resource_id][1] += 1")).unwrap();
+    let recipe = blocks
+        .iter()
+        .find(|b| b.language == "sh" && b.text.contains("[$r.display_name, 0]"))
+        .unwrap();
     let dir = with_demo_output("no-grants");
     let without_grants: String = demo_golden()
         .lines()
