@@ -9,6 +9,7 @@
 mod zitadel;
 
 mod console;
+mod deploy;
 mod faults;
 mod operator;
 mod recipes;
