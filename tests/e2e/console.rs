@@ -150,11 +150,11 @@ fn on_terminal(fake: &FakeZitadel, columns: u32, args: &str, env: &[(&str, &str)
     run.stdout
 }
 
-/// An organization a hundred times smaller than the large benchmark's, served slowly
-/// enough that the progress line is redrawn several times.
-fn serve_generated() -> FakeZitadel {
-    let (dataset, _) = Dataset::generate(GenerateSpec::LARGE.divided(100));
-    serve(dataset, Options { latency: Duration::from_millis(5), ..Options::default() })
+/// The large benchmark's organization made `divided` times smaller, served slowly enough
+/// that the progress line is redrawn several times.
+fn serve_generated(divided: usize, latency_ms: u64) -> FakeZitadel {
+    let (dataset, _) = Dataset::generate(GenerateSpec::LARGE.divided(divided));
+    serve(dataset, Options { latency: Duration::from_millis(latency_ms), ..Options::default() })
 }
 
 /// The progress lines drawn: what follows each `\r\x1b[2K` that is not a log line.
@@ -210,8 +210,10 @@ fn screen(output: &str, columns: usize) -> Vec<(String, bool)> {
 
 #[test]
 fn the_progress_line_fits_an_80_column_terminal_and_leaves_no_row_behind() {
-    let fake = serve_generated();
-    let terminal = on_terminal(&fake, 80, "--page-size 100", &[]);
+    // Half the large organization: 50,000 users and 218,000 grants, numbers that make a
+    // full progress line longer than 80 columns.
+    let fake = serve_generated(2, 0);
+    let terminal = on_terminal(&fake, 80, "", &[]);
     let drawn = progress_lines(&terminal);
     assert!(!drawn.is_empty(), "the progress line was drawn: {terminal:?}");
     for line in &drawn {
@@ -229,6 +231,7 @@ fn the_progress_line_fits_an_80_column_terminal_and_leaves_no_row_behind() {
     assert!(rows.iter().any(|(text, _)| text.starts_with("baton-zitadel: sync complete")));
 
     // Without a size from the terminal, COLUMNS says it.
+    let fake = serve_generated(100, 5);
     let terminal = on_terminal(&fake, 0, "--page-size 100", &[("COLUMNS", "50")]);
     let drawn = progress_lines(&terminal);
     assert!(!drawn.is_empty());
@@ -237,7 +240,7 @@ fn the_progress_line_fits_an_80_column_terminal_and_leaves_no_row_behind() {
 
 #[test]
 fn the_progress_line_counts_external_users_apart() {
-    let fake = serve_generated();
+    let fake = serve_generated(100, 5);
     let terminal = on_terminal(&fake, 250, "", &[]);
     let last = *progress_lines(&terminal).last().expect("a progress line");
     // The organization has 1000 users of its own; external ones are never counted as such.
@@ -248,7 +251,7 @@ fn the_progress_line_counts_external_users_apart() {
 
 #[test]
 fn no_progress_when_asked_or_below_info() {
-    let fake = serve_generated();
+    let fake = serve_generated(100, 5);
     for (args, env) in [
         ("--no-progress", &[][..]),
         ("", &[("BATON_NO_PROGRESS", "yes")][..]),
