@@ -1,15 +1,33 @@
 # Thin aliases for the commands the README documents.
 CARGO ?= cargo
 
-.PHONY: demo test check fmt clippy bench static static-smoke
+.PHONY: demo demo-smoke test check fmt clippy bench static static-smoke
 
-# Runs a real sync against the bundled fake ZITADEL (testdata/demo.json) on loopback.
+# Runs a real sync against the bundled fake ZITADEL (testdata/demo.json) on loopback. Its
+# stdout is the NDJSON and nothing else (`make demo > acme.ndjson`), so no recipe line is
+# echoed; the fake runs the sync with the demo's settings and no BATON_* variable of yours.
 demo:
-	$(CARGO) build --release --quiet --bin baton-zitadel --example fake_zitadel
-	target/release/examples/fake_zitadel testdata/demo.json -- target/release/baton-zitadel
+	@$(CARGO) build --release --quiet --bin baton-zitadel --example fake_zitadel
+	@target/release/examples/fake_zitadel testdata/demo.json -- target/release/baton-zitadel
 
-# The whole suite: the static binary's smoke test, then unit and end-to-end tests.
-test: static-smoke
+# `make demo`, run as a user would with BATON_* variables exported (a PAT file, an output
+# file, filters), must print exactly the golden records on stdout.
+demo-smoke:
+	@set -eu; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	  echo 'a-real-pat-that-must-stay-home' > "$$dir/pat"; \
+	  env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS \
+	    BATON_PAT_FILE="$$dir/pat" BATON_OUTPUT="$$dir/export.ndjson" BATON_SKIP_GRANTS=1 \
+	    BATON_PAGE_SIZE=2 BATON_LOG_FORMAT=json BATON_INSTANCE_URL=https://zitadel.invalid \
+	    $(MAKE) demo > "$$dir/stdout" 2> "$$dir/stderr" || { cat "$$dir/stderr" >&2; exit 1; }; \
+	  cmp -s "$$dir/stdout" testdata/golden/demo.ndjson || { \
+	    echo "make demo: stdout differs from testdata/golden/demo.ndjson:" >&2; \
+	    diff "$$dir/stdout" testdata/golden/demo.ndjson | head -n 5 >&2; exit 1; }; \
+	  [ ! -e "$$dir/export.ndjson" ] || { echo "make demo wrote BATON_OUTPUT" >&2; exit 1; }; \
+	  echo "demo-smoke: make demo printed the golden records, whatever BATON_* said"
+
+# The whole suite: the static binary's smoke test, the demo's, then unit and end-to-end
+# tests.
+test: static-smoke demo-smoke
 	$(CARGO) test
 
 check: fmt clippy test

@@ -49,6 +49,8 @@ pub struct Config {
     pub log_format: Option<Format>,
     /// Where the records go: `None` for stdout, else a file replaced atomically.
     pub output: Option<PathBuf>,
+    /// Whether a progress line may be drawn on a terminal (off with `--no-progress`).
+    pub progress: bool,
 }
 
 /// What part of the organization to sync.
@@ -143,7 +145,8 @@ OPTIONS:
 
 FILTERS (named in the summary record, so a filtered stream is never taken for a whole one):
     --resource-types LIST       sync only these resource types: user, project, org,
-                                project_grant (which needs project)
+                                project_grant (which needs project); baton's name
+                                --sync-resource-types works too
                                 [env: BATON_SYNC_RESOURCE_TYPES] [default: all]
     --project-id ID             sync only this project, its roles and grants;
                                 repeatable [env: BATON_PROJECT_IDS=ID,ID]
@@ -159,6 +162,9 @@ LOGS (stderr):
     --log-format FORMAT         console or json (one object per line)
                                 [env: BATON_LOG_FORMAT] [default: console on a
                                 terminal, json otherwise]
+    --no-progress               no progress line, even on a terminal (there is none
+                                at --log-level warn or error, nor in json)
+                                [env: BATON_NO_PROGRESS=1|0]
 
 NETWORK:
     --timeout SECONDS           the longest one request may take [env: BATON_TIMEOUT]
@@ -177,7 +183,8 @@ NETWORK:
     HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY are honoured.
 
     -h, --help                  print this help
-    -V, --version               print the version
+    -V, --version               print the version, target, bundled root certificates
+                                and git commit
 
 OUTPUT:
     One JSON object per line on stdout, `kind` first: resource_type, resource (users,
@@ -232,9 +239,10 @@ pub fn parse(
     let mut skip_managers = false;
     let mut log_level = None;
     let mut log_format = None;
+    let mut no_progress = false;
 
     let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
+    while let Some(arg) = parser.next().map_err(argument_error)? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
@@ -254,7 +262,8 @@ pub fn parse(
             Long("allow-insecure-http") => allow_insecure_http = true,
             Long("check") => check = true,
             Long("output") => output = Some(PathBuf::from(parser.value()?)),
-            Long("resource-types") => {
+            // baton's own name for it, as in BATON_SYNC_RESOURCE_TYPES.
+            Long("resource-types" | "sync-resource-types") => {
                 resource_types = Some(string(parser.value()?, RESOURCE_TYPES)?)
             }
             Long("project-id") => project_ids.push(string(parser.value()?, PROJECT_IDS)?),
@@ -262,7 +271,8 @@ pub fn parse(
             Long("skip-managers") => skip_managers = true,
             Long("log-level") => log_level = Some(string(parser.value()?, LOG_LEVEL)?),
             Long("log-format") => log_format = Some(string(parser.value()?, LOG_FORMAT)?),
-            _ => return Err(arg.unexpected().into()),
+            Long("no-progress") => no_progress = true,
+            _ => return Err(argument_error(arg.unexpected())),
         }
     }
 
@@ -309,6 +319,7 @@ pub fn parse(
     let allow_insecure_http = switch(allow_insecure_http, ALLOW_INSECURE_HTTP)?;
     let skip_grants = switch(skip_grants, SKIP_GRANTS)?;
     let skip_managers = switch(skip_managers, SKIP_MANAGERS)?;
+    let no_progress = switch(no_progress, NO_PROGRESS)?;
     let timeout = match timeout.or(env(TIMEOUT)?) {
         Some(text) => parse_seconds(&text, TIMEOUT, false)?,
         None => DEFAULT_TIMEOUT,
@@ -383,6 +394,7 @@ pub fn parse(
         log_level,
         log_format,
         output,
+        progress: !no_progress,
     };
     Ok(if check { Command::Check(config) } else { Command::Sync(config) })
 }
@@ -416,6 +428,7 @@ const SKIP_GRANTS: Setting = Setting { flag: "--skip-grants", var: "BATON_SKIP_G
 const SKIP_MANAGERS: Setting = Setting { flag: "--skip-managers", var: "BATON_SKIP_MANAGERS" };
 const LOG_LEVEL: Setting = Setting { flag: "--log-level", var: "BATON_LOG_LEVEL" };
 const LOG_FORMAT: Setting = Setting { flag: "--log-format", var: "BATON_LOG_FORMAT" };
+const NO_PROGRESS: Setting = Setting { flag: "--no-progress", var: "BATON_NO_PROGRESS" };
 /// The proxy variables ureq reads, in its order of preference.
 const PROXY_VARIABLES: [&str; 6] =
     ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
@@ -424,6 +437,86 @@ impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.flag, self.var)
     }
+}
+
+/// Every long flag, for "did you mean" suggestions; a unit test holds it to `HELP`.
+const FLAGS: [&str; 24] = [
+    "--instance-url",
+    "--pat",
+    "--pat-file",
+    "--org-id",
+    "--page-size",
+    "--include-inactive-grants",
+    "--output",
+    "--check",
+    "--resource-types",
+    "--sync-resource-types",
+    "--project-id",
+    "--skip-grants",
+    "--skip-managers",
+    "--log-level",
+    "--log-format",
+    "--no-progress",
+    "--timeout",
+    "--max-retries",
+    "--retry-max-wait",
+    "--max-rps",
+    "--ca-cert",
+    "--allow-insecure-http",
+    "--help",
+    "--version",
+];
+
+/// Rewrites lexopt's errors so that they never echo a value, which may be a mistyped PAT,
+/// and so that an unknown flag comes with a suggestion.
+fn argument_error(err: lexopt::Error) -> anyhow::Error {
+    match err {
+        lexopt::Error::UnexpectedOption(option) => match did_you_mean(&option) {
+            Some(flag) => anyhow!("unknown flag {option}: did you mean {flag}?"),
+            None => anyhow!("unknown flag {option}: see baton-zitadel --help for every flag"),
+        },
+        lexopt::Error::UnexpectedArgument(_) => anyhow!(
+            "unexpected argument (not shown, as it may be a secret): every setting is a flag, such as --instance-url URL; see baton-zitadel --help"
+        ),
+        lexopt::Error::UnexpectedValue { option, .. } => {
+            anyhow!("{option} takes no value (the value is not shown, as it may be a secret)")
+        }
+        lexopt::Error::NonUnicodeValue(_) => anyhow!("an argument is not valid UTF-8"),
+        other => other.into(),
+    }
+}
+
+/// The known flag an unknown one was probably meant to be: the only one it begins, as
+/// `--org` begins `--org-id`, or else the closest, a few typing mistakes away.
+fn did_you_mean(unknown: &str) -> Option<&'static str> {
+    let typed = unknown.trim_start_matches('-');
+    if typed.len() >= 3 {
+        let mut longer = FLAGS.iter().filter(|flag| flag[2..].starts_with(typed));
+        if let (Some(flag), None) = (longer.next(), longer.next()) {
+            return Some(flag);
+        }
+    }
+    let (distance, flag) = FLAGS
+        .iter()
+        .map(|flag| (edit_distance(typed, &flag[2..]), *flag))
+        .min_by_key(|(distance, _)| *distance)?;
+    // About one mistake in three letters, and at least two, is still a typo.
+    (distance <= (typed.len() / 3).max(2)).then_some(flag)
+}
+
+/// The Levenshtein distance: insertions, deletions and substitutions of characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 fn string(value: OsString, setting: Setting) -> Result<String> {
@@ -517,9 +610,21 @@ fn check_pat(pat: String, source: Setting) -> Result<Secret> {
     if pat.is_empty() {
         bail!("the PAT from {source} is empty");
     }
+    if pat.starts_with('\u{feff}') {
+        bail!(
+            "the PAT from {source} starts with a byte-order mark (U+FEFF), as some Windows editors write: save it without one"
+        );
+    }
     if pat.chars().any(|c| c.is_whitespace() || c.is_control()) {
         bail!(
             "the PAT from {source} contains whitespace or control characters: check for a stray newline or space"
+        );
+    }
+    // An HTTP header carries ASCII only, and no PAT has anything else: such a PAT would
+    // fail every request on this side, slowly, through every retry.
+    if !pat.is_ascii() {
+        bail!(
+            "the PAT from {source} contains a character that is not ASCII, which no PAT has: check the file's encoding"
         );
     }
     Ok(Secret(pat))
@@ -731,7 +836,71 @@ mod tests {
         assert!(
             error(&["--org-id", "12 34"], &BASE).starts_with("--org-id (BATON_ORG_ID) must be")
         );
-        assert_eq!(error(&["--verbose"], &BASE), "invalid option '--verbose'");
+        assert_eq!(
+            error(&["--verbose"], &BASE),
+            "unknown flag --verbose: see baton-zitadel --help for every flag"
+        );
+    }
+
+    #[test]
+    fn unknown_flags_get_a_suggestion() {
+        for (typed, meant) in [
+            ("--instance-urll", "--instance-url"),
+            ("--org", "--org-id"),
+            ("--page", "--page-size"),
+            ("--pat-fiel", "--pat-file"),
+            ("--skip-grant", "--skip-grants"),
+            ("--includeinactivegrants", "--include-inactive-grants"),
+            ("--sync-resource-type", "--sync-resource-types"),
+        ] {
+            assert_eq!(
+                error(&[typed, "x"], &BASE),
+                format!("unknown flag {typed}: did you mean {meant}?"),
+                "{typed}"
+            );
+        }
+        for unrelated in ["--verbose", "--log", "-x", "--zzzzzzzz"] {
+            assert!(!error(&[unrelated], &BASE).contains("did you mean"), "{unrelated}");
+        }
+    }
+
+    #[test]
+    fn baton_name_for_resource_types() -> Result<()> {
+        let config = sync(&["--sync-resource-types", "project"], &BASE)?;
+        assert_eq!(config.filters.resource_types, Some(vec!["project"]));
+        Ok(())
+    }
+
+    #[test]
+    fn stray_values_are_never_echoed() {
+        let positional = error(&["pat-1234-secret"], &BASE);
+        assert!(positional.starts_with("unexpected argument (not shown"), "{positional}");
+        assert!(!positional.contains("pat-1234-secret"));
+        let inline = error(&["--check=pat-1234-secret"], &BASE);
+        assert!(inline.starts_with("--check takes no value"), "{inline}");
+        assert!(!inline.contains("pat-1234-secret"));
+        let unknown = error(&["--token=pat-1234-secret"], &BASE);
+        assert!(unknown.starts_with("unknown flag --token"), "{unknown}");
+        assert!(!unknown.contains("pat-1234-secret"));
+    }
+
+    #[test]
+    fn every_flag_is_in_the_help_and_known_to_suggestions() {
+        for flag in FLAGS {
+            assert!(HELP.contains(&format!("{flag} ")), "--help lacks {flag}");
+        }
+        let listed = HELP.lines().filter_map(|line| line.trim_start().split(' ').next());
+        for flag in listed.filter(|word| word.starts_with("--")) {
+            assert!(FLAGS.contains(&flag.trim_end_matches(',')), "{flag} missing from FLAGS");
+        }
+    }
+
+    #[test]
+    fn progress_can_be_turned_off() -> Result<()> {
+        assert!(sync(&[], &BASE)?.progress);
+        assert!(!sync(&["--no-progress"], &BASE)?.progress);
+        assert!(!sync(&[], &[BASE[0], BASE[1], ("BATON_NO_PROGRESS", "1")])?.progress);
+        Ok(())
     }
 
     #[test]
@@ -754,6 +923,22 @@ mod tests {
         assert!(bad.contains("whitespace or control characters"));
         assert!(!bad.contains("secret"));
         assert!(error(&["--pat", ""], &BASE).contains("is empty"));
+    }
+
+    #[test]
+    fn a_pat_that_is_not_ascii_is_named_not_echoed() {
+        let bom = error(&["--pat", "\u{feff}pat-123"], &BASE);
+        assert_eq!(
+            bom,
+            "the PAT from --pat (BATON_PAT) starts with a byte-order mark (U+FEFF), as some Windows editors write: save it without one"
+        );
+        let accented = error(&[], &[BASE[0], ("BATON_PAT", "pat-123-é")]);
+        assert!(
+            accented.starts_with(
+                "the PAT from --pat (BATON_PAT) contains a character that is not ASCII"
+            )
+        );
+        assert!(!accented.contains("pat-123"));
     }
 
     #[test]

@@ -79,11 +79,13 @@ struct ProgressState {
 static LOGGER: OnceLock<Logger> = OnceLock::new();
 
 /// Sets up logging; the first call wins. Without it, logs are console lines at info level.
+/// `progress` says whether stderr is a terminal that may show a progress line; it shows
+/// one only for console logs at info level or more, since progress is information.
 pub fn init(level: Level, format: Format, progress: bool) {
     let _ = LOGGER.set(Logger {
         level,
         format,
-        progress: progress && format == Format::Console,
+        progress: progress && format == Format::Console && level >= Level::Info,
         started: Instant::now(),
         state: Mutex::new(ProgressState::default()),
     });
@@ -140,7 +142,12 @@ pub fn log(level: Level, message: &str, fields: &[(&str, Value)]) {
 }
 
 /// Redraws the progress line, at most ten times a second, when stderr is a terminal.
-pub fn progress(text: impl FnOnce() -> String) {
+///
+/// `parts` are shown in order, then the elapsed time. The line never reaches the last
+/// column of the terminal: a line that wraps leaves rows behind that `\r\x1b[2K` does not
+/// clear. When it would, the parts with the lowest importance (the number beside each) are
+/// left out.
+pub fn progress(parts: impl FnOnce() -> Vec<(String, u8)>) {
     let logger = logger();
     if !logger.progress {
         return;
@@ -151,8 +158,98 @@ pub fn progress(text: impl FnOnce() -> String) {
     }
     state.last_drawn = Some(Instant::now());
     state.shown = true;
+    let mut parts = parts();
     let elapsed = logger.started.elapsed().as_secs_f64();
-    let _ = write!(io::stderr().lock(), "\r\x1b[2K{} ({elapsed:.1}s)", text());
+    parts.push((format!("{elapsed:.1}s"), u8::MAX));
+    let line = fit_line(&parts, terminal_width().saturating_sub(1));
+    let _ = write!(io::stderr().lock(), "\r\x1b[2K{line}");
+}
+
+/// The parts joined by `, `, leaving out the least important ones until the line has at
+/// most `width` characters, and cut to `width` if even the most important is longer.
+fn fit_line(parts: &[(String, u8)], width: usize) -> String {
+    let mut shown: Vec<&(String, u8)> = parts.iter().collect();
+    loop {
+        let line = shown.iter().map(|(text, _)| text.as_str()).collect::<Vec<_>>().join(", ");
+        if line.chars().count() <= width || shown.len() <= 1 {
+            return line.chars().take(width).collect();
+        }
+        let least = shown.iter().enumerate().min_by_key(|(_, (_, importance))| *importance);
+        let index = least.map_or(0, |(index, _)| index);
+        shown.remove(index);
+    }
+}
+
+/// Columns of a terminal of unknown width: short enough for any.
+const FALLBACK_WIDTH: usize = 40;
+
+/// The width of the terminal on stderr, asked each time since it may be resized; `COLUMNS`
+/// when the terminal does not say (as some serial consoles), else a short line.
+fn terminal_width() -> usize {
+    if let Some(columns) = terminal::columns(2) {
+        return columns;
+    }
+    let columns = std::env::var("COLUMNS").ok().and_then(|text| text.trim().parse().ok());
+    columns.filter(|&columns| columns > 0).unwrap_or(FALLBACK_WIDTH)
+}
+
+/// The terminal size through `ioctl(TIOCGWINSZ)`, declared here rather than through a crate.
+mod terminal {
+    use std::ffi::{c_int, c_ulong};
+
+    #[repr(C)]
+    #[derive(Default)]
+    struct WinSize {
+        rows: u16,
+        columns: u16,
+        x_pixels: u16,
+        y_pixels: u16,
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const TIOCGWINSZ: Option<c_ulong> = if cfg!(any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "arm",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "s390x",
+        target_arch = "loongarch64"
+    )) {
+        Some(0x5413)
+    } else {
+        None
+    };
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd"
+    ))]
+    const TIOCGWINSZ: Option<c_ulong> = Some(0x4008_7468);
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd"
+    )))]
+    const TIOCGWINSZ: Option<c_ulong> = None;
+
+    unsafe extern "C" {
+        fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
+    }
+
+    /// The columns of the terminal open as `fd`; `None` if it is none or does not say.
+    pub fn columns(fd: c_int) -> Option<usize> {
+        let request = TIOCGWINSZ?;
+        let mut size = WinSize::default();
+        // SAFETY: TIOCGWINSZ writes one `struct winsize`, which `WinSize` mirrors, and
+        // touches nothing else; an fd that is not a terminal makes it fail with ENOTTY.
+        let result = unsafe { ioctl(fd, request, &mut size as *mut WinSize) };
+        (result == 0 && size.columns > 0).then_some(usize::from(size.columns))
+    }
 }
 
 /// Removes the progress line, if one is shown.
@@ -293,6 +390,33 @@ mod tests {
             console_line(Level::Debug, "id 1\nbaton-zitadel: sync complete\u{202e}", &fields),
             "baton-zitadel: debug: id 1\\nbaton-zitadel: sync complete\\u{202e} path=/x\\r\\u{1b}[2J status=500\n"
         );
+    }
+
+    #[test]
+    fn the_progress_line_fits_the_width() {
+        let parts = |users: u64| {
+            vec![
+                (format!("{users} users"), 4),
+                ("1905 external users".to_string(), 1),
+                ("1000 projects".to_string(), 3),
+                ("10000 entitlements".to_string(), 2),
+                ("436228 grants".to_string(), 5),
+                ("2207 requests".to_string(), 0),
+                ("52.1s".to_string(), u8::MAX),
+            ]
+        };
+        let all = "9 users, 1905 external users, 1000 projects, 10000 entitlements, 436228 grants, 2207 requests, 52.1s";
+        assert_eq!(fit_line(&parts(9), 200), all);
+        assert_eq!(fit_line(&parts(9), all.len()), all);
+        assert_eq!(
+            fit_line(&parts(100_000), 79),
+            "100000 users, 1000 projects, 10000 entitlements, 436228 grants, 52.1s"
+        );
+        assert_eq!(fit_line(&parts(100_000), 39), "100000 users, 436228 grants, 52.1s");
+        assert_eq!(fit_line(&parts(100_000), 3), "52.");
+        for width in 0..120 {
+            assert!(fit_line(&parts(100_000), width).chars().count() <= width, "{width}");
+        }
     }
 
     #[test]

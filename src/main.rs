@@ -41,8 +41,8 @@ fn main() -> ExitCode {
     let command = match config::parse(std::env::args_os().skip(1), |name| std::env::var_os(name)) {
         Ok(command) => command,
         Err(err) => {
+            // One line, as every error; the messages point to --help where it helps.
             eprintln!("baton-zitadel: {err:#}");
-            eprintln!("Try 'baton-zitadel --help' for more information.");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Version => {
-            println!("baton-zitadel {}", env!("CARGO_PKG_VERSION"));
+            print!("{}", version());
             return ExitCode::SUCCESS;
         }
         Command::Sync(config) => (config, false),
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     } else {
         log::Format::Json
     });
-    log::init(config.log_level, format, terminal);
+    log::init(config.log_level, format, terminal && config.progress);
 
     let mut client = Client::new(&config);
     let result = match (check, &config.output) {
@@ -84,6 +84,20 @@ fn main() -> ExitCode {
             ExitCode::from(exit_status(&err))
         }
     }
+}
+
+/// What `--version` prints: what an audit of an installed binary asks, recorded by `build.rs`.
+fn version() -> String {
+    let commit = match env!("BATON_BUILD_COMMIT") {
+        "" => String::new(),
+        commit => format!("commit: {commit}\n"),
+    };
+    format!(
+        "baton-zitadel {}\n{commit}target: {}\nroot certificates: {} (Mozilla's, built in)\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("BATON_BUILD_TARGET"),
+        env!("BATON_BUILD_ROOTS"),
+    )
 }
 
 /// Syncs to `out`. Whatever happens, the records printed reach it as whole lines; a failed

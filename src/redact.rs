@@ -88,7 +88,7 @@ impl Redactor {
     /// characters, with `…` when something was left out. Cutting comes last, so that a cut
     /// never leaves the start of the secret behind where the whole would have been removed.
     pub fn server_text(&self, text: &str, max_chars: usize) -> String {
-        let scanned = &text[..text.floor_char_boundary(SCANNED_BYTES)];
+        let scanned = &text[..floor_char_boundary(text, SCANNED_BYTES)];
         let escaped = escape_controls(scanned);
         let redacted = self.redact(&escaped);
         let mut line: String = redacted.chars().take(max_chars).collect();
@@ -110,7 +110,7 @@ impl Redactor {
             }
             // A non-ASCII secret can match from the middle of a character: remove the
             // whole character, so that what is left is still UTF-8.
-            let range = text.floor_char_boundary(at)..text.ceil_char_boundary(at + self.piece);
+            let range = floor_char_boundary(text, at)..ceil_char_boundary(text, at + self.piece);
             match found.last_mut() {
                 Some(last) if last.end >= range.start => last.end = last.end.max(range.end),
                 _ => found.push(range),
@@ -118,6 +118,17 @@ impl Redactor {
         }
         found
     }
+}
+
+/// The largest character boundary of `text` at or before `at` (`str::floor_char_boundary`,
+/// which needs a newer Rust than the one this crate supports).
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
+}
+
+/// The smallest character boundary of `text` at or after `at`.
+fn ceil_char_boundary(text: &str, at: usize) -> usize {
+    (at.min(text.len())..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len())
 }
 
 /// Up to 8 bytes as one number, zero-padded.

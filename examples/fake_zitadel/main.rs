@@ -14,8 +14,8 @@ usage: fake_zitadel [--limits unlimited|enforced] [--latency-ms N] [--without-us
 Serves DATASET.json as a fake ZITADEL Management API v1 on http://127.0.0.1:PORT.
 
 Without COMMAND it serves until killed. With COMMAND it runs it with BATON_INSTANCE_URL
-set to the server's URL (and BATON_PAT=demo-pat-acme-viewer unless BATON_PAT or
-BATON_PAT_FILE is set), then stops and exits with the command's exit code.
+set to the server's URL and BATON_PAT=demo-pat-acme-viewer, and no other BATON_* variable
+(configure it with flags after --), then stops and exits with the command's exit code.
 
 OPTIONS:
   --limits MODE     enforced (default): limit 0 means 100, above 1000 is a 400 (v4.20+);
@@ -60,10 +60,15 @@ fn main() -> ExitCode {
     };
 
     let mut command = Command::new(program);
-    command.args(program_args).env("BATON_INSTANCE_URL", server.url());
-    if std::env::var_os("BATON_PAT").is_none() && std::env::var_os("BATON_PAT_FILE").is_none() {
-        command.env("BATON_PAT", "demo-pat-acme-viewer");
+    // The command runs with this server's settings whatever the environment holds: a
+    // user's BATON_PAT_FILE would send a real PAT here, a BATON_OUTPUT would hide the output.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BATON_") {
+            command.env_remove(name);
+        }
     }
+    command.args(program_args).env("BATON_INSTANCE_URL", server.url());
+    command.env("BATON_PAT", "demo-pat-acme-viewer");
     let status = command.status();
     server.stop();
     match status {

@@ -137,11 +137,15 @@ impl<W: Write> Sync<'_, W> {
             }
             Principal::NotPrinted => {
                 self.counts.grant_without_principal += 1;
-                warn_skipped(self.counts.grant_without_principal, || {
-                    format!(
-                        "{resource_type} {resource_id} has manager {user_id}, who is not among the users printed but belongs to this organization; no grant record"
-                    )
-                });
+                warn_skipped(
+                    self.counts.grant_without_principal,
+                    "grant_without_principal",
+                    || {
+                        format!(
+                            "{resource_type} {resource_id} has manager {user_id}, who is not among the users printed but belongs to this organization; no grant record"
+                        )
+                    },
+                );
                 return Ok(());
             }
         }

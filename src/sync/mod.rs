@@ -117,8 +117,10 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     log::log(
         Level::Info,
         &format!(
-            "sync complete in {seconds:.1}s: {} users, {} external users, {} projects, {} entitlements, {} grants; {requests} requests, {retries} retries",
-            counts.user, counts.external_user, counts.project, counts.entitlement, counts.grant,
+            "sync complete in {seconds:.1}s: {}; {}, {}",
+            in_words(counts),
+            counted(requests, "request"),
+            counted(retries, "retry")
         ),
         &[
             ("duration_s", ((seconds * 1000.0).round() / 1000.0).into()),
@@ -371,18 +373,19 @@ impl<'s, W: Write> Sync<'s, W> {
 }
 
 impl<W: Write> Sync<'_, W> {
-    /// Updates the progress line (shown only on a terminal).
+    /// Updates the progress line (shown only on a terminal). External users are counted
+    /// apart, as in the summary; the numbers say what a narrow terminal keeps.
     fn show_progress(&self) {
         let counts = &self.counts;
         log::progress(|| {
-            format!(
-                "{} users, {} projects, {} entitlements, {} grants; {} requests",
-                counts.user + counts.external_user,
-                counts.project,
-                counts.entitlement,
-                counts.grant,
-                self.client.requests()
-            )
+            vec![
+                (counted(counts.user, "user"), 4),
+                (counted(counts.external_user, "external_user"), 1),
+                (counted(counts.project, "project"), 3),
+                (counted(counts.entitlement, "entitlement"), 2),
+                (counted(counts.grant, "grant"), 5),
+                (counted(self.client.requests(), "request"), 0),
+            ]
         });
     }
 }
@@ -423,21 +426,83 @@ enum UserOrg<'a> {
     Member(&'a str),
 }
 
+/// The counts of records printed, in output order (the last three are kinds of grant);
+/// every other count of `Counts` is of something skipped. Those in `ALWAYS_SAID` are said
+/// even when zero, the others only when there are any.
+const PRINTED: [&str; 11] = [
+    "user",
+    "external_user",
+    "org",
+    "external_org",
+    "project",
+    "project_grant",
+    "entitlement",
+    "grant",
+    "manager_grant",
+    "org_grant",
+    "delegated_grant",
+];
+const ALWAYS_SAID: [&str; 5] = ["user", "external_user", "project", "entitlement", "grant"];
+
+/// `9 users, 1 external user, ...; skipped 1 inactive user grant, ...`: every count of
+/// records printed, then every count of something skipped that is not zero.
+fn in_words(counts: &Counts) -> String {
+    let serde_json::Value::Object(counts) = serde_json::to_value(counts).unwrap_or_default() else {
+        return String::new();
+    };
+    let number = |name: &str| counts.get(name).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let printed: Vec<String> = PRINTED
+        .iter()
+        .filter(|name| ALWAYS_SAID.contains(name) || number(name) > 0)
+        .map(|name| counted(number(name), name))
+        .collect();
+    let skipped: Vec<String> = counts
+        .keys()
+        .filter(|name| !PRINTED.contains(&name.as_str()) && number(name) > 0)
+        .map(|name| counted(number(name), name))
+        .collect();
+    match skipped.is_empty() {
+        true => printed.join(", "),
+        false => format!("{}; skipped {}", printed.join(", "), skipped.join(", ")),
+    }
+}
+
+/// A count in words, from a count's name in `Counts`: `1 external user`, `2 user grants
+/// without roles`. The noun before `with` or `without` (else the last) takes the plural.
+fn counted(n: u64, name: &str) -> String {
+    format!("{n} {}", noun_phrase(name, n != 1))
+}
+
+fn noun_phrase(name: &str, plural: bool) -> String {
+    let mut words: Vec<String> = name.split('_').map(String::from).collect();
+    let noun = words.iter().position(|word| word == "with" || word == "without");
+    let noun = noun.unwrap_or(words.len()).saturating_sub(1);
+    if plural && let Some(word) = words.get_mut(noun) {
+        match word.strip_suffix('y') {
+            Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => *word = format!("{stem}ies"),
+            _ => word.push('s'),
+        }
+    }
+    words.join(" ")
+}
+
 /// Warnings listed for each kind of skipped grant; the rest are only counted (and logged at
 /// debug level), so that an organization with many leaves stderr readable.
 const LISTED_WARNINGS: u64 = 10;
 
-/// Warns about the `nth` (1-based) skipped grant of one kind.
-fn warn_skipped(nth: u64, message: impl FnOnce() -> String) {
+/// Warns about the `nth` (1-based) skipped grant of one kind, named as its count in `Counts`
+/// (`unknown_role_key`).
+fn warn_skipped(nth: u64, kind: &str, message: impl FnOnce() -> String) {
     match nth {
         ..=LISTED_WARNINGS => log::warn(&message()),
         _ if log::enabled(Level::Debug) => log::log(Level::Debug, &message(), &[]),
         _ => {}
     }
     if nth == LISTED_WARNINGS + 1 {
-        log::warn(
-            "more grants like that are not listed; the summary counts them all (all are listed at --log-level debug)",
-        );
+        log::warn(&format!(
+            "more {} are not listed; the summary counts them all (all are listed at --log-level debug)",
+            noun_phrase(kind, true)
+        ));
     }
 }
 
@@ -513,5 +578,36 @@ fn judge<'k>(
             Err(Rejected::Invalid(anyhow::Error::new(OrgChanged).context(err.to_string())))
         }
         Err(err) => Err(Rejected::Invalid(err.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_in_words() {
+        assert_eq!(counted(1, "external_user"), "1 external user");
+        assert_eq!(counted(2, "user_grant_without_roles"), "2 user grants without roles");
+        assert_eq!(counted(1, "user_grant_without_roles"), "1 user grant without roles");
+        assert_eq!(counted(0, "grant_without_principal"), "0 grants without principal");
+        assert_eq!(counted(3, "retry"), "3 retries");
+        assert_eq!(counted(1, "retry"), "1 retry");
+        assert_eq!(counted(7, "unknown_role_key"), "7 unknown role keys");
+        let counts =
+            Counts { user: 1, project: 1, grant: 2, unknown_role_key: 1, ..Counts::default() };
+        assert_eq!(
+            in_words(&counts),
+            "1 user, 0 external users, 1 project, 0 entitlements, 2 grants; skipped 1 unknown role key"
+        );
+        let counts = Counts { org: 1, manager_grant: 2, ..counts };
+        assert_eq!(
+            in_words(&counts),
+            "1 user, 0 external users, 1 org, 1 project, 0 entitlements, 2 grants, 2 manager grants; skipped 1 unknown role key"
+        );
+        let counts = Counts { inactive_user_grant: 3, user_grant_without_roles: 1, ..counts };
+        assert!(in_words(&counts).ends_with(
+            "; skipped 3 inactive user grants, 1 unknown role key, 1 user grant without roles"
+        ));
     }
 }

@@ -102,7 +102,7 @@ impl<W: Write> Sync<'_, W> {
                 Some(entitlement_id) => delegated.push((key, entitlement_id)),
                 None => {
                     self.counts.unknown_role_key += 1;
-                    warn_skipped(self.counts.unknown_role_key, || {
+                    warn_skipped(self.counts.unknown_role_key, "unknown_role_key", || {
                         format!(
                             "project grant {} delegates role {key:?} to organization {}, which project {project_id} does not have; no grant record for it",
                             grant.grant_id, grant.granted_org_id

@@ -104,7 +104,7 @@ impl<W: Write> Sync<'_, W> {
         }
         if user_grant.role_keys.is_empty() {
             self.counts.user_grant_without_roles += 1;
-            warn_skipped(self.counts.user_grant_without_roles, || {
+            warn_skipped(self.counts.user_grant_without_roles, "user_grant_without_roles", || {
                 format!(
                     "user grant {} of user {} on project {project_id} has no role keys; no grant record",
                     user_grant.id, user_grant.user_id
@@ -116,7 +116,7 @@ impl<W: Write> Sync<'_, W> {
             self.principal(&user_grant.user_id, UserOrg::Granted(&user_grant.granted_org_id));
         if principal == Principal::NotPrinted {
             self.counts.grant_without_principal += 1;
-            warn_skipped(self.counts.grant_without_principal, || {
+            warn_skipped(self.counts.grant_without_principal, "grant_without_principal", || {
                 format!(
                     "user grant {} on project {project_id} names user {}, who is not among the users printed, and no other organization; no grant record",
                     user_grant.id, user_grant.user_id
@@ -128,7 +128,7 @@ impl<W: Write> Sync<'_, W> {
         for role_key in distinct(&user_grant.role_keys) {
             let Some(entitlement_id) = roles.get(role_key) else {
                 self.counts.unknown_role_key += 1;
-                warn_skipped(self.counts.unknown_role_key, || {
+                warn_skipped(self.counts.unknown_role_key, "unknown_role_key", || {
                     format!(
                         "user grant {} of user {} names role {role_key:?}, which project {project_id} does not have; no grant record for it",
                         user_grant.id, user_grant.user_id

@@ -8,10 +8,13 @@
 #[path = "../../examples/fake_zitadel/zitadel.rs"]
 mod zitadel;
 
+mod console;
+mod deploy;
 mod fake;
 mod faults;
 mod hostile;
 mod operator;
+mod recipes;
 mod relays;
 
 use std::collections::{HashMap, HashSet};
@@ -144,10 +147,12 @@ fn check_stream(stdout: &str) {
     assert_eq!(records[0]["kind"], "resource_type", "resource types come first");
     let (summary, records) = records.split_last().expect("a summary line");
     assert_eq!(summary["kind"], "summary", "the last line is the summary");
-    // Without user records, grants name their principals by id only.
-    let users_synced = summary["filters"]["resource_types"]
-        .as_array()
-        .is_none_or(|types| types.contains(&"user".into()));
+    // Without user (org, project grant) records, grants name those by id only.
+    let synced = |resource_type: &str| {
+        summary["filters"]["resource_types"]
+            .as_array()
+            .is_none_or(|types| types.contains(&resource_type.into()))
+    };
 
     let mut seen: HashMap<String, HashSet<String>> = HashMap::new();
     let mut counts: HashMap<&str, u64> = HashMap::new();
@@ -160,21 +165,34 @@ fn check_stream(stdout: &str) {
         let known = |kind: &str, id: &Value| {
             seen.get(kind).is_some_and(|ids| ids.contains(id.as_str().unwrap()))
         };
+        let external = || record["external"].as_bool().expect("external is a bool");
         match kind.as_str() {
             "resource_type" => {}
             "resource:user" => {
                 assert!(known("resource_type", &"user".into()));
-                let external = record["external"].as_bool().expect("external is a bool");
-                *counts.entry(if external { "external_user" } else { "user" }).or_default() += 1;
+                *counts.entry(if external() { "external_user" } else { "user" }).or_default() += 1;
+            }
+            "resource:org" => {
+                assert!(known("resource_type", &"org".into()));
+                *counts.entry(if external() { "external_org" } else { "org" }).or_default() += 1;
             }
             "resource:project" => {
                 assert!(known("resource_type", &"project".into()));
                 *counts.entry("project").or_default() += 1;
             }
-            "entitlement" => {
+            "resource:project_grant" => {
+                assert!(known("resource_type", &"project_grant".into()));
                 assert!(
-                    known("resource:project", &record["resource_id"]),
-                    "entitlement before its project: {record}"
+                    known("resource:project", &record["project_id"]),
+                    "project grant before its project: {record}"
+                );
+                *counts.entry("project_grant").or_default() += 1;
+            }
+            "entitlement" => {
+                let resource_type = record["resource_type"].as_str().unwrap();
+                assert!(
+                    known(&format!("resource:{resource_type}"), &record["resource_id"]),
+                    "entitlement before its resource: {record}"
                 );
                 *counts.entry("entitlement").or_default() += 1;
             }
@@ -183,10 +201,32 @@ fn check_stream(stdout: &str) {
                     known("entitlement", &record["entitlement_id"]),
                     "grant before its entitlement: {record}"
                 );
+                let principal_type = record["principal_type"].as_str().unwrap();
                 assert!(
-                    known("resource:user", &record["principal_id"]) || !users_synced,
+                    known(&format!("resource:{principal_type}"), &record["principal_id"])
+                        || !synced(principal_type),
                     "grant before its principal: {record}"
                 );
+                if let Some(project_grant) = record.get("project_grant_id") {
+                    assert!(
+                        known("resource:project_grant", project_grant) || !synced("project_grant"),
+                        "grant before its project grant: {record}"
+                    );
+                }
+                let purpose = if record["resource_type"] == "project" {
+                    let slug = record["slug"].as_str().unwrap();
+                    if slug.starts_with("manager:") { "manager_grant" } else { "" }
+                } else {
+                    "manager_grant"
+                };
+                let kind = match (principal_type, record.get("project_grant_id")) {
+                    ("org", _) => "org_grant",
+                    ("user", Some(_)) => "delegated_grant",
+                    _ => purpose,
+                };
+                if !kind.is_empty() {
+                    *counts.entry(kind).or_default() += 1;
+                }
                 *counts.entry("grant").or_default() += 1;
             }
             other => panic!("unknown record kind {other}"),
@@ -194,7 +234,19 @@ fn check_stream(stdout: &str) {
         assert!(seen.entry(kind).or_default().insert(id.clone()), "id {id} repeats: {record}");
     }
     // Every count the stream can prove, those of kinds it does not hold (zero) included.
-    for name in ["user", "external_user", "project", "entitlement", "grant"] {
+    for name in [
+        "user",
+        "external_user",
+        "org",
+        "external_org",
+        "project",
+        "project_grant",
+        "entitlement",
+        "grant",
+        "manager_grant",
+        "org_grant",
+        "delegated_grant",
+    ] {
         let count = counts.get(name).copied().unwrap_or_default();
         assert_eq!(summary["counts"][name], count, "summary count of {name}");
     }
@@ -569,7 +621,8 @@ fn help_and_version() {
     command.env_clear().arg("-V");
     let version = run(command);
     assert_eq!(version.status, 0);
-    assert_eq!(version.stdout, format!("baton-zitadel {}\n", env!("CARGO_PKG_VERSION")));
+    let first = version.stdout.lines().next();
+    assert_eq!(first, Some(format!("baton-zitadel {}", env!("CARGO_PKG_VERSION")).as_str()));
 }
 
 #[test]
@@ -583,7 +636,7 @@ fn bad_configuration_exits_2_before_any_request() {
             "--page-size (BATON_PAGE_SIZE) must be a whole number from 1 to 1000",
         ),
         (&[], &[("BATON_PAGE_SIZE", "5000")], "--page-size (BATON_PAGE_SIZE)"),
-        (&["--bogus"], &[], "invalid option '--bogus'"),
+        (&["--bogus"], &[], "unknown flag --bogus"),
         (&[], &[("BATON_INCLUDE_INACTIVE_GRANTS", "sometimes")], "BATON_INCLUDE_INACTIVE_GRANTS"),
         (
             &[],
@@ -600,6 +653,7 @@ fn bad_configuration_exits_2_before_any_request() {
         let run = sync(&fake, args, env);
         assert_eq!(run.status, 2, "{args:?} {env:?}: {}", run.stderr);
         assert!(run.stderr.contains(needle), "{args:?} {env:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
         assert!(run.stdout.is_empty());
     }
     assert_eq!(fake.request_count(), 0);

@@ -268,7 +268,7 @@ fn the_progress_line_appears_only_on_a_terminal() {
     let run = super::run(command);
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("\r\x1b[2K"), "the line is drawn and cleared: {:?}", run.stdout);
-    assert!(run.stdout.contains("grants; "), "{:?}", run.stdout);
+    assert!(run.stdout.contains(" grants, "), "the progress line: {:?}", run.stdout);
     assert!(run.stdout.contains("baton-zitadel: sync complete"), "console logs on a terminal");
 }
 
