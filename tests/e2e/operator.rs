@@ -129,15 +129,21 @@ fn resource_type_filters_restrict_the_output() {
     assert_eq!(records_of(&run.stdout), golden_where(|r| is_user(r) && r["external"] != true));
     assert_eq!(summary(&run.stdout)["filters"], serde_json::json!({"resource_types": ["user"]}));
 
+    // Projects alone: no organization records and no project grants, so no grants to
+    // organizations either; grants name their users by id.
     let run = sync(&fake, &[], &[("BATON_SYNC_RESOURCE_TYPES", "project")]);
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert_eq!(records_of(&run.stdout), golden_where(|r| !is_user(r)));
+    let of_projects = |r: &Value| match r["kind"].as_str() {
+        Some("resource_type") => r["id"] == "project",
+        _ => r["resource_type"] == "project" && r["principal_type"] != "org",
+    };
+    assert_eq!(records_of(&run.stdout), golden_where(of_projects));
     assert_eq!(summary(&run.stdout)["counts"]["user"], 0);
     assert_eq!(summary(&run.stdout)["filters"], serde_json::json!({"resource_types": ["project"]}));
 
     let run = sync(&fake, &["--resource-types", "user,group"], &[]);
     assert_eq!(run.status, 2);
-    assert!(run.stderr.contains("--resource-types (BATON_SYNC_RESOURCE_TYPES) knows the resource types user and project, got \"group\""));
+    assert!(run.stderr.contains("--resource-types (BATON_SYNC_RESOURCE_TYPES) knows the resource types user, project, org and project_grant, got \"group\""), "{}", run.stderr);
 }
 
 #[test]
@@ -145,10 +151,23 @@ fn project_filters_restrict_the_output() {
     const PORTAL: &str = "284906487321587717";
     const BILLING: &str = "284906598411882501";
     let fake = serve_demo();
+    // The project grants of the two projects, whose records stay with them.
+    let grants: Vec<Value> = golden_where(|r| {
+        r["resource_type"] == "project_grant"
+            && r["kind"] == "resource"
+            && (r["project_id"] == PORTAL || r["project_id"] == BILLING)
+    })
+    .iter()
+    .map(|r| serde_json::from_str::<Value>(r).unwrap()["id"].clone())
+    .collect();
+    assert_eq!(grants.len(), 2);
+    // The organization's section stays: its record, manager roles and managers.
     let wanted = |r: &Value| {
-        let project = if r["kind"] == "resource" { &r["id"] } else { &r["resource_id"] };
+        let resource = if r["kind"] == "resource" { &r["id"] } else { &r["resource_id"] };
         is_user(r)
-            || r["resource_type"] == "project" && (project == PORTAL || project == BILLING)
+            || r["resource_type"] == "org"
+            || r["resource_type"] == "project" && (resource == PORTAL || resource == BILLING)
+            || r["resource_type"] == "project_grant" && grants.contains(resource)
             || r["kind"] == "resource_type"
     };
     for (args, env) in [
@@ -189,7 +208,13 @@ fn skip_grants_keeps_resources_and_entitlements() {
         );
         assert_eq!(summary(&run.stdout)["filters"], serde_json::json!({"skip_grants": true}));
     }
-    assert!(fake.requests().iter().all(|r| !r.path.contains("grants")), "no grant is even read");
+    // Project grants are resources, read as before; user grants and managers are not.
+    for request in fake.requests() {
+        let path = &request.path;
+        assert!(!path.ends_with("/users/grants/_search"), "no user grant is even read");
+        assert!(!path.ends_with("/members/_search"), "no manager is even read: {path}");
+    }
+    assert!(fake.requests().iter().any(|r| r.path.ends_with("/grants/_search")));
 }
 
 #[test]
@@ -223,7 +248,7 @@ fn json_logs_are_one_object_per_line() {
     let end =
         lines.iter().find(|l| l["msg"].as_str().unwrap().starts_with("sync complete")).unwrap();
     assert_eq!(end["retries"], 1);
-    assert_eq!(end["counts"]["grant"], 14);
+    assert_eq!(end["counts"], summary(&demo_golden())["counts"]);
     assert!(end["duration_s"].is_number());
 
     // Failures are JSON too, and JSON is the default when stderr is not a terminal.
@@ -245,7 +270,7 @@ fn log_levels_filter_stderr() {
     assert_eq!(quiet.status, 0);
     assert_eq!(quiet.stderr, "");
     let warnings = sync(&fake, &[], &[("BATON_LOG_LEVEL", "warn")]);
-    assert_eq!(warnings.stderr.lines().count(), 2, "{}", warnings.stderr);
+    assert_eq!(warnings.stderr.lines().count(), 3, "{}", warnings.stderr);
     assert!(warnings.stderr.lines().all(|l| l.starts_with("baton-zitadel: warning: ")));
     assert_eq!(sync(&fake, &["--log-level", "loud"], &[]).status, 2);
     assert_eq!(sync(&fake, &["--log-format", "xml"], &[]).status, 2);
