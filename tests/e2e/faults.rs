@@ -627,7 +627,7 @@ fn a_server_that_keeps_sending_fresh_rows_is_stopped() {
 }
 
 /// The demo with these changes to its dataset file.
-fn demo_changed(change: impl FnOnce(&mut Value)) -> Dataset {
+pub(super) fn demo_changed(change: impl FnOnce(&mut Value)) -> Dataset {
     let text = std::fs::read_to_string(root().join("testdata/demo.json")).unwrap();
     let mut demo: Value = serde_json::from_str(&text).unwrap();
     change(&mut demo);
