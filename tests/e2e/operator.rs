@@ -615,6 +615,7 @@ fn help_lists_every_flag_with_its_variable() {
         ("--resource-types", "BATON_SYNC_RESOURCE_TYPES"),
         ("--project-id", "BATON_PROJECT_IDS"),
         ("--skip-grants", "BATON_SKIP_GRANTS"),
+        ("--skip-managers", "BATON_SKIP_MANAGERS"),
         ("--log-level", "BATON_LOG_LEVEL"),
         ("--log-format", "BATON_LOG_FORMAT"),
         ("--timeout", "BATON_TIMEOUT"),
