@@ -157,6 +157,10 @@ fn check_stream(stdout: &str) {
 
     let mut seen: HashMap<String, HashSet<String>> = HashMap::new();
     let mut counts: HashMap<&str, u64> = HashMap::new();
+    // What each entitlement is of (resource type, resource id, slug) and its purpose.
+    let mut entitlements: HashMap<String, ([Value; 3], Value)> = HashMap::new();
+    // External users and organizations printed and not yet named by a grant.
+    let mut unnamed: HashSet<(String, String)> = HashSet::new();
     for record in records {
         let id = record["id"].as_str().expect("every record has an id").to_string();
         let kind = match record["kind"].as_str().unwrap() {
@@ -172,10 +176,16 @@ fn check_stream(stdout: &str) {
             "resource:user" => {
                 assert!(known("resource_type", &"user".into()));
                 *counts.entry(if external() { "external_user" } else { "user" }).or_default() += 1;
+                if external() {
+                    unnamed.insert(("user".into(), id.clone()));
+                }
             }
             "resource:org" => {
                 assert!(known("resource_type", &"org".into()));
                 *counts.entry(if external() { "external_org" } else { "org" }).or_default() += 1;
+                if external() {
+                    unnamed.insert(("org".into(), id.clone()));
+                }
             }
             "resource:project" => {
                 assert!(known("resource_type", &"project".into()));
@@ -195,14 +205,20 @@ fn check_stream(stdout: &str) {
                     known(&format!("resource:{resource_type}"), &record["resource_id"]),
                     "entitlement before its resource: {record}"
                 );
+                let of = [&record["resource_type"], &record["resource_id"], &record["slug"]];
+                entitlements.insert(id.clone(), (of.map(Value::clone), record["purpose"].clone()));
                 *counts.entry("entitlement").or_default() += 1;
             }
             "grant" => {
-                assert!(
-                    known("entitlement", &record["entitlement_id"]),
-                    "grant before its entitlement: {record}"
-                );
+                let entitlement_id = record["entitlement_id"].as_str().unwrap();
+                let (of, purpose) = entitlements
+                    .get(entitlement_id)
+                    .unwrap_or_else(|| panic!("grant before its entitlement: {record}"));
+                let grant_of = [&record["resource_type"], &record["resource_id"], &record["slug"]];
+                assert_eq!(grant_of.map(Value::clone), *of, "a grant of its entitlement: {record}");
                 let principal_type = record["principal_type"].as_str().unwrap();
+                let principal_id = record["principal_id"].as_str().unwrap();
+                unnamed.remove(&(principal_type.to_string(), principal_id.to_string()));
                 assert!(
                     known(&format!("resource:{principal_type}"), &record["principal_id"])
                         || !synced(principal_type),
@@ -214,16 +230,12 @@ fn check_stream(stdout: &str) {
                         "grant before its project grant: {record}"
                     );
                 }
-                let purpose = if record["resource_type"] == "project" {
-                    let slug = record["slug"].as_str().unwrap();
-                    if slug.starts_with("manager:") { "manager_grant" } else { "" }
-                } else {
-                    "manager_grant"
-                };
+                // Manager roles are permissions; a project's own roles are assignments.
                 let kind = match (principal_type, record.get("project_grant_id")) {
                     ("org", _) => "org_grant",
                     ("user", Some(_)) => "delegated_grant",
-                    _ => purpose,
+                    _ if *purpose == "PERMISSION" => "manager_grant",
+                    _ => "",
                 };
                 if !kind.is_empty() {
                     *counts.entry(kind).or_default() += 1;
@@ -234,6 +246,8 @@ fn check_stream(stdout: &str) {
         }
         assert!(seen.entry(kind).or_default().insert(id.clone()), "id {id} repeats: {record}");
     }
+    // An external user or organization is printed only for the grants that name it.
+    assert!(unnamed.is_empty(), "external records no grant names: {unnamed:?}");
     // Every count the stream can prove, those of kinds it does not hold (zero) included.
     for name in [
         "user",
