@@ -115,6 +115,26 @@ impl Endpoint<'_> {
     }
 }
 
+impl Endpoint<'_> {
+    /// The setting that syncs without this call, when there is one: what a user lacking its
+    /// permission can do instead of asking for it.
+    pub fn skipped_by(&self) -> Option<&'static str> {
+        match self {
+            Endpoint::UserGrants => Some("--skip-grants (BATON_SKIP_GRANTS)"),
+            Endpoint::OrgMembers
+            | Endpoint::OrgMemberRoles
+            | Endpoint::ProjectMembers { .. }
+            | Endpoint::ProjectMemberRoles
+            | Endpoint::ProjectGrantMembers { .. }
+            | Endpoint::ProjectGrantMemberRoles => Some("--skip-managers (BATON_SKIP_MANAGERS)"),
+            Endpoint::ProjectGrants { .. } => Some(
+                "--resource-types user,project,org (BATON_SYNC_RESOURCE_TYPES), without project_grant",
+            ),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Endpoint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method(), self.path())
@@ -418,9 +438,14 @@ impl Client {
             403 if error_id == "AUTH-Bs7Ds" => denied(format!(
                 "organization {org} does not exist (HTTP 403: {said}): check --org-id (BATON_ORG_ID)"
             )),
-            403 => denied(format!(
-                "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes {permission}"
-            )),
+            403 => {
+                let instead = endpoint
+                    .skipped_by()
+                    .map_or(String::new(), |setting| format!(", or sync without it: {setting}"));
+                denied(format!(
+                    "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes {permission}{instead}"
+                ))
+            }
             404 if error_id == "AUTHZ-cdgFk" || said.contains("membership not found") => {
                 denied(format!(
                     "the service user has no membership in organization {org} (HTTP 404: {said}): make it an Org Owner Viewer (ORG_OWNER_VIEWER) there, or leave --org-id (BATON_ORG_ID) unset to sync its own organization"
