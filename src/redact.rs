@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 /// by chance, and reveal too little to matter.
 const PIECE_BYTES: usize = 8;
 /// How much of a server text is looked at: far more than any message shows, and little
-/// enough that even a 32 MiB body costs no noticeable time.
+/// enough that even a 4 MiB body (the cap) costs no noticeable time.
 const SCANNED_BYTES: usize = 64 * 1024;
 /// What a removed piece of the secret is replaced with.
 const REDACTED: &str = "[redacted]";

@@ -16,9 +16,10 @@ use crate::redact;
 use crate::retry::{self, Attempts, GiveUp, Pace, RetryPolicy};
 use crate::wire;
 
-/// The largest response body we read. A 1000-row page is well under 2 MiB; anything far
-/// larger is not a page of a sane server.
-pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+/// The largest response body we read. A 1000-row page of real data is about 1 MiB (a user
+/// with many login names a few KiB); with strings capped too (`wire::MAX_TEXT_BYTES`), a
+/// body this large keeps the sync's memory within 16 MiB however hostile it is.
+pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 /// The most characters of one piece of server text (an error message, a parser's
 /// complaint) that a message quotes.
 const SHOWN_CHARS: usize = 300;
@@ -360,7 +361,7 @@ impl Client {
             let inner = err.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>());
             if let Some(ureq::Error::BodyExceedsLimit(_)) = inner {
                 return Err(other(format!(
-                    "HTTP {status}: the response body is larger than {} MiB, far more than any page",
+                    "HTTP {status}: the response body is larger than {} MiB, several times a page of real data; if rows of this organization really are that large, use a smaller --page-size (BATON_PAGE_SIZE)",
                     MAX_BODY_BYTES >> 20
                 )));
             }
