@@ -115,6 +115,28 @@ fn serve_with_pat() -> FakeZitadel {
     serve(dataset, Options::default())
 }
 
+#[test]
+fn a_record_that_holds_the_pat_is_not_written() {
+    // A hostile server puts the PAT into a user's name: the record would carry it to every
+    // system the export feeds. It is not written, and the stream has no summary.
+    let row = format!(
+        r#"{{"id":"1","details":{{"resourceOwner":"{ACME}"}},"state":"USER_STATE_ACTIVE","userName":"eve","human":{{"profile":{{"displayName":"Eve {PAT} Hacker"}}}}}}"#
+    );
+    let fake = serve_with_pat();
+    fake.inject(
+        answer(200, &format!(r#"{{"details":{{"totalResult":"1"}},"result":[{row}]}}"#))
+            .on_path("/users/_search"),
+    );
+    let run = sync(&fake, &[], &[("BATON_PAT", PAT), ("BATON_MAX_RETRIES", "0")]);
+    assert_failure(
+        &run,
+        1,
+        &["the server sent the PAT back inside a record, which is not written"],
+    );
+    assert!(!run.stdout.contains("summary"), "no summary: {}", run.stdout);
+    assert!(!run.stdout.contains("Hacker"), "the record is not written: {}", run.stdout);
+}
+
 /// A user grant of the demo's first project and user, without role keys, so that it is
 /// only warned about, with this id.
 fn grant_without_roles(id_json: &str) -> String {
