@@ -42,6 +42,12 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
         let users = total(&mut sync, Endpoint::Users, &wire::users_request(query));
         note("user.read", users.map(|n| format!("{n} users (ZITADEL counts metadata rows too)")));
     }
+    let managers = !filters.skip_managers;
+    if filters.orgs() && managers {
+        let managers =
+            managers_of(&mut sync, Endpoint::OrgMemberRoles, Endpoint::OrgMembers, query);
+        note("org.member.read", managers.map(|found| format!("the organization has {found}")));
+    }
     if !filters.projects() {
         return finish(first_failure);
     }
@@ -76,6 +82,38 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
             note("project.role.read", roles.map(|n| format!("{n} roles in project {project_id}")));
         }
         None => log::info("check: project.role.read not checked: no project to read roles of"),
+    }
+    if managers {
+        let found = match &project {
+            Some(project_id) => {
+                let members = Endpoint::ProjectMembers { project_id };
+                managers_of(&mut sync, Endpoint::ProjectMemberRoles, members, query)
+                    .map(|found| format!("project {project_id} has {found}"))
+            }
+            None => manager_roles(&mut sync, Endpoint::ProjectMemberRoles)
+                .map(|n| format!("{n} project manager roles (no project to read managers of)")),
+        };
+        note("project.member.read", found);
+    }
+    if filters.project_grants() {
+        match &project {
+            Some(project_id) => {
+                let endpoint = Endpoint::ProjectGrants { project_id };
+                let grants = total(&mut sync, endpoint, &wire::list_request(query));
+                let found = grants.map(|n| format!("{n} project grants of project {project_id}"));
+                note("project.grant.read", found);
+            }
+            None => log::info(
+                "check: project.grant.read not checked: no project to read project grants of",
+            ),
+        }
+        if managers {
+            // The role list needs the permission as much as a grant's managers do, and
+            // needs no project grant to exist.
+            let roles = manager_roles(&mut sync, Endpoint::ProjectGrantMemberRoles);
+            let found = roles.map(|n| format!("{n} project grant manager roles"));
+            note("project.grant.member.read", found);
+        }
     }
     if !filters.skip_grants {
         let request = match &project {
@@ -125,6 +163,29 @@ fn total<W: io::Write>(sync: &mut Sync<W>, endpoint: Endpoint, request: &[u8]) -
         let page = sync::parse_page::<IgnoredAny>(bytes, 1)?;
         Ok(sync::list_details(&page.details)?.total_result)
     })
+}
+
+/// How many manager roles a member-role list names.
+fn manager_roles<W: io::Write>(sync: &mut Sync<W>, endpoint: Endpoint) -> Result<usize> {
+    let mut body = Vec::new();
+    sync.request(endpoint, None, None, wire::MEMBER_ROLES_REQUEST, &mut body, |_, bytes| {
+        Ok(sync::parse::<wire::MemberRoles>(bytes)?.result.len())
+    })
+}
+
+/// The manager roles and managers of a resource, probed with one request each.
+fn managers_of<W: io::Write>(
+    sync: &mut Sync<W>,
+    roles: Endpoint,
+    members: Endpoint,
+    query: ListQuery,
+) -> Result<String> {
+    let roles = manager_roles(sync, roles)?;
+    if sync.config().filters.skip_grants {
+        return Ok(format!("{roles} manager roles"));
+    }
+    let managers = total(sync, members, &wire::list_request(query))?;
+    Ok(format!("{roles} manager roles and {managers} managers"))
 }
 
 /// The id of the organization's first project, if it has one.

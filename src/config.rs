@@ -117,8 +117,10 @@ pub const DEFAULT_RETRY_MAX_WAIT: Duration = Duration::from_secs(300);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub const HELP: &str = "\
-baton-zitadel: sync one ZITADEL organization's users, projects, project roles and user
-grants to stdout as newline-delimited JSON in ConductorOne's baton model. Read-only.
+baton-zitadel: sync who has access to what in one ZITADEL organization (users, projects,
+roles, managers, project grants to other organizations, and every user grant, those made
+through project grants included) to stdout as newline-delimited JSON in ConductorOne's
+baton model. Read-only.
 
 USAGE:
     baton-zitadel --instance-url URL [OPTIONS]
@@ -135,7 +137,8 @@ OPTIONS:
                                 [default: the service user's own organization]
     --page-size N               rows per request, 1 to 1000 [env: BATON_PAGE_SIZE]
                                 [default: 1000]
-    --include-inactive-grants   also emit grants of inactive user grants
+    --include-inactive-grants   also emit grants of inactive user grants and the
+                                delegations of inactive project grants
                                 [env: BATON_INCLUDE_INACTIVE_GRANTS=1|0]
     --output PATH               write the records to PATH instead of stdout, replacing
                                 it only when the sync completed; `-` is stdout
@@ -188,8 +191,9 @@ NETWORK:
 
 OUTPUT:
     One JSON object per line on stdout, `kind` first: resource_type, resource (users,
-    projects), entitlement (project roles), grant (role keys of user grants), and last a
-    summary. The summary is written only when the sync completed: a stream without it
+    projects, the organization and others granted a project, project grants),
+    entitlement (project roles, manager roles), grant (role keys of user grants, manager
+    roles held, roles delegated to organizations), and last a summary. The summary is written only when the sync completed: a stream without it
     is incomplete. Progress and warnings go to stderr.
 
 EXIT STATUS:

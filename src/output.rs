@@ -5,6 +5,8 @@ use std::io::{self, BufWriter, Write};
 
 use serde::Serialize;
 
+use crate::redact;
+
 /// The one writer of records. Each record is serialized into a line buffer first and then
 /// written in one piece, so whatever ends the program, the stream ends on a complete line.
 /// A failed write is a `WriteFailed` inside the `io::Error`, which keeps its kind (a closed
@@ -42,6 +44,9 @@ impl<W: Write> Output<W> {
     ) -> io::Result<()> {
         self.line.clear();
         write_json(&mut self.line)?;
+        if redact::holds_secret(&self.line) {
+            return Err(io::Error::other(SecretInRecord));
+        }
         self.line.push(b'\n');
         self.out.write_all(&self.line).map_err(|err| WriteFailed::inside_io(&self.target, err))
     }
@@ -51,6 +56,21 @@ impl<W: Write> Output<W> {
         self.out.flush().map_err(|err| WriteFailed::inside_io(&self.target, err))
     }
 }
+
+/// A record from the server holds the PAT, which only a hostile server could have put there:
+/// it is not written, and the sync ends.
+#[derive(Debug)]
+pub struct SecretInRecord;
+
+impl std::fmt::Display for SecretInRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "the server sent the PAT back inside a record, which is not written: only a hostile server or proxy does that; revoke the PAT and check --instance-url (BATON_INSTANCE_URL)",
+        )
+    }
+}
+
+impl std::error::Error for SecretInRecord {}
 
 /// The records could not be written where they go (a full disk, a file size limit, an I/O
 /// error): says where, and has an exit status of its own.

@@ -4,7 +4,8 @@
 //! A hostile server knows the PAT (we sent it) and may echo any part of it, so every run of
 //! 8 or more bytes that also occurs in the PAT is removed, not only the whole token. `main`
 //! hands the PAT over once (`hide`); the logger passes every line through `redact` before it
-//! reaches stderr, and the HTTP client shows server text only through `server_text`.
+//! reaches stderr, the HTTP client shows server text only through `server_text`, and no
+//! record that holds the PAT is written (`holds_secret`).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -15,7 +16,7 @@ use std::sync::OnceLock;
 /// by chance, and reveal too little to matter.
 const PIECE_BYTES: usize = 8;
 /// How much of a server text is looked at: far more than any message shows, and little
-/// enough that even a 32 MiB body costs no noticeable time.
+/// enough that even a 4 MiB body (the cap) costs no noticeable time.
 const SCANNED_BYTES: usize = 64 * 1024;
 /// What a removed piece of the secret is replaced with.
 const REDACTED: &str = "[redacted]";
@@ -28,10 +29,15 @@ pub struct Redactor {
     /// Every piece of that length of the secret, as a number, sorted: a lookup per byte of
     /// text costs a few comparisons and no hashing.
     pieces: Vec<u64>,
+    /// The start of the secret that records are searched for (`holds_secret`): long enough
+    /// never to occur by chance, short enough for the standard library's fast search.
+    probe: String,
 }
 
 static SECRET: OnceLock<Redactor> = OnceLock::new();
-static NOTHING: Redactor = Redactor { piece: 0, pieces: Vec::new() };
+static NOTHING: Redactor = Redactor { piece: 0, pieces: Vec::new(), probe: String::new() };
+/// The length of `Redactor::probe`: at most what `str::contains` searches for fastest.
+const PROBE_BYTES: usize = 32;
 
 /// Makes `secret` what `redact` and `server_text` remove from now on; the first call wins.
 pub fn hide(secret: &str) {
@@ -48,6 +54,13 @@ pub fn server_text(text: &str, max_chars: usize) -> String {
     secret().server_text(text, max_chars)
 }
 
+/// Whether a line about to be written holds the secret given to `hide`. Searching every
+/// record costs a few percent of a sync's CPU; the whole PAT in a record could only come
+/// from a hostile server, and would reach every system the export is fed to.
+pub fn holds_secret(line: &[u8]) -> bool {
+    secret().holds(line)
+}
+
 fn secret() -> &'static Redactor {
     SECRET.get().unwrap_or(&NOTHING)
 }
@@ -62,7 +75,26 @@ impl Redactor {
         };
         pieces.sort_unstable();
         pieces.dedup();
-        Redactor { piece, pieces }
+        let mut probe_end = PROBE_BYTES.min(secret.len());
+        while !secret.is_char_boundary(probe_end) {
+            probe_end -= 1;
+        }
+        let probe = match piece {
+            PIECE_BYTES => secret[..probe_end].to_string(),
+            _ => String::new(),
+        };
+        Redactor { piece, pieces, probe }
+    }
+
+    /// Whether `line` holds the start of the secret (`PROBE_BYTES` of it).
+    pub fn holds(&self, line: &[u8]) -> bool {
+        if self.probe.is_empty() {
+            return false;
+        }
+        match std::str::from_utf8(line) {
+            Ok(text) => text.contains(&self.probe),
+            Err(_) => line.windows(self.probe.len()).any(|window| window == self.probe.as_bytes()),
+        }
     }
 
     /// `text` with every run of bytes that occurs in the secret and is at least a piece
@@ -249,4 +281,16 @@ mod tests {
         let shown = redactor.server_text("\u{1b}abcdef", 120);
         assert_eq!(shown, r"\[redacted]");
     }
+    #[test]
+    fn records_are_searched_for_the_start_of_the_secret() {
+        let redactor = Redactor::new("Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefghijklmnopqrstuvwxyz");
+        assert!(redactor.holds(b"{\"name\":\"Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefgh\"}"));
+        assert!(!redactor.holds(b"{\"name\":\"Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefg\"}"), "31 bytes");
+        assert!(!Redactor::new("short").holds(b"short"), "no probe for a secret under 8 bytes");
+        // The probe ends on a character boundary.
+        let wide = Redactor::new(&"é".repeat(20));
+        assert_eq!(wide.probe.len(), 32);
+        assert!(wide.holds("é".repeat(16).as_bytes()));
+    }
+
 }

@@ -262,8 +262,28 @@ fn strings<'de: 'a, 'a, D: Deserializer<'de>>(
     deserializer.deserialize_seq(Strings)
 }
 
+/// The longest string a field may hold. ZITADEL's own fields are at most a few hundred
+/// characters (names 200, an avatar URL a little more); a longer one is a hostile server's,
+/// and refusing it before it is copied keeps a page's memory at its body's size.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+fn check_length<E: de::Error>(text: &str) -> Result<(), E> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(E::custom(format_args!(
+            "a string of {} bytes, longer than any ZITADEL field ({MAX_TEXT_BYTES} at most)",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A string field, borrowed from the page unless it has escapes, at most `MAX_TEXT_BYTES`.
+fn text<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+    Text::deserialize(deserializer).map(|text| text.0)
+}
+
 /// A string borrowed from the input where possible (what `#[serde(borrow)]` does for a
-/// `Cow<str>` field, but not for one inside a list).
+/// `Cow<str>` field, but not for one inside a list), at most `MAX_TEXT_BYTES` long.
 struct Text<'de>(Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Text<'de> {
@@ -277,10 +297,12 @@ impl<'de> Deserialize<'de> for Text<'de> {
             }
 
             fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                check_length(text)?;
                 Ok(Text(Cow::Borrowed(text)))
             }
 
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                check_length(text)?;
                 Ok(Text(Cow::Owned(text.to_string())))
             }
         }
@@ -310,15 +332,15 @@ pub struct OrgResponse<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Org<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub id: Cow<'a, str>,
     #[serde(borrow)]
     pub details: ObjectDetails<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub state: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub primary_domain: Cow<'a, str>,
 }
 
@@ -342,9 +364,9 @@ impl Org<'_> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ObjectDetails<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub creation_date: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub resource_owner: Cow<'a, str>,
 }
 
@@ -352,17 +374,17 @@ pub struct ObjectDetails<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct User<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub id: Cow<'a, str>,
     #[serde(borrow)]
     pub details: ObjectDetails<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub state: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub user_name: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "strings")]
     pub login_names: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub preferred_login_name: Cow<'a, str>,
     #[serde(borrow)]
     pub human: Option<Human<'a>>,
@@ -382,18 +404,18 @@ pub struct Human<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Profile<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub first_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub last_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub display_name: Cow<'a, str>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Email<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub email: Cow<'a, str>,
     pub is_email_verified: bool,
 }
@@ -401,9 +423,9 @@ pub struct Email<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Machine<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub description: Cow<'a, str>,
 }
 
@@ -418,13 +440,13 @@ pub struct ProjectResponse<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Project<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub id: Cow<'a, str>,
     #[serde(borrow)]
     pub details: ObjectDetails<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub state: Cow<'a, str>,
 }
 
@@ -432,11 +454,11 @@ pub struct Project<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Role<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub key: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub display_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub group: Cow<'a, str>,
 }
 
@@ -445,7 +467,7 @@ pub struct Role<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct UserGrant<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub id: Cow<'a, str>,
     /// `resourceOwner` is the organization that made the grant: another one for a grant made
     /// through a project grant.
@@ -453,32 +475,32 @@ pub struct UserGrant<'a> {
     pub details: ObjectDetails<'a>,
     #[serde(borrow, deserialize_with = "strings")]
     pub role_keys: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub state: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub user_id: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub user_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub first_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub last_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub email: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub display_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub project_id: Cow<'a, str>,
     /// Set when the grant was made through a project grant (by the granted organization).
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub project_grant_id: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub preferred_login_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub user_type: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub granted_org_id: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub granted_org_name: Cow<'a, str>,
 }
 
@@ -489,23 +511,23 @@ pub struct UserGrant<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Member<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub user_id: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "strings")]
     pub roles: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub preferred_login_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub email: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub first_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub last_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub display_name: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub user_type: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub user_resource_owner: Cow<'a, str>,
 }
 
@@ -523,19 +545,19 @@ pub struct MemberRoles<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ProjectGrant<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub grant_id: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub granted_org_id: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub granted_org_name: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "strings")]
     pub granted_role_keys: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub state: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub project_id: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "text")]
     pub project_name: Cow<'a, str>,
     #[serde(borrow)]
     pub details: ObjectDetails<'a>,

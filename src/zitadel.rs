@@ -16,9 +16,10 @@ use crate::redact;
 use crate::retry::{self, Attempts, GiveUp, Pace, RetryPolicy};
 use crate::wire;
 
-/// The largest response body we read. A 1000-row page is well under 2 MiB; anything far
-/// larger is not a page of a sane server.
-pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+/// The largest response body we read. A 1000-row page of real data is about 1 MiB (a user
+/// with many login names a few KiB); with strings capped too (`wire::MAX_TEXT_BYTES`), a
+/// body this large keeps the sync's memory within 16 MiB however hostile it is.
+pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 /// The most characters of one piece of server text (an error message, a parser's
 /// complaint) that a message quotes.
 const SHOWN_CHARS: usize = 300;
@@ -111,6 +112,26 @@ impl Endpoint<'_> {
             Endpoint::ProjectGrantMembers { .. } | Endpoint::ProjectGrantMemberRoles => {
                 "project.grant.member.read"
             }
+        }
+    }
+}
+
+impl Endpoint<'_> {
+    /// The setting that syncs without this call, when there is one: what a user lacking its
+    /// permission can do instead of asking for it.
+    pub fn skipped_by(&self) -> Option<&'static str> {
+        match self {
+            Endpoint::UserGrants => Some("--skip-grants (BATON_SKIP_GRANTS)"),
+            Endpoint::OrgMembers
+            | Endpoint::OrgMemberRoles
+            | Endpoint::ProjectMembers { .. }
+            | Endpoint::ProjectMemberRoles
+            | Endpoint::ProjectGrantMembers { .. }
+            | Endpoint::ProjectGrantMemberRoles => Some("--skip-managers (BATON_SKIP_MANAGERS)"),
+            Endpoint::ProjectGrants { .. } => Some(
+                "--resource-types user,project,org (BATON_SYNC_RESOURCE_TYPES), without project_grant",
+            ),
+            _ => None,
         }
     }
 }
@@ -340,7 +361,7 @@ impl Client {
             let inner = err.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>());
             if let Some(ureq::Error::BodyExceedsLimit(_)) = inner {
                 return Err(other(format!(
-                    "HTTP {status}: the response body is larger than {} MiB, far more than any page",
+                    "HTTP {status}: the response body is larger than {} MiB, several times a page of real data; if rows of this organization really are that large, use a smaller --page-size (BATON_PAGE_SIZE)",
                     MAX_BODY_BYTES >> 20
                 )));
             }
@@ -418,9 +439,14 @@ impl Client {
             403 if error_id == "AUTH-Bs7Ds" => denied(format!(
                 "organization {org} does not exist (HTTP 403: {said}): check --org-id (BATON_ORG_ID)"
             )),
-            403 => denied(format!(
-                "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes {permission}"
-            )),
+            403 => {
+                let instead = endpoint
+                    .skipped_by()
+                    .map_or(String::new(), |setting| format!(", or sync without it: {setting}"));
+                denied(format!(
+                    "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes {permission}{instead}"
+                ))
+            }
             404 if error_id == "AUTHZ-cdgFk" || said.contains("membership not found") => {
                 denied(format!(
                     "the service user has no membership in organization {org} (HTTP 404: {said}): make it an Org Owner Viewer (ORG_OWNER_VIEWER) there, or leave --org-id (BATON_ORG_ID) unset to sync its own organization"

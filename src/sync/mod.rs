@@ -195,6 +195,11 @@ impl<'s, W: Write> Sync<'s, W> {
         }
     }
 
+    /// The configuration this sync runs with.
+    pub fn config(&self) -> &Config {
+        self.config
+    }
+
     /// Finds the organization to sync, pins every later request to it, and returns its name.
     pub fn resolve_org(&mut self) -> Result<String> {
         let org = self.fetch_org()?;

@@ -318,5 +318,8 @@ fn check_probes_no_grants_with_skip_grants() {
         sync(&fake, &["--check", "--skip-grants"], &[("BATON_PAT", "demo-pat-acme-no-grants")]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("user.grant.read"), "{}", run.stderr);
-    assert!(fake.requests().iter().all(|r| !r.path.contains("grants")), "no grant probe");
+    assert!(
+        fake.requests().iter().all(|r| !r.path.contains("/users/grants/")),
+        "no user grant probe"
+    );
 }

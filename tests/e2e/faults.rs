@@ -536,7 +536,7 @@ fn hostile_or_broken_servers_fail_with_a_clear_error() {
             status(200, r#"{"details":{"totalResult":"many"}}"#, None),
             vec!["malformed response", "expected a uint64 string"],
         ),
-        (status(200, &huge, None), vec!["larger than 32 MiB"]),
+        (status(200, &huge, None), vec!["larger than 4 MiB"]),
         (status(200, "[]", None), vec!["malformed response: a JSON array"]),
     ];
     for (action, needles) in cases {

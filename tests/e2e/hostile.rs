@@ -71,6 +71,41 @@ fn a_page_of_a_million_rows_fails_in_little_memory() {
     );
 }
 
+#[test]
+fn a_body_just_under_the_cap_with_a_huge_string_fails_in_little_memory() {
+    // A body of almost 4 MiB whose one user's name is all of it, with an escape at the end,
+    // so that it cannot be borrowed from the page: it would be copied, and copied again into
+    // the record, three times the body in all. The string is refused before either copy.
+    let name = format!("{}\\n", "x".repeat(4 * 1024 * 1024 - 300));
+    let body = format!(
+        r#"{{"details":{{"totalResult":"1"}},"result":[{{"id":"1","userName":"{name}"}}]}}"#
+    );
+    assert!(body.len() < 4 * 1024 * 1024, "under the cap: {}", body.len());
+    let fake = serve_demo();
+    fake.inject(answer(200, &body).on_path("/users/_search"));
+    let (run, peak_kib) = sync_measured(&fake, &[("BATON_MAX_RETRIES", "0")]);
+    assert!(peak_kib > 0 && peak_kib < 16 * 1024, "peak RSS {peak_kib} KiB, more than 16 MiB");
+    assert_failure(
+        &run,
+        1,
+        &["POST /management/v1/users/_search at offset 0", "longer than any ZITADEL field"],
+    );
+}
+
+#[test]
+fn a_body_over_the_cap_is_refused_with_a_way_out() {
+    let body = format!(r#"{{"details":{{}},"padding":"{}"}}"#, " ".repeat(4 * 1024 * 1024));
+    let fake = serve_demo();
+    fake.inject(answer(200, &body).on_path("/users/_search"));
+    let (run, peak_kib) = sync_measured(&fake, &[("BATON_MAX_RETRIES", "0")]);
+    assert!(peak_kib > 0 && peak_kib < 16 * 1024, "peak RSS {peak_kib} KiB, more than 16 MiB");
+    assert_failure(
+        &run,
+        1,
+        &["the response body is larger than 4 MiB", "use a smaller --page-size (BATON_PAGE_SIZE)"],
+    );
+}
+
 /// A PAT the fake accepts, random as real ones are, for the runs that echo it back.
 const PAT: &str = "Xk2mP9qL7vR4tW8nZ3bY6cJ1";
 
@@ -78,6 +113,28 @@ fn serve_with_pat() -> FakeZitadel {
     let mut dataset = demo();
     dataset.add_token(Token::org_viewer(PAT, ACME));
     serve(dataset, Options::default())
+}
+
+#[test]
+fn a_record_that_holds_the_pat_is_not_written() {
+    // A hostile server puts the PAT into a user's name: the record would carry it to every
+    // system the export feeds. It is not written, and the stream has no summary.
+    let row = format!(
+        r#"{{"id":"1","details":{{"resourceOwner":"{ACME}"}},"state":"USER_STATE_ACTIVE","userName":"eve","human":{{"profile":{{"displayName":"Eve {PAT} Hacker"}}}}}}"#
+    );
+    let fake = serve_with_pat();
+    fake.inject(
+        answer(200, &format!(r#"{{"details":{{"totalResult":"1"}},"result":[{row}]}}"#))
+            .on_path("/users/_search"),
+    );
+    let run = sync(&fake, &[], &[("BATON_PAT", PAT), ("BATON_MAX_RETRIES", "0")]);
+    assert_failure(
+        &run,
+        1,
+        &["the server sent the PAT back inside a record, which is not written"],
+    );
+    assert!(!run.stdout.contains("summary"), "no summary: {}", run.stdout);
+    assert!(!run.stdout.contains("Hacker"), "the record is not written: {}", run.stdout);
 }
 
 /// A user grant of the demo's first project and user, without role keys, so that it is

@@ -24,16 +24,121 @@ fn check_with_full_rights_passes() {
     for line in [
         "check: org.read ok: organization \"ACME Corporation\" (284905129371435012)",
         "check: user.read ok: 9 users",
+        "check: org.member.read ok: the organization has 10 manager roles and 4 managers",
         "check: project.read ok",
         "check: project.role.read ok: 4 roles in project 284906487321587717",
-        "check: user.grant.read ok: 6 user grants in project 284906487321587717",
+        "check: project.member.read ok: project 284906487321587717 has 4 manager roles and 2 managers",
+        "check: project.grant.read ok: 1 project grants of project 284906487321587717",
+        "check: project.grant.member.read ok: 2 project grant manager roles",
+        // With `withGrantedQuery`: the grant Initech made through its project grant too.
+        "check: user.grant.read ok: 7 user grants in project 284906487321587717",
         "check passed: a sync would succeed",
     ] {
         assert!(run.stderr.contains(line), "lacks {line:?}:\n{}", run.stderr);
     }
-    let limits: Vec<_> =
-        fake.requests().iter().filter(|r| r.method == "POST").map(|r| r.limit).collect();
-    assert_eq!(limits, [Some(1); 4], "each probe asks for one row");
+    let (role_lists, lists): (Vec<_>, Vec<_>) = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .partition(|r| r.path.ends_with("/members/roles/_search"));
+    assert_eq!(role_lists.len(), 3, "each member-role list once: {role_lists:?}");
+    let limits: Vec<_> = lists.iter().map(|r| r.limit).collect();
+    assert_eq!(limits, [Some(1); 7], "each list probe asks for one row");
+}
+
+#[test]
+fn check_names_each_permission_of_the_access_picture_and_the_setting_that_skips_it() {
+    let fake = serve_demo();
+    for (token, permission, setting, skip) in [
+        (
+            "demo-pat-acme-no-members",
+            "org.member.read",
+            "--skip-managers",
+            &["--skip-managers"][..],
+        ),
+        (
+            "demo-pat-acme-no-project-members",
+            "project.member.read",
+            "--skip-managers",
+            &["--skip-managers"],
+        ),
+        (
+            "demo-pat-acme-no-project-grants",
+            "project.grant.read",
+            "--resource-types user,project,org",
+            &["--resource-types", "user,project,org"],
+        ),
+        (
+            "demo-pat-acme-no-grant-members",
+            "project.grant.member.read",
+            "--skip-managers",
+            &["--skip-managers"],
+        ),
+    ] {
+        let run = check(&fake, &[], &[("BATON_PAT", token)]);
+        assert_eq!(run.status, 4, "{token}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("warning: check: {permission} missing")),
+            "{token}: {}",
+            run.stderr
+        );
+        let error = run.stderr.lines().last().unwrap();
+        for needle in [
+            &format!("this call needs {permission}") as &str,
+            "Org Owner Viewer role (ORG_OWNER_VIEWER)",
+            &format!("or sync without it: {setting}"),
+        ] {
+            assert!(error.contains(needle), "{token}: lacks {needle:?}: {error}");
+        }
+        // The sync fails the same way, and the setting named syncs without the permission.
+        let synced = sync(&fake, &[], &[("BATON_PAT", token)]);
+        assert_eq!(synced.status, 4, "{token}: {}", synced.stderr);
+        assert!(synced.stderr.contains(&format!("or sync without it: {setting}")));
+        let run = check(&fake, skip, &[("BATON_PAT", token)]);
+        assert_eq!(run.status, 0, "{token} {skip:?}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains(permission),
+            "{token}: {permission} not probed: {}",
+            run.stderr
+        );
+        let synced = sync(&fake, skip, &[("BATON_PAT", token)]);
+        assert_eq!(synced.status, 0, "{token} {skip:?}: {}", synced.stderr);
+    }
+}
+
+#[test]
+fn a_minimal_custom_role_suffices_without_managers_and_the_new_types() {
+    // The permissions of issue 2's minimal role: no member or project-grant permission.
+    let mut dataset = demo();
+    dataset.add_token(Token {
+        token: "demo-pat-acme-minimal".into(),
+        user_org: ACME.into(),
+        instance_level: false,
+        permissions: [
+            "org.read",
+            "user.read",
+            "project.read",
+            "project.role.read",
+            "user.grant.read",
+        ]
+        .map(String::from)
+        .to_vec(),
+    });
+    let fake = serve(dataset, Options::default());
+    let env = [("BATON_PAT", "demo-pat-acme-minimal")];
+    let args = ["--skip-managers", "--resource-types", "user,project"];
+    assert_eq!(check(&fake, &args, &env).status, 0);
+    let run = sync(&fake, &args, &env);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let members_or_grants = fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path.contains("/members")
+                || r.path.contains("/grants/_search") && r.path.contains("/projects/")
+        })
+        .count();
+    assert_eq!(members_or_grants, 0, "no manager or project grant list is read");
 }
 
 #[test]
