@@ -144,7 +144,7 @@ fn grants_per_project_counts_projects_without_grants() {
     let blocks = blocks_of_section("## Recipes");
     let recipe = blocks
         .iter()
-        .find(|b| b.language == "sh" && b.text.contains("[$r.display_name, 0]"))
+        .find(|b| b.language == "sh" && b.text.contains("[$r.display_name, 0, 0, 0]"))
         .unwrap();
     let dir = with_demo_output("no-grants");
     let without_grants: String = demo_golden()
@@ -155,7 +155,10 @@ fn grants_per_project_counts_projects_without_grants() {
     std::fs::write(dir.join("acme.ndjson"), without_grants).unwrap();
     let (status, stdout) = run_shell(&recipe.text, &dir);
     assert_eq!(status, 0);
-    assert_eq!(stdout, "Customer Portal\t0\nInternal Tools\t0\nLegacy Billing\t0\n");
+    assert_eq!(
+        stdout,
+        "Customer Portal\t0\t0\t0\nInternal Tools\t0\t0\t0\nLegacy Billing\t0\t0\t0\n"
+    );
 }
 
 #[test]
@@ -181,7 +184,7 @@ fn comparing_two_exports_shows_what_changed() {
     let (_, stdout) = run_shell(&recipe.text, &dir);
     assert_eq!(
         stdout,
-        "2a3\n> 284906014215673861\tproject:284906487321587717:admin\n\
-         7c7\n< 284910045582151685\tENABLED\n---\n> 284910045582151685\tDISABLED\n"
+        "10a11\n> 284906014215673861\tproject:284906487321587717:admin\n\
+         10c10\n< 284910045582151685\tENABLED\n---\n> 284910045582151685\tDISABLED\n"
     );
 }
