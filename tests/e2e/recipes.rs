@@ -1,6 +1,6 @@
 //! The README's recipes, run verbatim on the demo's output (what `make demo > acme.ndjson`
 //! writes; `make demo-smoke` holds that to the golden file), each compared with the output
-//! the README shows below it.
+//! the README shows below it; and the README's output examples, each a line of that output.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -144,7 +144,7 @@ fn grants_per_project_counts_projects_without_grants() {
     let blocks = blocks_of_section("## Recipes");
     let recipe = blocks
         .iter()
-        .find(|b| b.language == "sh" && b.text.contains("[$r.display_name, 0]"))
+        .find(|b| b.language == "sh" && b.text.contains("[$r.display_name, 0, 0, 0]"))
         .unwrap();
     let dir = with_demo_output("no-grants");
     let without_grants: String = demo_golden()
@@ -155,7 +155,10 @@ fn grants_per_project_counts_projects_without_grants() {
     std::fs::write(dir.join("acme.ndjson"), without_grants).unwrap();
     let (status, stdout) = run_shell(&recipe.text, &dir);
     assert_eq!(status, 0);
-    assert_eq!(stdout, "Customer Portal\t0\nInternal Tools\t0\nLegacy Billing\t0\n");
+    assert_eq!(
+        stdout,
+        "Customer Portal\t0\t0\t0\nInternal Tools\t0\t0\t0\nLegacy Billing\t0\t0\t0\n"
+    );
 }
 
 #[test]
@@ -181,7 +184,56 @@ fn comparing_two_exports_shows_what_changed() {
     let (_, stdout) = run_shell(&recipe.text, &dir);
     assert_eq!(
         stdout,
-        "2a3\n> 284906014215673861\tproject:284906487321587717:admin\n\
-         7c7\n< 284910045582151685\tENABLED\n---\n> 284910045582151685\tDISABLED\n"
+        "10a11\n> 284906014215673861\tproject:284906487321587717:admin\n\
+         10c10\n< 284910045582151685\tENABLED\n---\n> 284910045582151685\tDISABLED\n"
     );
+}
+
+#[test]
+fn every_output_example_is_a_line_of_the_demo() {
+    // The examples are wrapped for reading: a line that does not start a record continues
+    // the one before, its indentation dropped. Each record must be a whole line of the demo,
+    // byte for byte, so that field order, names and values are what the binary prints.
+    let demo = demo_golden();
+    let lines: Vec<&str> = demo.lines().collect();
+    let mut shown: Vec<String> = Vec::new();
+    for block in blocks_of_section("## Output").iter().filter(|b| b.language == "json") {
+        for line in block.text.lines() {
+            match shown.last_mut() {
+                Some(record) if !line.starts_with('{') => record.push_str(line.trim_start()),
+                _ => shown.push(line.to_string()),
+            }
+        }
+    }
+    for record in &shown {
+        assert!(
+            lines.contains(&record.as_str()),
+            "the README shows\n{record}\nwhich the demo does not print"
+        );
+    }
+    // Every kind of record the section describes has an example.
+    let kinds = [
+        "{\"kind\":\"resource_type\",\"id\":\"project_grant\"",
+        "{\"kind\":\"resource\",\"resource_type\":\"user\"",
+        "\"external\":true,\"user\":",
+        "\"org_name\":\"Globex\",\"external\":true,\"user\":",
+        "{\"kind\":\"resource\",\"resource_type\":\"project\"",
+        "{\"kind\":\"resource\",\"resource_type\":\"org\"",
+        "\"display_name\":\"Initech\",\"external\":true}",
+        "{\"kind\":\"resource\",\"resource_type\":\"project_grant\"",
+        "\"purpose\":\"ASSIGNMENT\"",
+        "{\"kind\":\"entitlement\",\"id\":\"org:",
+        "{\"kind\":\"entitlement\",\"id\":\"project_grant:",
+        "\"slug\":\"manager:PROJECT_OWNER\",\"display_name\"",
+        "\"state\":\"USER_GRANT_STATE_ACTIVE\"}",
+        "\"granted_by_org_id\":",
+        "\"principal_type\":\"org\"",
+        "{\"kind\":\"grant\",\"id\":\"org:",
+        "{\"kind\":\"grant\",\"id\":\"project_grant:",
+        "\"slug\":\"manager:PROJECT_OWNER\",\"principal_type\"",
+        "{\"kind\":\"summary\"",
+    ];
+    for kind in kinds {
+        assert!(shown.iter().any(|record| record.contains(kind)), "no example with {kind}");
+    }
 }
