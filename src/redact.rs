@@ -292,5 +292,4 @@ mod tests {
         assert_eq!(wide.probe.len(), 32);
         assert!(wide.holds("é".repeat(16).as_bytes()));
     }
-
 }
