@@ -89,40 +89,70 @@ pub fn user<'a>(user: &'a wire::User<'a>, org_id: &'a str) -> UserResource<'a> {
 
 /// A user of another organization, built only from what a user grant says about it.
 pub fn external_user<'a>(grant: &'a wire::UserGrant<'a>) -> UserResource<'a> {
+    external(Someone {
+        id: &grant.user_id,
+        display_name: &grant.display_name,
+        first_name: &grant.first_name,
+        last_name: &grant.last_name,
+        login: &grant.preferred_login_name,
+        username: &grant.user_name,
+        email: &grant.email,
+        user_type: &grant.user_type,
+        org_id: Some(&grant.granted_org_id),
+        org_name: &grant.granted_org_name,
+    })
+}
+
+/// What a user grant or a member row says of a user of another organization.
+struct Someone<'a> {
+    id: &'a str,
+    display_name: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    login: &'a str,
+    username: &'a str,
+    email: &'a str,
+    user_type: &'a str,
+    org_id: Option<&'a str>,
+    org_name: &'a str,
+}
+
+/// An external user record, inventing nothing the source did not say.
+fn external(someone: Someone<'_>) -> UserResource<'_> {
     let display_name = first_present([
-        Some(Cow::Borrowed(&*grant.display_name)),
-        Some(full_name(&grant.first_name, &grant.last_name)),
-        Some(Cow::Borrowed(&*grant.preferred_login_name)),
-        Some(Cow::Borrowed(&*grant.user_name)),
+        Some(Cow::Borrowed(someone.display_name)),
+        Some(full_name(someone.first_name, someone.last_name)),
+        Some(Cow::Borrowed(someone.login)),
+        Some(Cow::Borrowed(someone.username)),
     ])
-    .unwrap_or(Cow::Borrowed(&*grant.user_id));
-    let account_type = match &*grant.user_type {
+    .unwrap_or(Cow::Borrowed(someone.id));
+    let account_type = match someone.user_type {
         "TYPE_HUMAN" => Some(AccountType::Human),
         "TYPE_MACHINE" => Some(AccountType::Service),
         _ => None,
     };
-    let emails = non_empty(&grant.email)
+    let emails = non_empty(someone.email)
         .map(|address| EmailAddress { address, is_primary: true, is_verified: None })
         .into_iter()
         .collect();
     UserResource {
         kind: "resource",
         resource_type: "user",
-        id: &grant.user_id,
+        id: someone.id,
         display_name,
         status: Status::Unspecified,
         status_details: None,
-        org_id: Some(&grant.granted_org_id),
-        org_name: non_empty(&grant.granted_org_name),
+        org_id: someone.org_id,
+        org_name: non_empty(someone.org_name),
         created_at: None,
         external: true,
         user: UserTrait {
             account_type,
-            login: non_empty(&grant.preferred_login_name),
+            login: non_empty(someone.login),
             login_aliases: None,
-            username: non_empty(&grant.user_name),
+            username: non_empty(someone.username),
             emails,
-            structured_name: structured_name(&grant.first_name, &grant.last_name),
+            structured_name: structured_name(someone.first_name, someone.last_name),
             description: None,
         },
     }
@@ -315,44 +345,21 @@ pub fn manager_grant<'a>(
     }
 }
 
-/// A manager from another organization, built only from what the member list says of it.
+/// A manager from another organization, built only from what the member list says of it:
+/// no user name, and no organization on servers before zitadel#9168.
 pub fn external_member<'a>(member: &'a wire::Member<'a>) -> UserResource<'a> {
-    let display_name = first_present([
-        Some(Cow::Borrowed(&*member.display_name)),
-        Some(full_name(&member.first_name, &member.last_name)),
-        Some(Cow::Borrowed(&*member.preferred_login_name)),
-    ])
-    .unwrap_or(Cow::Borrowed(&*member.user_id));
-    let account_type = match &*member.user_type {
-        "TYPE_HUMAN" => Some(AccountType::Human),
-        "TYPE_MACHINE" => Some(AccountType::Service),
-        _ => None,
-    };
-    let emails = non_empty(&member.email)
-        .map(|address| EmailAddress { address, is_primary: true, is_verified: None })
-        .into_iter()
-        .collect();
-    UserResource {
-        kind: "resource",
-        resource_type: "user",
+    external(Someone {
         id: &member.user_id,
-        display_name,
-        status: Status::Unspecified,
-        status_details: None,
+        display_name: &member.display_name,
+        first_name: &member.first_name,
+        last_name: &member.last_name,
+        login: &member.preferred_login_name,
+        username: "",
+        email: &member.email,
+        user_type: &member.user_type,
         org_id: non_empty(&member.user_resource_owner),
-        org_name: None,
-        created_at: None,
-        external: true,
-        user: UserTrait {
-            account_type,
-            login: non_empty(&member.preferred_login_name),
-            login_aliases: None,
-            username: None,
-            emails,
-            structured_name: structured_name(&member.first_name, &member.last_name),
-            description: None,
-        },
-    }
+        org_name: "",
+    })
 }
 
 /// A project grant of the project `project_name` (the project's own name, used when the
