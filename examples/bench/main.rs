@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use zitadel::{
     Dataset, FakeZitadel, GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec,
-    GroundTruth, Options, RequestLog, endpoint_of, record_hash,
+    GroundTruth, Options, RequestLog, endpoint_of, manager_role_name, record_hash,
 };
 
 const USAGE: &str = "\
@@ -309,33 +309,42 @@ fn run(
 /// Groups the fake's request log by endpoint and holds it to the minimal walk: per endpoint
 /// exactly the requests `AccessTruth::requests` says, every list page with the largest page
 /// size, every answer a 200, no page twice. Returns the requests by endpoint and every
-/// deviation.
+/// deviation, one line per endpoint and kind of deviation with its first example.
 fn check_requests(
     log: &[RequestLog],
     truth: &GroundTruth,
 ) -> (BTreeMap<&'static str, u64>, Vec<String>) {
-    let mut findings = Vec::new();
     let mut by_endpoint: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut deviations: BTreeMap<(&str, &str), (u64, String)> = BTreeMap::new();
+    let mut deviation = |endpoint, what, example: String| {
+        deviations.entry((endpoint, what)).or_insert((0, example)).0 += 1;
+    };
     let mut pages = HashSet::new();
     for request in log {
         let Some(endpoint) = endpoint_of(&request.path) else {
-            findings.push(format!("{} {}: no ZITADEL endpoint", request.method, request.path));
+            deviation("", "no ZITADEL endpoint", format!("{} {}", request.method, request.path));
             continue;
         };
         *by_endpoint.entry(endpoint).or_default() += 1;
         if request.status != 200 {
-            findings
-                .push(format!("{} {} answered {}", request.method, request.path, request.status));
+            deviation(endpoint, "not answered 200", format!("{} {}", request.path, request.status));
         }
         // The member-role lists take no parameters: they are no pages.
         let list = request.method == "POST" && !endpoint.ends_with("/members/roles/_search");
         if list && request.limit != Some(LARGEST_PAGE) {
-            findings.push(format!("{} with limit {:?}", request.path, request.limit));
+            let example = format!("{} with limit {:?}", request.path, request.limit);
+            deviation(endpoint, "a page size other than 1000", example);
         }
         if !pages.insert((request.path.clone(), request.body.clone())) {
-            findings.push(format!("{} {} fetched twice", request.path, request.body));
+            deviation(endpoint, "fetched twice", format!("{} {}", request.path, request.body));
         }
     }
+    let mut findings: Vec<String> = deviations
+        .into_iter()
+        .map(|((endpoint, what), (n, example))| {
+            format!("{endpoint}: {n} requests {what}, the first {example}")
+        })
+        .collect();
     let minimum = &truth.access.requests;
     for endpoint in minimum.keys().chain(by_endpoint.keys()).collect::<BTreeSet<_>>() {
         let sent = by_endpoint.get(endpoint).copied().unwrap_or_default();
@@ -444,14 +453,16 @@ fn verify(mut stdout: impl BufRead, truth: &GroundTruth) -> Result<u64, String> 
 
 /// What the checks of one stream have seen so far.
 ///
-/// Two checks that need nothing of the connector: the records a sync printed before issue 10
+/// Besides the counts, every record's content is held to the ground truth's two
+/// order-independent checksums (`record_hash`): the records a sync printed before issue 10
 /// (users, projects, project roles, the user grants this organization made and the users of
-/// the second organization holding them) must add up to the generator's order-independent
-/// checksum, content included; and every record must keep the stream's promises, which
-/// the ground truth's counts cannot see: ids as documented and never repeated within a
-/// kind, every reference pointing backwards, manager roles named as the console names them,
-/// grants to organizations and grants made through project grants agreeing with the project
-/// grant they name.
+/// the second organization holding them) add up to `GroundTruth::checksum`, and all others
+/// (the org, external orgs, project grants, manager roles and the grants of manager roles,
+/// to orgs and made through project grants, every external user by id and org) to
+/// `AccessTruth::checksum`. And every record must keep the stream's promises, which
+/// neither sees: ids as documented and never repeated within a kind, every reference
+/// pointing backwards, grants to organizations and grants made through project grants
+/// agreeing with the project grant they name.
 #[derive(Default)]
 struct Stream {
     lines: u64,
@@ -460,6 +471,8 @@ struct Stream {
     /// The records a sync before issue 10 printed: how many, and the sum of their hashes.
     legacy_records: u64,
     legacy_checksum: u64,
+    /// The sum of the hashes of all other records (`AccessTruth::checksum`).
+    access_checksum: u64,
     /// External users of the second organization, with their record's hash and whether
     /// they hold a grant this organization made (then they are legacy records too).
     other_org_users: HashMap<String, (u64, bool)>,
@@ -511,8 +524,10 @@ impl Stream {
         if !self.resource_types.insert(r.id.to_string()) {
             return Err("a resource type printed twice".into());
         }
-        if matches!(&*r.id, "user" | "project") {
-            self.legacy(record_hash(&["resource_type", &r.id]));
+        let hash = record_hash(&["resource_type", &r.id]);
+        match &*r.id {
+            "user" | "project" => self.legacy(hash),
+            _ => self.access(hash),
         }
         Ok(())
     }
@@ -533,6 +548,7 @@ impl Stream {
                     self.legacy(hash);
                     "user"
                 } else {
+                    self.access(record_hash(&["external_user", &r.id, &r.org_id]));
                     if r.org_id == GENERATED_OTHER_ORG {
                         self.other_org_users.insert(r.id.to_string(), (hash, false));
                     }
@@ -544,8 +560,11 @@ impl Stream {
                 self.projects.insert(r.id.to_string(), r.display_name.to_string());
                 "project"
             }
-            ("org", false) => "org",
-            ("org", true) => "external_org",
+            ("org", external) => {
+                let flag = if external { "true" } else { "false" };
+                self.access(record_hash(&["org", &r.id, &r.display_name, flag]));
+                if external { "external_org" } else { "org" }
+            }
             ("project_grant", _) => {
                 let Some(project_name) = self.projects.get(&*r.project_id) else {
                     return Err("a project grant before its project".into());
@@ -559,6 +578,7 @@ impl Stream {
                     state: r.status_details.to_string(),
                 };
                 self.project_grants.insert(r.id.to_string(), seen);
+                self.access(record_hash(&["project_grant", &r.id, &r.display_name, &r.status]));
                 "project_grant"
             }
             (other, _) => return Err(format!("a resource of unknown type {other:?}")),
@@ -584,13 +604,15 @@ impl Stream {
         };
         match manager_role {
             None => self.legacy(record_hash(&["entitlement", &r.id, &r.display_name])),
-            Some(role) if r.purpose != "PERMISSION" || r.display_name != console_name(role) => {
+            Some(role)
+                if r.purpose != "PERMISSION" || r.display_name != manager_role_name(role) =>
+            {
                 return Err(format!(
                     "a manager role not shown as {:?} with purpose PERMISSION",
-                    console_name(role)
+                    manager_role_name(role)
                 ));
             }
-            Some(_) => {}
+            Some(_) => self.access(record_hash(&["entitlement", &r.id, &r.display_name])),
         }
         self.count("entitlement");
         Ok(())
@@ -626,6 +648,7 @@ impl Stream {
             None => None,
         };
         let user_grant = !r.user_grant_id.is_empty();
+        let hash = record_hash(&["grant", &r.id, &r.user_grant_id, &r.state]);
         let kind = match (&*r.principal_type, project_grant, user_grant) {
             ("org", Some(seen), false) => {
                 if seen.granted_org_id != r.principal_id || seen.state != r.state {
@@ -640,7 +663,7 @@ impl Stream {
                 Some("delegated_grant")
             }
             ("user", None, true) => {
-                self.legacy(record_hash(&["grant", &r.id, &r.user_grant_id, &r.state]));
+                self.legacy(hash);
                 if let Some((_, holds)) = self.other_org_users.get_mut(&*r.principal_id) {
                     *holds = true;
                 }
@@ -651,6 +674,7 @@ impl Stream {
         };
         self.count("grant");
         if let Some(kind) = kind {
+            self.access(hash);
             self.count(kind);
         }
         Ok(())
@@ -663,6 +687,10 @@ impl Stream {
     fn legacy(&mut self, hash: u64) {
         self.legacy_checksum = self.legacy_checksum.wrapping_add(hash);
         self.legacy_records += 1;
+    }
+
+    fn access(&mut self, hash: u64) {
+        self.access_checksum = self.access_checksum.wrapping_add(hash);
     }
 
     /// Compares what the stream held with the ground truth; returns the summary's request
@@ -691,6 +719,12 @@ impl Stream {
                 truth.checksum
             ));
         }
+        if self.access_checksum != access.checksum {
+            problems.push(format!(
+                "the org, external orgs and users, project grants, manager roles and the grants of manager roles, to orgs and made through project grants: checksum {:016x}, expected {:016x}",
+                self.access_checksum, access.checksum
+            ));
+        }
         let mut expected: Vec<(&str, u64)> = access.counts.named().to_vec();
         expected.push(("grant_without_principal", truth.counts.grant_without_principal));
         for &(name, count) in &expected {
@@ -714,17 +748,6 @@ impl Stream {
         }
         if problems.is_empty() { Ok(requests) } else { Err(problems.join("; ")) }
     }
-}
-
-/// A manager role as ZITADEL's console shows it, by the issue's rule: the underscore-separated
-/// words title-cased (`ORG_OWNER` is `Org Owner`).
-fn console_name(role: &str) -> String {
-    let words = role.split('_').map(|word| {
-        let mut chars = word.chars();
-        let first = chars.next().map(|c| c.to_ascii_uppercase());
-        first.into_iter().chain(chars.map(|c| c.to_ascii_lowercase())).collect::<String>()
-    });
-    words.collect::<Vec<_>>().join(" ")
 }
 
 /// Runs `bin` with the environment it was given, its stdout and stderr passed through, and
