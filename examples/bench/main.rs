@@ -2,16 +2,18 @@
 //! checks every run's output against the generator's ground truth (`make bench`).
 //!
 //! Each run is a child process with a cleared environment; its stdout is verified as it
-//! streams (counts by kind, an order-independent checksum, the summary) and never stored.
-//! Wall time is measured here; the child's own CPU time and peak RSS come from `wait4`.
-//! The table is markdown, so it can be pasted into the README. The exit status is 1 only
-//! when an output check fails: a missed performance target is reported, not fatal.
+//! streams (every count of the summary and of the records by kind, an order-independent
+//! checksum, the stream's promises of ids and references; see `Stream`) and never stored,
+//! and the fake's request log is held to the minimum per endpoint. Wall time is measured
+//! here; the child's own CPU time and peak RSS come from `wait4`. The tables are markdown,
+//! so they can be pasted into the README. The exit status is 1 when an output or request
+//! check fails: a missed CPU or memory target is reported, not fatal.
 
 #[path = "../fake_zitadel/zitadel.rs"]
 mod zitadel;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
@@ -20,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use zitadel::{
-    Dataset, FakeZitadel, GENERATED_ORG, GENERATED_PAT, GenerateSpec, GroundTruth, Options,
-    record_hash,
+    Dataset, FakeZitadel, GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec,
+    GroundTruth, Options, RequestLog, endpoint_of, manager_role_name, record_hash,
 };
 
 const USAGE: &str = "\
@@ -29,10 +31,12 @@ usage: bench [--bin PATH] [--repeat N] [--latency-ms N] [--only small|large]
        bench --serve small|large [--latency-ms N]
 
 Generates a large organization (100,000 users, 1,000 projects with 10 roles, 300,000 user
-grants) and one ten times smaller, serves each from the fake ZITADEL on loopback, syncs it
-with the binary (default target/release/baton-zitadel), verifies the output and prints one
-markdown table: without latency (median of N runs, default 3) and with N ms (default 5)
-added to every answer (one run).
+grants, 20 org managers and one to three per project, 200 project grants to 10 other
+organizations with 30,000 user grants made through them) and one ten times smaller, serves
+each from the fake ZITADEL on loopback, syncs it with the binary (default
+target/release/baton-zitadel), verifies the output and the requests per endpoint and prints
+markdown tables: without latency (median of N runs, default 3) and with N ms (default 5)
+added to every answer (one run), then the requests per endpoint.
 
 With --serve it only generates the organization and serves it until killed, printing the
 URL and token to use, e.g. for profiling the binary by hand.
@@ -88,7 +92,9 @@ struct Row {
     wall: Duration,
     cpu: Duration,
     max_rss_kib: u64,
-    /// Deviations from the minimal walk (a target, not an output check).
+    /// The requests the fake served, by endpoint (`endpoint_of`).
+    requests_by_endpoint: BTreeMap<&'static str, u64>,
+    /// Deviations from the minimal walk; each one fails the bench.
     request_findings: Vec<String>,
 }
 
@@ -130,8 +136,8 @@ fn main() -> ExitCode {
             "bench: generated the {} organization in {:.1?}: {} records expected, at least {} requests",
             size.name(),
             started.elapsed(),
-            truth.records,
-            truth.min_requests
+            truth.access.records,
+            truth.access.min_requests
         );
         let fake = match FakeZitadel::start(dataset, Options::default()) {
             Ok(fake) => fake,
@@ -141,13 +147,21 @@ fn main() -> ExitCode {
             }
         };
         let latency = args.latency.unwrap_or(Duration::from_millis(5));
-        for (latency, repeat) in [(Duration::ZERO, args.repeat), (latency, 1)] {
+        // Without latency to add, the second pass would repeat the first.
+        let passes = [(Duration::ZERO, args.repeat), (latency, 1)];
+        let passes = if latency.is_zero() { &passes[..1] } else { &passes[..] };
+        for &(latency, repeat) in passes {
             fake.set_options(Options { latency, ..Options::default() });
             let mut runs = Vec::new();
             for n in 0..repeat {
                 let label = format!("{} latency {latency:?} run {}", size.name(), n + 1);
                 match run(&args, &fake, size, latency, &truth) {
-                    Ok(row) => runs.push(row),
+                    Ok(row) => {
+                        for finding in &row.request_findings {
+                            failures.push(format!("{label}: {finding}"));
+                        }
+                        runs.push(row);
+                    }
                     Err(message) => failures.push(format!("{label}: {message}")),
                 }
             }
@@ -159,10 +173,12 @@ fn main() -> ExitCode {
     rows.sort_by_key(|row| (row.latency, row.size == Size::Large));
     print_table(&args, &rows);
     if failures.is_empty() {
-        println!("\nEvery run's output matched the ground truth (counts, checksum, summary).");
+        println!(
+            "\nEvery run's output matched the ground truth (counts, checksum, ids and references, summary), and its requests the minimum per endpoint."
+        );
         return ExitCode::SUCCESS;
     }
-    println!("\nOUTPUT CHECKS FAILED:");
+    println!("\nOUTPUT OR REQUEST CHECKS FAILED:");
     for failure in &failures {
         println!("- {failure}");
     }
@@ -217,7 +233,8 @@ fn serve(size: Size, latency: Duration) -> ExitCode {
         }
     };
     println!("BATON_INSTANCE_URL={} BATON_PAT={GENERATED_PAT}", fake.url());
-    println!("# {} records expected, {} requests at least", truth.records, truth.min_requests);
+    let access = &truth.access;
+    println!("# {} records expected, {} requests at least", access.records, access.min_requests);
     // The server runs on its own threads; this one only keeps the process alive.
     loop {
         thread::park();
@@ -274,23 +291,7 @@ fn run(
             "the summary counts {summary_requests} requests, the server saw {requests}"
         ));
     }
-    let mut findings = Vec::new();
-    if requests != truth.min_requests {
-        findings.push(format!("{requests} requests, the minimum is {}", truth.min_requests));
-    }
-    let mut pages = HashSet::new();
-    for request in &log {
-        if request.status != 200 {
-            findings
-                .push(format!("{} {} answered {}", request.method, request.path, request.status));
-        }
-        if request.method == "POST" && request.limit != Some(LARGEST_PAGE) {
-            findings.push(format!("{} with limit {:?}", request.path, request.limit));
-        }
-        if !pages.insert((request.path.clone(), request.body.clone())) {
-            findings.push(format!("{} {} fetched twice", request.path, request.body));
-        }
-    }
+    let (requests_by_endpoint, findings) = check_requests(&log, truth);
     Ok(Row {
         size,
         latency,
@@ -300,8 +301,59 @@ fn run(
         wall,
         cpu: usage.cpu,
         max_rss_kib: usage.max_rss_kib,
+        requests_by_endpoint,
         request_findings: findings,
     })
+}
+
+/// Groups the fake's request log by endpoint and holds it to the minimal walk: per endpoint
+/// exactly the requests `AccessTruth::requests` says, every list page with the largest page
+/// size, every answer a 200, no page twice. Returns the requests by endpoint and every
+/// deviation, one line per endpoint and kind of deviation with its first example.
+fn check_requests(
+    log: &[RequestLog],
+    truth: &GroundTruth,
+) -> (BTreeMap<&'static str, u64>, Vec<String>) {
+    let mut by_endpoint: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut deviations: BTreeMap<(&str, &str), (u64, String)> = BTreeMap::new();
+    let mut deviation = |endpoint, what, example: String| {
+        deviations.entry((endpoint, what)).or_insert((0, example)).0 += 1;
+    };
+    let mut pages = HashSet::new();
+    for request in log {
+        let Some(endpoint) = endpoint_of(&request.path) else {
+            deviation("", "no ZITADEL endpoint", format!("{} {}", request.method, request.path));
+            continue;
+        };
+        *by_endpoint.entry(endpoint).or_default() += 1;
+        if request.status != 200 {
+            deviation(endpoint, "not answered 200", format!("{} {}", request.path, request.status));
+        }
+        // The member-role lists take no parameters: they are no pages.
+        let list = request.method == "POST" && !endpoint.ends_with("/members/roles/_search");
+        if list && request.limit != Some(LARGEST_PAGE) {
+            let example = format!("{} with limit {:?}", request.path, request.limit);
+            deviation(endpoint, "a page size other than 1000", example);
+        }
+        if !pages.insert((request.path.clone(), request.body.clone())) {
+            deviation(endpoint, "fetched twice", format!("{} {}", request.path, request.body));
+        }
+    }
+    let mut findings: Vec<String> = deviations
+        .into_iter()
+        .map(|((endpoint, what), (n, example))| {
+            format!("{endpoint}: {n} requests {what}, the first {example}")
+        })
+        .collect();
+    let minimum = &truth.access.requests;
+    for endpoint in minimum.keys().chain(by_endpoint.keys()).collect::<BTreeSet<_>>() {
+        let sent = by_endpoint.get(endpoint).copied().unwrap_or_default();
+        let least = minimum.get(endpoint).copied().unwrap_or_default();
+        if sent != least {
+            findings.push(format!("{endpoint}: {sent} requests, the minimum is {least}"));
+        }
+    }
+    (by_endpoint, findings)
 }
 
 /// One output line, with only the fields the checks read; the rest is skipped unparsed.
@@ -318,28 +370,65 @@ struct Line<'a> {
     #[serde(borrow, default)]
     status: Cow<'a, str>,
     #[serde(borrow, default)]
+    status_details: Cow<'a, str>,
+    #[serde(borrow, default)]
     org_id: Cow<'a, str>,
     #[serde(default)]
     external: bool,
     #[serde(borrow, default)]
+    project_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    granted_org_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    granted_org_name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    resource_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    slug: Cow<'a, str>,
+    #[serde(borrow, default)]
+    purpose: Cow<'a, str>,
+    #[serde(borrow, default)]
+    entitlement_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    principal_type: Cow<'a, str>,
+    #[serde(borrow, default)]
+    principal_id: Cow<'a, str>,
+    #[serde(borrow, default)]
     user_grant_id: Cow<'a, str>,
     #[serde(borrow, default)]
     state: Cow<'a, str>,
+    #[serde(borrow, default)]
+    project_grant_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    granted_by_org_id: Cow<'a, str>,
     #[serde(default)]
     counts: BTreeMap<String, u64>,
     #[serde(default)]
     requests: u64,
 }
 
+/// The summary's counts that are records, each checked against the records of its kind in
+/// the stream too (a grant also counts under its kind of grant, if it has one).
+const RECORD_KINDS: [&str; 11] = [
+    "user",
+    "external_user",
+    "org",
+    "external_org",
+    "project",
+    "project_grant",
+    "entitlement",
+    "grant",
+    "manager_grant",
+    "org_grant",
+    "delegated_grant",
+];
+
 /// Reads the whole stream (so the child never blocks on a full pipe, whatever it prints),
 /// checks it against the ground truth and returns the summary's request count.
 fn verify(mut stdout: impl BufRead, truth: &GroundTruth) -> Result<u64, String> {
     let mut line = Vec::with_capacity(4096);
     let mut first_error: Option<String> = None;
-    let mut checksum = 0u64;
-    let mut records = 0u64;
-    let mut seen: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut summary: Option<(BTreeMap<String, u64>, u64)> = None;
+    let mut stream = Stream::default();
     loop {
         line.clear();
         match stdout.read_until(b'\n', &mut line) {
@@ -350,90 +439,315 @@ fn verify(mut stdout: impl BufRead, truth: &GroundTruth) -> Result<u64, String> 
         if first_error.is_some() {
             continue;
         }
-        records += 1;
-        let result = check_line(&line, &mut checksum, &mut seen, &mut summary);
-        if let Err(message) = result {
+        stream.lines += 1;
+        if let Err(message) = stream.line(&line) {
             let text = String::from_utf8_lossy(&line[..line.len().min(300)]).into_owned();
-            first_error = Some(format!("line {records}: {message}: {text}"));
+            first_error = Some(format!("line {}: {message}: {text}", stream.lines));
         }
     }
     if let Some(error) = first_error {
         return Err(error);
     }
-    let Some((summary_counts, requests)) = summary else {
-        return Err("no summary line: the stream is incomplete".into());
-    };
-    let mut problems = Vec::new();
-    if records != truth.records {
-        problems.push(format!("{records} lines, expected {}", truth.records));
-    }
-    if checksum != truth.checksum {
-        problems.push(format!("checksum {checksum:016x}, expected {:016x}", truth.checksum));
-    }
-    for (name, expected) in truth.counts.named() {
-        if summary_counts.get(name) != Some(&expected) {
-            problems.push(format!(
-                "summary counts {name} = {:?}, expected {expected}",
-                summary_counts.get(name)
-            ));
-        }
-        // The summary's kinds that are records must also be what the stream holds.
-        if let Some(&printed) = seen.get(name)
-            && printed != expected
-        {
-            problems.push(format!("{printed} {name} records printed, expected {expected}"));
-        }
-    }
-    if summary_counts.len() != truth.counts.named().len() {
-        problems.push(format!("the summary has counts {:?}", summary_counts.keys()));
-    }
-    if problems.is_empty() { Ok(requests) } else { Err(problems.join("; ")) }
+    stream.finish(truth)
 }
 
-fn check_line(
-    line: &[u8],
-    checksum: &mut u64,
-    seen: &mut BTreeMap<&'static str, u64>,
-    summary: &mut Option<(BTreeMap<String, u64>, u64)>,
-) -> Result<(), String> {
-    if summary.is_some() {
-        return Err("a line after the summary".into());
-    }
-    let Some(json) = line.strip_suffix(b"\n") else {
-        return Err("the stream ends mid-line".into());
-    };
-    let record: Line = serde_json::from_slice(json).map_err(|e| format!("not a record ({e})"))?;
-    let (kind, hash) = match (&*record.kind, &*record.resource_type) {
-        ("resource_type", _) => ("resource_type", record_hash(&["resource_type", &record.id])),
-        ("resource", "user") => {
-            let kind = if record.external { "external_user" } else { "user" };
-            let external = if record.external { "true" } else { "false" };
-            let parts = ["user", &record.id, &record.display_name, &record.status];
-            (kind, record_hash(&[&parts[..], &[&*record.org_id, external]].concat()))
+/// What the checks of one stream have seen so far.
+///
+/// Besides the counts, every record's content is held to the ground truth's two
+/// order-independent checksums (`record_hash`): the records a sync printed before issue 10
+/// (users, projects, project roles, the user grants this organization made and the users of
+/// the second organization holding them) add up to `GroundTruth::checksum`, and all others
+/// (the org, external orgs, project grants, manager roles and the grants of manager roles,
+/// to orgs and made through project grants, every external user by id and org) to
+/// `AccessTruth::checksum`. And every record must keep the stream's promises, which
+/// neither sees: ids as documented and never repeated within a kind, every reference
+/// pointing backwards, grants to organizations and grants made through project grants
+/// agreeing with the project grant they name.
+#[derive(Default)]
+struct Stream {
+    lines: u64,
+    /// Records by the summary's name of their kind.
+    printed: BTreeMap<&'static str, u64>,
+    /// The records a sync before issue 10 printed: how many, and the sum of their hashes.
+    legacy_records: u64,
+    legacy_checksum: u64,
+    /// The sum of the hashes of all other records (`AccessTruth::checksum`).
+    access_checksum: u64,
+    /// External users of the second organization, with their record's hash and whether
+    /// they hold a grant this organization made (then they are legacy records too).
+    other_org_users: HashMap<String, (u64, bool)>,
+    resource_types: HashSet<String>,
+    /// Hashes of (resource type, id), of entitlement ids and of grant ids printed so far.
+    resources: HashSet<u64>,
+    entitlements: HashSet<u64>,
+    grants: HashSet<u64>,
+    /// Project names by id, for the project grants' display names.
+    projects: HashMap<String, String>,
+    project_grants: HashMap<String, ProjectGrantSeen>,
+    summary: Option<(BTreeMap<String, u64>, u64)>,
+}
+
+/// What the grants that name a project grant must agree with.
+struct ProjectGrantSeen {
+    project_id: String,
+    granted_org_id: String,
+    state: String,
+}
+
+impl Stream {
+    fn line(&mut self, line: &[u8]) -> Result<(), String> {
+        if self.summary.is_some() {
+            return Err("a line after the summary".into());
         }
-        ("resource", "project") => {
-            ("project", record_hash(&["project", &record.id, &record.display_name, &record.status]))
-        }
-        ("entitlement", _) => {
-            ("entitlement", record_hash(&["entitlement", &record.id, &record.display_name]))
-        }
-        ("grant", _) => {
-            ("grant", record_hash(&["grant", &record.id, &record.user_grant_id, &record.state]))
-        }
-        ("summary", _) => {
-            if record.org_id != GENERATED_ORG {
-                return Err("the summary names another organization".into());
+        let Some(json) = line.strip_suffix(b"\n") else {
+            return Err("the stream ends mid-line".into());
+        };
+        let record: Line =
+            serde_json::from_slice(json).map_err(|e| format!("not a record ({e})"))?;
+        match &*record.kind {
+            "resource_type" => self.resource_type(&record),
+            "resource" => self.resource(&record),
+            "entitlement" => self.entitlement(&record),
+            "grant" => self.grant(&record),
+            "summary" => {
+                if record.org_id != GENERATED_ORG {
+                    return Err("the summary names another organization".into());
+                }
+                self.summary = Some((record.counts, record.requests));
+                Ok(())
             }
-            *summary = Some((record.counts, record.requests));
-            return Ok(());
+            kind => Err(format!("unknown kind {kind:?}")),
         }
-        (kind, resource_type) => {
-            return Err(format!("unknown kind {kind:?} (resource_type {resource_type:?})"));
+    }
+
+    fn resource_type(&mut self, r: &Line) -> Result<(), String> {
+        if !self.resource_types.insert(r.id.to_string()) {
+            return Err("a resource type printed twice".into());
         }
-    };
-    *checksum = checksum.wrapping_add(hash);
-    *seen.entry(kind).or_default() += 1;
-    Ok(())
+        let hash = record_hash(&["resource_type", &r.id]);
+        match &*r.id {
+            "user" | "project" => self.legacy(hash),
+            _ => self.access(hash),
+        }
+        Ok(())
+    }
+
+    fn resource(&mut self, r: &Line) -> Result<(), String> {
+        if !self.resource_types.contains(&*r.resource_type) {
+            return Err("a resource before its resource type".into());
+        }
+        if !self.resources.insert(record_hash(&[&r.resource_type, &r.id])) {
+            return Err("a resource printed twice".into());
+        }
+        let kind = match (&*r.resource_type, r.external) {
+            ("user", external) => {
+                let flag = if external { "true" } else { "false" };
+                let parts = ["user", &r.id, &r.display_name, &r.status, &r.org_id, flag];
+                let hash = record_hash(&parts);
+                if !external {
+                    self.legacy(hash);
+                    "user"
+                } else {
+                    self.access(record_hash(&["external_user", &r.id, &r.org_id]));
+                    if r.org_id == GENERATED_OTHER_ORG {
+                        self.other_org_users.insert(r.id.to_string(), (hash, false));
+                    }
+                    "external_user"
+                }
+            }
+            ("project", _) => {
+                self.legacy(record_hash(&["project", &r.id, &r.display_name, &r.status]));
+                self.projects.insert(r.id.to_string(), r.display_name.to_string());
+                "project"
+            }
+            ("org", external) => {
+                let flag = if external { "true" } else { "false" };
+                self.access(record_hash(&["org", &r.id, &r.display_name, flag]));
+                if external { "external_org" } else { "org" }
+            }
+            ("project_grant", _) => {
+                let Some(project_name) = self.projects.get(&*r.project_id) else {
+                    return Err("a project grant before its project".into());
+                };
+                if r.display_name != format!("{project_name} for {}", r.granted_org_name) {
+                    return Err("not named \"<project> for <granted org>\"".into());
+                }
+                let seen = ProjectGrantSeen {
+                    project_id: r.project_id.to_string(),
+                    granted_org_id: r.granted_org_id.to_string(),
+                    state: r.status_details.to_string(),
+                };
+                self.project_grants.insert(r.id.to_string(), seen);
+                self.access(record_hash(&["project_grant", &r.id, &r.display_name, &r.status]));
+                "project_grant"
+            }
+            (other, _) => return Err(format!("a resource of unknown type {other:?}")),
+        };
+        self.count(kind);
+        Ok(())
+    }
+
+    fn entitlement(&mut self, r: &Line) -> Result<(), String> {
+        if !self.resources.contains(&record_hash(&[&r.resource_type, &r.resource_id])) {
+            return Err("an entitlement before its resource".into());
+        }
+        if r.id != format!("{}:{}:{}", r.resource_type, r.resource_id, r.slug) {
+            return Err("an entitlement id other than <resource_type>:<resource_id>:<slug>".into());
+        }
+        if !self.entitlements.insert(record_hash(&[&r.id])) {
+            return Err("an entitlement printed twice".into());
+        }
+        let manager_role = match (&*r.resource_type, r.slug.strip_prefix("manager:")) {
+            ("project", None) => None,
+            ("project", Some(role)) => Some(role),
+            _ => Some(&*r.slug),
+        };
+        match manager_role {
+            None => self.legacy(record_hash(&["entitlement", &r.id, &r.display_name])),
+            Some(role)
+                if r.purpose != "PERMISSION" || r.display_name != manager_role_name(role) =>
+            {
+                return Err(format!(
+                    "a manager role not shown as {:?} with purpose PERMISSION",
+                    manager_role_name(role)
+                ));
+            }
+            Some(_) => self.access(record_hash(&["entitlement", &r.id, &r.display_name])),
+        }
+        self.count("entitlement");
+        Ok(())
+    }
+
+    fn grant(&mut self, r: &Line) -> Result<(), String> {
+        if !self.entitlements.contains(&record_hash(&[&r.entitlement_id])) {
+            return Err("a grant before its entitlement".into());
+        }
+        if r.entitlement_id != format!("{}:{}:{}", r.resource_type, r.resource_id, r.slug) {
+            return Err("a grant whose entitlement is not its resource's and slug's".into());
+        }
+        if !self.resources.contains(&record_hash(&[&r.principal_type, &r.principal_id])) {
+            return Err("a grant before its principal".into());
+        }
+        let through_project_grant = !r.project_grant_id.is_empty();
+        let mut id = format!("{}:{}:{}", r.entitlement_id, r.principal_type, r.principal_id);
+        if through_project_grant && r.principal_type == "user" {
+            id = format!("{id}:project_grant:{}", r.project_grant_id);
+        }
+        if r.id != id {
+            return Err(format!("a grant id other than {id:?}"));
+        }
+        if !self.grants.insert(record_hash(&[&r.id])) {
+            return Err("a grant printed twice".into());
+        }
+        let project_grant = match self.project_grants.get(&*r.project_grant_id) {
+            Some(seen) if seen.project_id == r.resource_id => Some(seen),
+            Some(_) => return Err("a grant naming a project grant of another project".into()),
+            None if through_project_grant => {
+                return Err("a grant naming a project grant not printed before".into());
+            }
+            None => None,
+        };
+        let user_grant = !r.user_grant_id.is_empty();
+        let hash = record_hash(&["grant", &r.id, &r.user_grant_id, &r.state]);
+        let kind = match (&*r.principal_type, project_grant, user_grant) {
+            ("org", Some(seen), false) => {
+                if seen.granted_org_id != r.principal_id || seen.state != r.state {
+                    return Err("a grant to an organization other than its project grant's, or in another state".into());
+                }
+                Some("org_grant")
+            }
+            ("user", Some(seen), true) => {
+                if seen.granted_org_id != r.granted_by_org_id {
+                    return Err("granted_by_org_id is not the project grant's organization".into());
+                }
+                Some("delegated_grant")
+            }
+            ("user", None, true) => {
+                self.legacy(hash);
+                if let Some((_, holds)) = self.other_org_users.get_mut(&*r.principal_id) {
+                    *holds = true;
+                }
+                None
+            }
+            ("user", None, false) => Some("manager_grant"),
+            _ => return Err("a grant of no kind the stream has".into()),
+        };
+        self.count("grant");
+        if let Some(kind) = kind {
+            self.access(hash);
+            self.count(kind);
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, kind: &'static str) {
+        *self.printed.entry(kind).or_default() += 1;
+    }
+
+    fn legacy(&mut self, hash: u64) {
+        self.legacy_checksum = self.legacy_checksum.wrapping_add(hash);
+        self.legacy_records += 1;
+    }
+
+    fn access(&mut self, hash: u64) {
+        self.access_checksum = self.access_checksum.wrapping_add(hash);
+    }
+
+    /// Compares what the stream held with the ground truth; returns the summary's request
+    /// count.
+    fn finish(mut self, truth: &GroundTruth) -> Result<u64, String> {
+        let Some((summary_counts, requests)) = self.summary.take() else {
+            return Err("no summary line: the stream is incomplete".into());
+        };
+        for (hash, holds) in std::mem::take(&mut self.other_org_users).into_values() {
+            if holds {
+                self.legacy(hash);
+            }
+        }
+        let access = &truth.access;
+        let mut problems = Vec::new();
+        if self.lines != access.records {
+            problems.push(format!("{} lines, expected {}", self.lines, access.records));
+        }
+        // `GroundTruth::records` counts the summary too.
+        if self.legacy_records + 1 != truth.records || self.legacy_checksum != truth.checksum {
+            problems.push(format!(
+                "the records of users, projects, project roles and this organization's user grants: {} with checksum {:016x}, expected {} with {:016x}",
+                self.legacy_records,
+                self.legacy_checksum,
+                truth.records - 1,
+                truth.checksum
+            ));
+        }
+        if self.access_checksum != access.checksum {
+            problems.push(format!(
+                "the org, external orgs and users, project grants, manager roles and the grants of manager roles, to orgs and made through project grants: checksum {:016x}, expected {:016x}",
+                self.access_checksum, access.checksum
+            ));
+        }
+        let mut expected: Vec<(&str, u64)> = access.counts.named().to_vec();
+        expected.push(("grant_without_principal", truth.counts.grant_without_principal));
+        for &(name, count) in &expected {
+            if summary_counts.get(name) != Some(&count) {
+                problems.push(format!(
+                    "summary counts {name} = {:?}, expected {count}",
+                    summary_counts.get(name)
+                ));
+            }
+            let printed = self.printed.get(name).copied().unwrap_or_default();
+            if RECORD_KINDS.contains(&name) && printed != count {
+                problems.push(format!("{printed} {name} records printed, expected {count}"));
+            }
+        }
+        let unexpected: Vec<&String> = summary_counts
+            .keys()
+            .filter(|name| !expected.iter().any(|(known, _)| known == name))
+            .collect();
+        if !unexpected.is_empty() {
+            problems.push(format!("the summary also counts {unexpected:?}"));
+        }
+        if problems.is_empty() { Ok(requests) } else { Err(problems.join("; ")) }
+    }
 }
 
 /// Runs `bin` with the environment it was given, its stdout and stderr passed through, and
@@ -579,29 +893,31 @@ fn median(mut runs: Vec<Row>) -> Row {
 
 fn print_table(args: &Args, rows: &[Row]) {
     println!(
-        "| run | users | external | projects | entitlements | grants | records | requests (min) | response MiB | wall s | CPU s | CPU µs/record | peak RSS MiB |"
+        "| run | users | external users | projects | project grants | entitlements | grants | records | requests (min) | response MiB | wall s | CPU s | CPU µs/record | peak RSS MiB |"
     );
     println!(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for row in rows {
-        let counts = &row.truth.counts;
+        let access = &row.truth.access;
+        let counts = &access.counts;
         let latency = if row.latency.is_zero() {
             format!(", median of {}", args.repeat)
         } else {
             format!(" + {} ms/request", row.latency.as_millis())
         };
         println!(
-            "| {}{latency} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} |",
+            "| {}{latency} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} |",
             row.size.name(),
             counts.user,
             counts.external_user,
             counts.project,
+            counts.project_grant,
             counts.entitlement,
             counts.grant,
-            row.truth.records,
+            access.records,
             row.requests,
-            row.truth.min_requests,
+            access.min_requests,
             row.response_bytes as f64 / (1024.0 * 1024.0),
             row.wall.as_secs_f64(),
             row.cpu.as_secs_f64(),
@@ -609,16 +925,24 @@ fn print_table(args: &Args, rows: &[Row]) {
             row.max_rss_kib as f64 / 1024.0,
         );
     }
-    if let Some(row) = rows.first() {
-        let c = &row.truth.counts;
+    let zero_latency: Vec<&Row> = rows.iter().filter(|row| row.latency.is_zero()).collect();
+    for row in &zero_latency {
+        let c = &row.truth.access.counts;
         println!(
-            "\nSkipped, as the summary counts them ({}): {} inactive user grants, {} without role keys, {} unknown role keys.",
+            "\n{}: {} grants of user grants this organization made, {} of user grants made through project grants, {} of manager roles, {} to {} other organizations; skipped, as the summary counts them: {} inactive user grants, {} inactive project grants, {} user grants without role keys, {} unknown role keys.",
             row.size.name(),
+            c.grant - c.delegated_grant - c.manager_grant - c.org_grant,
+            c.delegated_grant,
+            c.manager_grant,
+            c.org_grant,
+            c.external_org,
             c.inactive_user_grant,
+            c.inactive_project_grant,
             c.user_grant_without_roles,
             c.unknown_role_key
         );
     }
+    print_requests(&zero_latency);
     println!("\nTargets (large organization):");
     let find = |size, latency: bool| {
         rows.iter().find(|r| r.size == size && r.latency.is_zero() != latency)
@@ -660,8 +984,31 @@ fn print_table(args: &Args, rows: &[Row]) {
     }
 }
 
+/// The requests per endpoint of each organization, sent and (in parentheses) the minimum.
+fn print_requests(rows: &[&Row]) {
+    let endpoints: BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|row| row.truth.access.requests.keys().chain(row.requests_by_endpoint.keys()))
+        .copied()
+        .collect();
+    let sizes: Vec<&str> = rows.iter().map(|row| row.size.name()).collect();
+    println!("\n| endpoint | {} |", sizes.join(" | "));
+    println!("| --- |{}", " ---: |".repeat(rows.len()));
+    for endpoint in endpoints {
+        let cells: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let sent = row.requests_by_endpoint.get(endpoint).copied().unwrap_or_default();
+                let least = row.truth.access.requests.get(endpoint).copied().unwrap_or_default();
+                format!("{sent} ({least})")
+            })
+            .collect();
+        println!("| `{endpoint}` | {} |", cells.join(" | "));
+    }
+}
+
 fn cpu_per_record(row: &Row) -> f64 {
-    row.cpu.as_secs_f64() * 1e6 / row.truth.records as f64
+    row.cpu.as_secs_f64() * 1e6 / row.truth.access.records as f64
 }
 
 fn target(met: bool, text: &str) {

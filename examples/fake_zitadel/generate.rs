@@ -5,7 +5,7 @@ use super::dataset::{
     UserRow,
 };
 use super::routes::endpoint_of;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// The organization `Dataset::generate` fills (the demo's ACME id, so ids look alike).
@@ -116,6 +116,11 @@ pub struct AccessTruth {
     pub requests: BTreeMap<&'static str, u64>,
     /// The sum of `requests`.
     pub min_requests: u64,
+    /// The wrapping sum of `record_hash` over the records `GroundTruth::checksum` does not
+    /// cover (the org, external orgs, project grants, manager roles, grants of manager roles,
+    /// to orgs and made through project grants) and over every external user by id and org
+    /// only (an external user's other fields depend on which record named it first).
+    pub checksum: u64,
 }
 
 /// The counts of the summary of a sync that shows the whole access picture.
@@ -209,6 +214,12 @@ impl SummaryCounts {
 /// - project resource: `"project"`, id, display_name, status
 /// - `entitlement`: `"entitlement"`, id, display_name
 /// - `grant`: `"grant"`, id, user_grant_id, state
+///
+/// and for `AccessTruth::checksum` also
+///
+/// - org resource: `"org"`, id, display_name, external (`true`/`false`)
+/// - project_grant resource: `"project_grant"`, id, display_name, status
+/// - every external user, whatever else covers it: `"external_user"`, id, org_id
 pub fn record_hash(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
@@ -522,8 +533,8 @@ struct GeneratedProject {
 /// A manager as the ground truth sees it.
 struct Manager {
     id: String,
-    /// Whether the user belongs to another org than `OWN`.
-    external: bool,
+    /// The org the user belongs to.
+    org: &'static str,
     roles: &'static [&'static str],
 }
 
@@ -532,11 +543,13 @@ struct Manager {
 #[derive(Default)]
 struct AccessTally {
     counts: AccessCounts,
-    /// Users of other orgs the stream prints, each once.
-    external_users: HashSet<String>,
+    /// Users of other orgs the stream prints, each once, with their org.
+    external_users: HashMap<String, &'static str>,
     /// Granted orgs the stream prints, each once, before their first org grant.
     external_orgs: HashSet<&'static str>,
     requests: BTreeMap<&'static str, u64>,
+    /// `AccessTruth::checksum` so far, external users not yet included.
+    checksum: u64,
 }
 
 impl AccessTally {
@@ -546,26 +559,54 @@ impl AccessTally {
         *self.requests.entry(endpoint).or_default() += n;
     }
 
-    /// Counts one list of managers: an entitlement per role the level's role list names or
-    /// a manager holds, a grant per manager and role, and managers of other orgs as external
-    /// users.
-    fn managers(&mut self, level: MemberLevel, managers: &[Manager]) {
+    /// Counts one list of managers of the resource `resource_id`: an entitlement per role
+    /// the level's role list names or a manager holds, a grant per manager and role, and
+    /// managers of other orgs as external users.
+    fn managers(&mut self, level: MemberLevel, resource_id: &str, managers: &[Manager]) {
+        let (resource_type, slug_prefix) = match level {
+            MemberLevel::Org => ("org", ""),
+            MemberLevel::Project => ("project", "manager:"),
+            MemberLevel::ProjectGrant => ("project_grant", ""),
+        };
+        let entitlement_id =
+            |role: &str| format!("{resource_type}:{resource_id}:{slug_prefix}{role}");
         let mut roles = level.roles(false);
         for manager in managers {
             for role in manager.roles {
                 if !roles.contains(role) {
                     roles.push(role);
                 }
+                let id = format!("{}:user:{}", entitlement_id(role), manager.id);
+                self.record(&["grant", &id, "", ""]);
             }
             let grants = manager.roles.len() as u64;
             self.counts.manager_grant += grants;
             self.counts.grant += grants;
-            if manager.external {
-                self.external_users.insert(manager.id.clone());
+            if manager.org != OWN.id {
+                self.external_users.insert(manager.id.clone(), manager.org);
             }
+        }
+        for role in &roles {
+            self.record(&["entitlement", &entitlement_id(role), &manager_role_name(role)]);
         }
         self.counts.entitlement += roles.len() as u64;
     }
+
+    /// Adds a record to `checksum`.
+    fn record(&mut self, parts: &[&str]) {
+        self.checksum = self.checksum.wrapping_add(record_hash(parts));
+    }
+}
+
+/// A manager role as ZITADEL's console shows it: the underscore-separated words title-cased
+/// (`ORG_OWNER` is `Org Owner`).
+pub fn manager_role_name(role: &str) -> String {
+    let words = role.split('_').map(|word| {
+        let mut chars = word.chars();
+        let first = chars.next().map(|c| c.to_ascii_uppercase());
+        first.into_iter().chain(chars.map(|c| c.to_ascii_lowercase())).collect::<String>()
+    });
+    words.collect::<Vec<_>>().join(" ")
 }
 
 impl Generator {
@@ -900,9 +941,13 @@ impl Generator {
         };
         for (j, printed) in self.external_printed.iter().enumerate() {
             if *printed {
-                tally.external_users.insert(self.person(OTHER, j).id);
+                tally.external_users.insert(self.person(OTHER, j).id, OTHER.id);
             }
         }
+        for id in ["org", "project_grant"] {
+            tally.record(&["resource_type", id]);
+        }
+        tally.record(&["org", OWN.id, OWN.name, "false"]);
         tally.request("/management/v1/orgs/me", 1);
         tally.request("/management/v1/users/_search", pages(spec.users));
         tally.request("/management/v1/orgs/members/roles/_search", 1);
@@ -934,6 +979,10 @@ impl Generator {
             tally.request("/management/v1/users/grants/_search", pages(user_grants));
         }
 
+        for (id, org) in &tally.external_users {
+            let hash = record_hash(&["external_user", id, org]);
+            tally.checksum = tally.checksum.wrapping_add(hash);
+        }
         let counts = &mut tally.counts;
         counts.external_user = tally.external_users.len() as u64;
         counts.external_org = tally.external_orgs.len() as u64;
@@ -952,6 +1001,7 @@ impl Generator {
             + counts.grant;
         access.min_requests = tally.requests.values().sum();
         access.requests = tally.requests;
+        access.checksum = tally.checksum;
     }
 
     /// Adds a granted org and its users.
@@ -998,9 +1048,9 @@ impl Generator {
             let details = object_details(mix(spec.seed ^ 0x3c6e ^ ((i as u64) << 20)), OWN.id);
             let row = MemberRow::new(&person.id, &details, roles);
             self.dataset.org_mut(OWN.id).expect("the org exists").members.push(row);
-            managers.push(Manager { id: person.id, external: org.id != OWN.id, roles });
+            managers.push(Manager { id: person.id, org: org.id, roles });
         }
-        tally.managers(MemberLevel::Org, &managers);
+        tally.managers(MemberLevel::Org, OWN.id, &managers);
         tally.request("/management/v1/orgs/me/members/_search", pages(managers.len()));
     }
 
@@ -1027,12 +1077,12 @@ impl Generator {
             let roles = PROJECT_MANAGER_ROLES[t % PROJECT_MANAGER_ROLES.len()];
             let details = object_details(mix(hash ^ t as u64), OWN.id);
             rows.push(MemberRow::new(&person.id, &details, roles));
-            managers.push(Manager { id: person.id, external: org.id != OWN.id, roles });
+            managers.push(Manager { id: person.id, org: org.id, roles });
         }
         let project_id = self.projects[p].id.clone();
+        tally.managers(MemberLevel::Project, &project_id, &managers);
         let org = self.dataset.org_mut(OWN.id).expect("the org exists");
         org.project_members.insert(project_id, rows);
-        tally.managers(MemberLevel::Project, &managers);
         managers.len()
     }
 
@@ -1110,6 +1160,9 @@ impl Generator {
         .to_json();
 
         tally.counts.project_grant += 1;
+        let name = format!("{} for {}", project.name, org.name);
+        let status = if active { "ENABLED" } else { "DISABLED" };
+        tally.record(&["project_grant", &id, &name, status]);
         if !active {
             tally.counts.inactive_project_grant += 1;
         } else {
@@ -1117,7 +1170,11 @@ impl Generator {
                 if project.roles.iter().any(|role| role == key) {
                     tally.counts.org_grant += 1;
                     tally.counts.grant += 1;
-                    tally.external_orgs.insert(org.id);
+                    if tally.external_orgs.insert(org.id) {
+                        tally.record(&["org", org.id, org.name, "true"]);
+                    }
+                    let grant_id = format!("project:{}:{key}:org:{}", project.id, org.id);
+                    tally.record(&["grant", &grant_id, "", "PROJECT_GRANT_STATE_ACTIVE"]);
                 } else {
                     tally.counts.unknown_role_key += 1;
                 }
@@ -1137,9 +1194,9 @@ impl Generator {
                 &object_details(mix(hash ^ t as u64), OWN.id),
                 roles,
             ));
-            managers.push(Manager { id: person.id, external: true, roles });
+            managers.push(Manager { id: person.id, org: org.id, roles });
         }
-        tally.managers(MemberLevel::ProjectGrant, &managers);
+        tally.managers(MemberLevel::ProjectGrant, &id, &managers);
         let path = format!("/management/v1/projects/{}/grants/{id}/members/_search", project.id);
         tally.request(&path, pages(managers.len()));
         let row = ProjectGrantRow {
@@ -1224,7 +1281,14 @@ impl Generator {
                     if self.projects[p].roles.iter().any(|role| role == key) {
                         counts.delegated_grant += 1;
                         counts.grant += 1;
-                        tally.external_users.insert(person.id.clone());
+                        tally.external_users.insert(person.id.clone(), org.id);
+                        let grant_id = format!(
+                            "project:{project_id}:{key}:user:{}:project_grant:{grant_id}",
+                            person.id
+                        );
+                        let hash =
+                            record_hash(&["grant", &grant_id, &id, "USER_GRANT_STATE_ACTIVE"]);
+                        tally.checksum = tally.checksum.wrapping_add(hash);
                     } else {
                         counts.unknown_role_key += 1;
                     }

@@ -40,7 +40,7 @@ pub use dataset::{
 pub use faults::{Answer, Fault, FaultAction, Mutation};
 pub use generate::{
     AccessCounts, AccessTruth, GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec,
-    GroundTruth, SummaryCounts, record_hash,
+    GroundTruth, SummaryCounts, manager_role_name, record_hash,
 };
 pub use routes::endpoint_of;
 
