@@ -10,7 +10,7 @@ use crate::sync::{self, Rejected};
 use crate::wire::{self, MAX_LIST_ITEMS};
 
 /// The token the samples echo; the test makes it the process's secret.
-const PAT: &str = "fuzzPAT-Xk2mP9qL7vR4tW8nZ3bY6cJ1";
+pub const PAT: &str = "fuzzPAT-Xk2mP9qL7vR4tW8nZ3bY6cJ1";
 /// The page size the samples are parsed with: each sample holds this many rows.
 const LIMIT: u32 = 2;
 /// The longest error line: "malformed response: " (20 characters), at most 300 characters
