@@ -28,7 +28,7 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
             return Err(err);
         }
     };
-    report("org.read", Ok(format!("organization {org_name:?} ({})", sync.org_id)));
+    report("org.read", Ok(format!("organization {org_name:?} ({})", sync.org_id())));
 
     let mut first_failure = None;
     let mut note = |permission: &str, outcome: Result<String>| {

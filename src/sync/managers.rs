@@ -28,7 +28,7 @@ impl<W: Write> Sync<'_, W> {
             return Ok(());
         }
         let roles = self.member_roles(Endpoint::OrgMemberRoles)?;
-        let org_id = self.org_id.clone();
+        let org_id = self.org.id.clone();
         self.managers(Endpoint::OrgMembers, "org", &org_id, &roles, None)
     }
 

@@ -67,8 +67,8 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     let org_name = sync.resolve_org()?;
     log::log(
         Level::Info,
-        &format!("syncing organization {org_name:?} ({})", sync.org_id),
-        &[("org_id", sync.org_id.clone().into()), ("org_name", org_name.clone().into())],
+        &format!("syncing organization {org_name:?} ({})", sync.org_id()),
+        &[("org_id", sync.org_id().into()), ("org_name", org_name.clone().into())],
     );
     let filters = &config.filters;
     for project_id in &filters.project_ids {
@@ -98,7 +98,7 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     log::clear_progress();
     let summary = Summary {
         kind: "summary",
-        org_id: &sync.org_id,
+        org_id: &sync.org.id,
         org_name: &org_name,
         counts: sync.counts.clone(),
         requests: sync.client.requests(),
@@ -137,7 +137,6 @@ pub struct Sync<'s, W: Write> {
     pub client: &'s mut Client,
     out: &'s mut Output<W>,
     config: &'s Config,
-    pub org_id: String,
     /// The organization, as `orgs/me` described it.
     org: wire::Org<'static>,
     counts: Counts,
@@ -183,7 +182,6 @@ impl<'s, W: Write> Sync<'s, W> {
             client,
             out,
             config,
-            org_id: String::new(),
             org: wire::Org::default(),
             counts: Counts::default(),
             external_users: UsedIds::default(),
@@ -200,13 +198,17 @@ impl<'s, W: Write> Sync<'s, W> {
         self.config
     }
 
+    /// The id of the organization being synced (empty before `resolve_org`).
+    pub fn org_id(&self) -> &str {
+        &self.org.id
+    }
+
     /// Finds the organization to sync, pins every later request to it, and returns its name.
     pub fn resolve_org(&mut self) -> Result<String> {
         let org = self.fetch_org()?;
         // Every later request names the organization explicitly, so the whole sync reads
         // the organization just announced, whatever the token's default.
         self.client.pin_org(&org.id);
-        self.org_id = org.id.to_string();
         let name = org.name.to_string();
         self.org = org;
         Ok(name)
@@ -221,7 +223,7 @@ impl<'s, W: Write> Sync<'s, W> {
         // by its resource owner.
         let found = self.request(endpoint, None, None, &[], &mut body, |this, bytes| {
             let project = parse::<wire::ProjectResponse>(bytes)?.project;
-            Ok(project.id == project_id && project.details.resource_owner == this.org_id)
+            Ok(project.id == project_id && project.details.resource_owner == this.org.id)
         });
         match found {
             Ok(true) => Ok(()),
@@ -270,8 +272,8 @@ impl<'s, W: Write> Sync<'s, W> {
             return Principal::Printed;
         }
         let ours = match user_org {
-            UserOrg::Granted(org) => org.is_empty() || org == self.org_id,
-            UserOrg::Member(org) => org == self.org_id,
+            UserOrg::Granted(org) => org.is_empty() || org == self.org.id,
+            UserOrg::Member(org) => org == self.org.id,
         };
         if ours { Principal::NotPrinted } else { Principal::External }
     }

@@ -24,7 +24,7 @@ impl<W: Write> Sync<'_, W> {
             let keys = page.result.iter().map(|project| &*project.id);
             for (project, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
                 if new && this.config.filters.project(&project.id) {
-                    this.out.write(&mapping::project(project, &this.org_id))?;
+                    this.out.write(&mapping::project(project, &this.org.id))?;
                     this.counts.project += 1;
                     let roles = this.roles(&project.id)?;
                     let filters = &this.config.filters;

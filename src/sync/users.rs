@@ -19,7 +19,7 @@ impl<W: Write> Sync<'_, W> {
             let keys = page.result.iter().map(|user| &*user.id);
             for (user, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
                 if new {
-                    this.out.write(&mapping::user(user, &this.org_id))?;
+                    this.out.write(&mapping::user(user, &this.org.id))?;
                     this.counts.user += 1;
                 }
             }
