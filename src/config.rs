@@ -570,8 +570,9 @@ fn parse_instance_url(text: &str) -> Result<String> {
     Ok(format!("{scheme}://{host}"))
 }
 
-/// Whether the URL's host is `localhost` or a loopback address.
-fn is_loopback(url: &str) -> bool {
+/// Whether the URL's host is `localhost` or a loopback address: plain HTTP is allowed there,
+/// and no proxy is used.
+pub fn is_loopback(url: &str) -> bool {
     let host = url.split_once("://").map_or(url, |(_, rest)| rest);
     let host = match host.strip_prefix('[') {
         Some(bracketed) => bracketed.split(']').next().unwrap_or(""),

@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::log;
 use crate::redact;
 use crate::retry::{self, Attempts, GiveUp, Pace, RetryPolicy};
@@ -597,12 +597,10 @@ const PROXY_VARIABLES: [&str; 6] =
 /// machine, and through a proxy it would mean the proxy's machine instead, with the PAT
 /// in clear text on the way for `http://`.
 fn proxy_for(instance_url: &str) -> Option<ProxyInUse> {
-    let uri: ureq::http::Uri = instance_url.parse().ok()?;
-    let host = uri.host()?;
-    let ip = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>();
-    if host.eq_ignore_ascii_case("localhost") || ip.is_ok_and(|ip| ip.is_loopback()) {
+    if config::is_loopback(instance_url) {
         return None;
     }
+    let uri: ureq::http::Uri = instance_url.parse().ok()?;
     let proxy = ureq::Proxy::try_from_env()?;
     if proxy.is_no_proxy(&uri) {
         return None;
