@@ -35,13 +35,9 @@ impl<W: Write> Sync<'_, W> {
     /// Prints a project's manager roles and managers. `roles` are its own role keys, which
     /// a manager role's slug (`manager:<ROLE>`) must not equal.
     pub(super) fn project_managers(&mut self, project_id: &str, roles: &Roles) -> Result<()> {
-        let manager_roles = match &self.project_manager_roles {
-            Some(known) => Rc::clone(known),
-            None => {
-                let read = self.member_roles(Endpoint::ProjectMemberRoles)?;
-                Rc::clone(self.project_manager_roles.insert(read))
-            }
-        };
+        let manager_roles = self.member_roles_once(Endpoint::ProjectMemberRoles, |sync| {
+            &mut sync.project_manager_roles
+        })?;
         let endpoint = Endpoint::ProjectMembers { project_id };
         self.managers(endpoint, "project", project_id, &manager_roles, Some(roles))
     }
@@ -52,15 +48,24 @@ impl<W: Write> Sync<'_, W> {
         project_id: &str,
         grant_id: &str,
     ) -> Result<()> {
-        let manager_roles = match &self.project_grant_manager_roles {
-            Some(known) => Rc::clone(known),
-            None => {
-                let read = self.member_roles(Endpoint::ProjectGrantMemberRoles)?;
-                Rc::clone(self.project_grant_manager_roles.insert(read))
-            }
-        };
+        let manager_roles = self.member_roles_once(Endpoint::ProjectGrantMemberRoles, |sync| {
+            &mut sync.project_grant_manager_roles
+        })?;
         let endpoint = Endpoint::ProjectGrantMembers { project_id, grant_id };
         self.managers(endpoint, "project_grant", grant_id, &manager_roles, None)
+    }
+
+    /// The manager roles of a member-role list, read when first needed and kept in `cache`.
+    fn member_roles_once(
+        &mut self,
+        endpoint: Endpoint,
+        cache: fn(&mut Self) -> &mut Option<Rc<[String]>>,
+    ) -> Result<Rc<[String]>> {
+        if let Some(known) = cache(self) {
+            return Ok(Rc::clone(known));
+        }
+        let read = self.member_roles(endpoint)?;
+        Ok(Rc::clone(cache(self).insert(read)))
     }
 
     /// The manager roles a member-role list names, once each, in its order.
