@@ -20,6 +20,7 @@ mod wire;
 mod zitadel;
 
 use std::io::{self, IsTerminal};
+use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
 
 use config::{Command, Config};
@@ -38,6 +39,9 @@ const EXIT_OUTPUT_FAILED: u8 = 6;
 fn main() -> ExitCode {
     // Before the PAT is read: a core dump of this process would hold it.
     forbid_core_dumps();
+    // A file size limit (`ulimit -f`) then fails a write with EFBIG, which is reported and
+    // leaves whole lines, instead of killing the process in the middle of a record.
+    file::ignore_file_size_signal();
     let command = match config::parse(std::env::args_os().skip(1), |name| std::env::var_os(name)) {
         Ok(command) => command,
         Err(err) => {
@@ -72,13 +76,16 @@ fn main() -> ExitCode {
     let mut client = Client::new(&config);
     let result = match (check, &config.output) {
         (true, _) => check::run(&config, &mut client),
-        (false, None) => sync_to(&config, &mut client, Output::new(io::stdout().lock())),
+        (false, None) => sync_to_stdout(&config, &mut client),
         (false, Some(path)) => sync_to_file(&config, &mut client, path),
     };
     log::clear_progress();
+    // Only a reader of stdout that has seen enough (`| head`) ends the sync well: a FIFO
+    // named by --output whose reader left is a failed export.
+    let to_stdout = config.output.as_deref().is_none_or(file::is_stdout);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if to_stdout && is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             log::error(&format!("{err:#}"));
             ExitCode::from(exit_status(&err))
@@ -115,6 +122,17 @@ fn sync_to(
     result
 }
 
+/// Syncs to stdout, written through a descriptor of its own: `Output` buffers whole lines
+/// already, and a failed write that left part of a line in a file can be taken back.
+fn sync_to_stdout(config: &Config, client: &mut Client) -> anyhow::Result<()> {
+    let stdout = io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|err| output::WriteFailed::new("stdout".to_string(), err))?;
+    let fd = stdout.as_raw_fd();
+    sync_to(config, client, Output::new(std::fs::File::from(stdout)).whole_lines_on(fd))
+}
+
 /// Syncs into a temporary file that replaces `path` only when the sync completed (or into
 /// `path` itself when it is a device or pipe).
 fn sync_to_file(
@@ -123,7 +141,13 @@ fn sync_to_file(
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
     let file = OutputFile::open(path).map_err(|err| err.context(Usage))?;
-    let out = Output::new(file.writer()?).named(format!("--output {}", path.display()));
+    let name = match file::is_stdout(path) {
+        true => "stdout".to_string(),
+        false => format!("--output {}", path.display()),
+    };
+    let writer = file.writer()?;
+    let fd = writer.as_raw_fd();
+    let out = Output::new(writer).named(name).whole_lines_on(fd);
     sync_to(config, client, out)?;
     file.commit()
 }

@@ -1,7 +1,9 @@
 //! Writes NDJSON records: one JSON object per line, whole lines only; a failed write says
 //! where it was writing.
 
+use std::ffi::c_int;
 use std::io::{self, Write};
+use std::os::fd::RawFd;
 
 use serde::Serialize;
 
@@ -23,6 +25,8 @@ pub struct Output<W: Write> {
     pending: Vec<u8>,
     /// What `out` is, for messages: "stdout" unless `named`.
     target: String,
+    /// The descriptor of `out`, if a cut line left by a failed write can be taken back there.
+    descriptor: Option<RawFd>,
 }
 
 impl<W: Write> Output<W> {
@@ -31,7 +35,16 @@ impl<W: Write> Output<W> {
             out,
             pending: Vec::with_capacity(PENDING_BYTES + 1024),
             target: "stdout".to_string(),
+            descriptor: None,
         }
+    }
+
+    /// Takes back, when `out` is a regular file that writes straight to the descriptor `fd`
+    /// (no buffer of its own), the start of a line that a failed write left behind (a file size limit lets a write through only in
+    /// part), so that the file still ends on a whole line.
+    pub fn whole_lines_on(mut self, fd: RawFd) -> Output<W> {
+        self.descriptor = Some(fd);
+        self
     }
 
     /// Names what `out` is in messages, such as `--output export.ndjson`.
@@ -77,9 +90,47 @@ impl<W: Write> Output<W> {
             self.pending.clear();
             return Err(io::Error::other(SecretInRecord));
         }
-        let written = self.out.write_all(&self.pending);
+        let (mut written, mut result) = (0, Ok(()));
+        while written < self.pending.len() && result.is_ok() {
+            match self.out.write(&self.pending[written..]) {
+                Ok(0) => result = Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => result = Err(err),
+            }
+        }
+        if result.is_err() {
+            let cut = self.pending[..written].iter().rev().take_while(|&&byte| byte != b'\n');
+            self.take_back(cut.count());
+        }
         self.pending.clear();
-        written.map_err(|err| WriteFailed::inside_io(&self.target, err))
+        result.map_err(|err| WriteFailed::inside_io(&self.target, err))
+    }
+
+    /// Removes the last `bytes` written, if there are any and `out` is a regular file.
+    fn take_back(&mut self, bytes: usize) {
+        if let Some(fd) = self.descriptor.filter(|_| bytes > 0) {
+            truncate_by(fd, bytes as i64);
+        }
+    }
+}
+
+/// Shortens the regular file open at `fd` by `bytes` at its current position, which is its
+/// end after a write; anything else (a pipe, a device) is left alone.
+fn truncate_by(fd: RawFd, bytes: i64) {
+    unsafe extern "C" {
+        fn lseek(fd: c_int, offset: i64, whence: c_int) -> i64;
+        fn ftruncate(fd: c_int, length: i64) -> c_int;
+    }
+    const SEEK_CUR: c_int = 1;
+    const SEEK_SET: c_int = 0;
+    // SAFETY: lseek and ftruncate on a descriptor take no memory; on a pipe or a device they
+    // fail (or do nothing) without harm.
+    unsafe {
+        let end = lseek(fd, 0, SEEK_CUR);
+        if end >= bytes && ftruncate(fd, end - bytes) == 0 {
+            lseek(fd, end - bytes, SEEK_SET);
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod fake;
 mod faults;
 mod hostile;
 mod operator;
+mod output_attacks;
 mod recipes;
 mod relays;
 

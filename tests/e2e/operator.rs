@@ -608,17 +608,22 @@ fn the_next_run_removes_what_a_killed_run_left() {
     os::send(&child, os::SIGKILL);
     child.wait().unwrap();
     let killed = child.id();
-    let leftover = format!(".acme.ndjson.{killed}.tmp");
-    assert_eq!(files_in(&dir), [leftover.as_str(), "acme.ndjson"], "SIGKILL cannot be caught");
+    // `.<target>.<pid>.<16 random hex digits>.tmp`
+    let left = files_in(&dir);
+    let leftover = left[0].clone();
+    let random = leftover.strip_prefix(&format!(".acme.ndjson.{killed}.")).unwrap();
+    let random = random.strip_suffix(".tmp").unwrap();
+    assert!(random.len() == 16 && random.bytes().all(|byte| byte.is_ascii_hexdigit()), "{left:?}");
+    assert_eq!(left, [leftover.as_str(), "acme.ndjson"], "SIGKILL cannot be caught");
 
     // Beside it: the file of a live run (this test's own pid), a file of another target, and
     // one whose pid is gone but which a live process holds locked (a run in another
     // container, whose pid this one cannot see).
-    let live = format!(".acme.ndjson.{}.tmp", std::process::id());
-    let other_target = format!(".other.ndjson.{killed}.tmp");
+    let live = format!(".acme.ndjson.{}.0123456789abcdef.tmp", std::process::id());
+    let other_target = format!(".other.ndjson.{killed}.0123456789abcdef.tmp");
     let mut finished = Command::new("true").spawn().unwrap();
     finished.wait().unwrap();
-    let locked = format!(".acme.ndjson.{}.tmp", finished.id());
+    let locked = format!(".acme.ndjson.{}.0123456789abcdef.tmp", finished.id());
     for name in [&live, &other_target, &locked] {
         std::fs::write(dir.join(name), "").unwrap();
     }
