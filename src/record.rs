@@ -406,6 +406,37 @@ pub struct Counts {
     pub inactive_project_grant: u64,
 }
 
+impl Counts {
+    /// The counts of records printed, in output order (the last three are kinds of grant),
+    /// each with whether it is said even when zero.
+    pub fn printed(&self) -> [(&'static str, u64, bool); 11] {
+        [
+            ("user", self.user, true),
+            ("external_user", self.external_user, true),
+            ("org", self.org, false),
+            ("external_org", self.external_org, false),
+            ("project", self.project, true),
+            ("project_grant", self.project_grant, false),
+            ("entitlement", self.entitlement, true),
+            ("grant", self.grant, true),
+            ("manager_grant", self.manager_grant, false),
+            ("org_grant", self.org_grant, false),
+            ("delegated_grant", self.delegated_grant, false),
+        ]
+    }
+
+    /// The counts of something skipped, by name.
+    pub fn skipped(&self) -> [(&'static str, u64); 5] {
+        [
+            ("grant_without_principal", self.grant_without_principal),
+            ("inactive_project_grant", self.inactive_project_grant),
+            ("inactive_user_grant", self.inactive_user_grant),
+            ("unknown_role_key", self.unknown_role_key),
+            ("user_grant_without_roles", self.user_grant_without_roles),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +476,42 @@ mod tests {
                 serde_json::to_string(&grant)?,
                 "{text:?} {project_grant_id:?}"
             );
+        }
+        Ok(())
+    }
+
+    /// Every count is either printed or skipped, once, under the name the summary record
+    /// gives it, so that the summary's words say what its record says.
+    #[test]
+    fn the_counts_by_name_are_the_counts_of_the_summary_record() -> serde_json::Result<()> {
+        let counts = Counts {
+            user: 1,
+            project: 2,
+            entitlement: 3,
+            grant: 4,
+            external_user: 5,
+            org: 6,
+            external_org: 7,
+            project_grant: 8,
+            manager_grant: 9,
+            org_grant: 10,
+            delegated_grant: 11,
+            user_grant_without_roles: 12,
+            unknown_role_key: 13,
+            inactive_user_grant: 14,
+            grant_without_principal: 15,
+            inactive_project_grant: 16,
+        };
+        let record = serde_json::to_value(&counts)?;
+        let by_name: Vec<(&str, u64)> = counts
+            .printed()
+            .iter()
+            .map(|(name, n, _)| (*name, *n))
+            .chain(counts.skipped())
+            .collect();
+        assert_eq!(Some(by_name.len()), record.as_object().map(|fields| fields.len()));
+        for (name, count) in by_name {
+            assert_eq!(record[name], count, "{name}");
         }
         Ok(())
     }

@@ -7,109 +7,124 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::projects::Roles;
-use super::{Rejected, Sync, distinct, judge, parse_page, warn_skipped};
+use super::distinct;
+use super::fetcher::{Fetcher, List};
+use super::ledger::{Ledger, Skipped};
+use super::managers::{self, ManagerRoles};
+use super::projects::Project;
+use crate::config::Config;
 use crate::mapping;
-use crate::paging;
 use crate::wire;
 use crate::zitadel::Endpoint;
 
-impl<W: Write> Sync<'_, W> {
-    /// Walks the project's grants to other organizations; `roles` are the project's roles,
-    /// which the delegated keys are checked against.
-    pub(super) fn project_grants(
-        &mut self,
-        project_id: &str,
-        project_name: &str,
-        roles: &Roles,
-    ) -> Result<()> {
-        let endpoint = Endpoint::ProjectGrants { project_id };
-        self.walk(endpoint, paging::UNSORTED, wire::list_request, |this, bytes, walk| {
-            let page = parse_page::<wire::ProjectGrant>(bytes, this.config.page_size)?;
-            let stray = page.result.iter().find(|grant| grant.project_id != project_id);
-            if let Some(stray) = stray {
-                let message = format!(
-                    "project grant {} is of project {:?}, not of the project {project_id} asked for",
-                    stray.grant_id, stray.project_id
-                );
-                return Err(Rejected::Invalid(anyhow::anyhow!(message)));
+/// `ListProjectGrants` of one project.
+struct ProjectGrants<'p> {
+    project_id: &'p str,
+}
+
+impl List for ProjectGrants<'_> {
+    type Row<'b> = wire::ProjectGrant<'b>;
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint::ProjectGrants { project_id: self.project_id }
+    }
+
+    fn key<'r>(grant: &'r wire::ProjectGrant<'_>) -> &'r str {
+        &grant.grant_id
+    }
+
+    fn check_page(&self, grants: &[wire::ProjectGrant<'_>]) -> Result<(), String> {
+        let project_id = self.project_id;
+        match grants.iter().find(|grant| grant.project_id != project_id) {
+            Some(stray) => Err(format!(
+                "project grant {} is of project {:?}, not of the project {project_id} asked for",
+                stray.grant_id, stray.project_id
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn check_row(&self, grant: &wire::ProjectGrant<'_>) -> Result<(), String> {
+        match grant.granted_org_id.is_empty() {
+            true => Err(format!(
+                "malformed response: project grant {} has no grantedOrgId",
+                grant.grant_id
+            )),
+            false => Ok(()),
+        }
+    }
+}
+
+/// Walks the project's grants to other organizations; the delegated keys are checked
+/// against the project's roles.
+pub fn project_grants<W: Write>(
+    fetcher: &mut Fetcher,
+    ledger: &mut Ledger<W>,
+    config: &Config,
+    manager_roles: &mut ManagerRoles,
+    project: &Project,
+) -> Result<()> {
+    let list = ProjectGrants { project_id: project.id };
+    fetcher
+        .walk(&list, |fetcher, grant| {
+            project_grant(ledger, config, project, grant)?;
+            if config.filters.skip_managers {
+                return Ok(());
             }
-            let keys = page.result.iter().map(|grant| &*grant.grant_id);
-            for (grant, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
-                if grant.granted_org_id.is_empty() {
-                    let message = format!(
-                        "malformed response: project grant {} has no grantedOrgId",
-                        grant.grant_id
-                    );
-                    return Err(Rejected::Invalid(anyhow::anyhow!(message)));
-                }
-                if new {
-                    this.project_grant(project_id, project_name, roles, grant)?;
-                }
-            }
-            Ok(())
+            let ids = (project.id, &*grant.grant_id);
+            managers::project_grant_managers(fetcher, ledger, config, manager_roles, ids)
         })
         .map(drop)
-    }
+}
 
-    /// Prints one project grant: its organization (before its first grant), the grant, a
-    /// grant to the organization per delegated key the project has, and its managers.
-    fn project_grant(
-        &mut self,
-        project_id: &str,
-        project_name: &str,
-        roles: &Roles,
-        grant: &wire::ProjectGrant,
-    ) -> Result<()> {
-        let config = self.config;
-        let mut delegated: Vec<(&str, &str)> = Vec::new();
-        if !config.filters.skip_grants {
-            if mapping::is_inactive_project_grant(grant) && !config.include_inactive_grants {
-                self.counts.inactive_project_grant += 1;
-            } else {
-                self.delegated_keys(project_id, roles, grant, &mut delegated);
-            }
+/// Prints one project grant: its organization (before its first grant), the grant, and a
+/// grant to the organization per delegated key the project has.
+fn project_grant<W: Write>(
+    ledger: &mut Ledger<W>,
+    config: &Config,
+    project: &Project,
+    grant: &wire::ProjectGrant,
+) -> Result<()> {
+    let mut delegated: Vec<(&str, &str)> = Vec::new();
+    if !config.filters.skip_grants {
+        if mapping::is_inactive_project_grant(grant) && !config.include_inactive_grants {
+            ledger.counts.inactive_project_grant += 1;
+        } else {
+            delegated = delegated_keys(ledger, project, grant);
         }
-        let org_id = &*grant.granted_org_id;
-        if !delegated.is_empty() && config.filters.orgs() && self.external_orgs.insert(org_id) {
-            self.out.write(&mapping::external_org(org_id, &grant.granted_org_name))?;
-            self.counts.external_org += 1;
-        }
-        self.out.write(&mapping::project_grant(grant, project_name))?;
-        self.counts.project_grant += 1;
-        for (key, entitlement_id) in delegated {
-            self.out.write(&mapping::org_grant(project_id, key, entitlement_id, grant))?;
-            self.counts.org_grant += 1;
-            self.counts.grant += 1;
-        }
-        if !config.filters.skip_managers {
-            self.project_grant_managers(project_id, &grant.grant_id)?;
-        }
-        Ok(())
     }
+    let org_id = &*grant.granted_org_id;
+    if !delegated.is_empty() && config.filters.orgs() {
+        ledger.external_org(org_id, || mapping::external_org(org_id, &grant.granted_org_name))?;
+    }
+    ledger.print(&mapping::project_grant(grant, project.name))?;
+    ledger.counts.project_grant += 1;
+    for (key, entitlement_id) in delegated {
+        ledger.print(&mapping::org_grant(project.id, key, entitlement_id, grant))?;
+        ledger.counts.org_grant += 1;
+        ledger.counts.grant += 1;
+    }
+    Ok(())
+}
 
-    /// Collects the distinct delegated keys the project has, each with its role's
-    /// entitlement id; keys it no longer has are counted and warned about.
-    fn delegated_keys<'g>(
-        &mut self,
-        project_id: &str,
-        roles: &'g Roles,
-        grant: &'g wire::ProjectGrant,
-        delegated: &mut Vec<(&'g str, &'g str)>,
-    ) {
-        for key in distinct(&grant.granted_role_keys) {
-            match roles.get(key) {
-                Some(entitlement_id) => delegated.push((key, entitlement_id)),
-                None => {
-                    self.counts.unknown_role_key += 1;
-                    warn_skipped(self.counts.unknown_role_key, "unknown_role_key", || {
-                        format!(
-                            "project grant {} delegates role {key:?} to organization {}, which project {project_id} does not have; no grant record for it",
-                            grant.grant_id, grant.granted_org_id
-                        )
-                    });
-                }
-            }
+/// The distinct delegated keys the project has, each with its role's entitlement id; keys
+/// it no longer has are counted and warned about.
+fn delegated_keys<'g, W: Write>(
+    ledger: &mut Ledger<W>,
+    project: &'g Project,
+    grant: &'g wire::ProjectGrant,
+) -> Vec<(&'g str, &'g str)> {
+    let mut delegated = Vec::new();
+    for key in distinct(&grant.granted_role_keys) {
+        match project.roles.get(key) {
+            Some(entitlement_id) => delegated.push((key, entitlement_id.as_str())),
+            None => ledger.skip(Skipped::UnknownRoleKey, || {
+                format!(
+                    "project grant {} delegates role {key:?} to organization {}, which project {} does not have; no grant record for it",
+                    grant.grant_id, grant.granted_org_id, project.id
+                )
+            }),
         }
     }
+    delegated
 }

@@ -5,28 +5,42 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{Sync, judge, parse_page};
+use super::fetcher::{Fetcher, List};
+use super::ledger::Ledger;
 use crate::mapping;
-use crate::paging;
-use crate::wire;
+use crate::paging::{self, Shape};
+use crate::wire::{self, ListQuery};
 use crate::zitadel::Endpoint;
 
-impl<W: Write> Sync<'_, W> {
-    pub(super) fn users(&mut self) -> Result<()> {
-        // ListUsers' totalResult counts metadata rows too (zitadel#10825).
-        self.walk(Endpoint::Users, paging::USERS, wire::users_request, |this, bytes, walk| {
-            let page = parse_page::<wire::User>(bytes, this.config.page_size)?;
-            let keys = page.result.iter().map(|user| &*user.id);
-            for (user, new) in page.result.iter().zip(judge(walk, &page.details, keys)?) {
-                if new {
-                    this.out.write(&mapping::user(user, &this.org.id))?;
-                    this.counts.user += 1;
-                }
-            }
-            this.show_progress();
-            Ok(())
-        })
-        // Every user the walk used was printed: grants are checked against them.
-        .map(|walk| self.printed_users = Some(walk.into_used()))
+/// `ListUsers`, sorted by id; its totalResult counts metadata rows too (zitadel#10825).
+struct Users;
+
+impl List for Users {
+    type Row<'b> = wire::User<'b>;
+    const SHAPE: Shape = paging::USERS;
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint::Users
     }
+
+    fn request(&self, query: ListQuery) -> Vec<u8> {
+        wire::users_request(query)
+    }
+
+    fn key<'r>(user: &'r wire::User<'_>) -> &'r str {
+        &user.id
+    }
+}
+
+/// Prints every user of the organization and remembers them in the ledger.
+pub fn users<W: Write>(fetcher: &mut Fetcher, ledger: &mut Ledger<W>) -> Result<()> {
+    let walk = fetcher.walk(&Users, |fetcher, user| {
+        ledger.print(&mapping::user(user, &ledger.org().id))?;
+        ledger.counts.user += 1;
+        ledger.show_progress(fetcher.requests());
+        Ok(())
+    })?;
+    // Every user the walk used was printed: grants are checked against them.
+    ledger.users_printed(walk.into_used());
+    Ok(())
 }

@@ -1,0 +1,198 @@
+//! The ledger of one sync: the output and everything known of what went into it — the
+//! counts, the users and external users and organizations printed, warnings about the rows
+//! skipped, and the progress line. It makes no request.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::summary::{counted, noun_phrase};
+use crate::log::{self, Level};
+use crate::output::Output;
+use crate::paging::UsedIds;
+use crate::record::Counts;
+use crate::wire;
+
+/// What was printed and counted so far for one organization.
+pub struct Ledger<'o, W: Write> {
+    out: &'o mut Output<W>,
+    /// The organization being synced, as `orgs/me` described it.
+    org: &'o wire::Org<'static>,
+    pub counts: Counts,
+    /// The organization's users printed by this sync (none when users are not synced).
+    printed_users: Option<UsedIds>,
+    /// The external users printed so far, so each is printed once.
+    external_users: UsedIds,
+    /// The other organizations printed so far (granted a project), each printed once.
+    external_orgs: UsedIds,
+}
+
+/// What a grant's user is to this sync (`Ledger::principal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// Printed, or not checked because users are not synced.
+    Printed,
+    /// A user of another organization, printed as an external user before its first grant.
+    External,
+    /// A user of this organization that this sync did not print: its grants are skipped.
+    NotPrinted,
+}
+
+/// What a record says of its user's organization.
+#[derive(Debug, Clone, Copy)]
+pub enum UserOrg<'a> {
+    /// A user grant's `grantedOrgId`; some v4 builds leave it empty for a user of the
+    /// grant's own organization (zitadel#10723), so empty counts as this organization.
+    Granted(&'a str),
+    /// A member's `userResourceOwner`; servers before zitadel#9168 do not send it, and then
+    /// a user not printed is external.
+    Member(&'a str),
+}
+
+/// The kinds of grant skipped with a warning, each counted in `Counts` under its name.
+#[derive(Debug, Clone, Copy)]
+pub enum Skipped {
+    GrantWithoutPrincipal,
+    UserGrantWithoutRoles,
+    UnknownRoleKey,
+}
+
+impl Skipped {
+    fn count(self, counts: &mut Counts) -> &mut u64 {
+        match self {
+            Skipped::GrantWithoutPrincipal => &mut counts.grant_without_principal,
+            Skipped::UserGrantWithoutRoles => &mut counts.user_grant_without_roles,
+            Skipped::UnknownRoleKey => &mut counts.unknown_role_key,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Skipped::GrantWithoutPrincipal => "grant_without_principal",
+            Skipped::UserGrantWithoutRoles => "user_grant_without_roles",
+            Skipped::UnknownRoleKey => "unknown_role_key",
+        }
+    }
+}
+
+/// Warnings listed for each kind of skipped grant; the rest are only counted (and logged at
+/// debug level), so that an organization with many leaves stderr readable.
+const LISTED_WARNINGS: u64 = 10;
+
+impl<'o, W: Write> Ledger<'o, W> {
+    pub fn new(out: &'o mut Output<W>, org: &'o wire::Org<'static>) -> Ledger<'o, W> {
+        Ledger {
+            out,
+            org,
+            counts: Counts::default(),
+            printed_users: None,
+            external_users: UsedIds::default(),
+            external_orgs: UsedIds::default(),
+        }
+    }
+
+    /// The organization being synced.
+    pub fn org(&self) -> &'o wire::Org<'static> {
+        self.org
+    }
+
+    /// Writes one record; the caller counts it.
+    pub fn print(&mut self, record: &impl Serialize) -> io::Result<()> {
+        self.out.write(record)
+    }
+
+    /// Writes one record whose JSON `write` appends by hand (grants, the hot path).
+    pub fn print_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        self.out.write_with(|line| {
+            write(line);
+            Ok(())
+        })
+    }
+
+    /// Flushes the output, so that a failed write is seen.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Remembers the users the users walk printed: every principal is checked against them.
+    pub fn users_printed(&mut self, users: UsedIds) {
+        self.printed_users = Some(users);
+    }
+
+    /// What the user a grant (or membership) names is to this sync. A user that was printed
+    /// is ours whatever the record says; one that was not is external unless the record
+    /// says it belongs to this organization (then it was created after the users were read,
+    /// or removed while its grants linger). Without user records, principals are named by
+    /// id only, unchecked.
+    pub fn principal(&self, user_id: &str, user_org: UserOrg) -> Principal {
+        let Some(printed_users) = &self.printed_users else { return Principal::Printed };
+        if printed_users.contains(user_id) {
+            return Principal::Printed;
+        }
+        let ours = match user_org {
+            UserOrg::Granted(org) => org.is_empty() || org == self.org.id,
+            UserOrg::Member(org) => org == self.org.id,
+        };
+        if ours { Principal::NotPrinted } else { Principal::External }
+    }
+
+    /// Prints an external user (made by `record`) unless it was printed before.
+    pub fn external_user<R: Serialize>(
+        &mut self,
+        user_id: &str,
+        record: impl FnOnce() -> R,
+    ) -> io::Result<()> {
+        if self.external_users.insert(user_id) {
+            self.out.write(&record())?;
+            self.counts.external_user += 1;
+        }
+        Ok(())
+    }
+
+    /// Prints an external organization (made by `record`) unless it was printed before.
+    pub fn external_org<R: Serialize>(
+        &mut self,
+        org_id: &str,
+        record: impl FnOnce() -> R,
+    ) -> io::Result<()> {
+        if self.external_orgs.insert(org_id) {
+            self.out.write(&record())?;
+            self.counts.external_org += 1;
+        }
+        Ok(())
+    }
+
+    /// Counts a skipped grant and warns about it, as long as few of its kind were listed.
+    pub fn skip(&mut self, kind: Skipped, message: impl FnOnce() -> String) {
+        let count = kind.count(&mut self.counts);
+        *count += 1;
+        let nth = *count;
+        match nth {
+            ..=LISTED_WARNINGS => log::warn(&message()),
+            _ if log::enabled(Level::Debug) => log::log(Level::Debug, &message(), &[]),
+            _ => {}
+        }
+        if nth == LISTED_WARNINGS + 1 {
+            log::warn(&format!(
+                "more {} are not listed; the summary counts them all (all are listed at --log-level debug)",
+                noun_phrase(kind.name(), true)
+            ));
+        }
+    }
+
+    /// Updates the progress line (shown only on a terminal). External users are counted
+    /// apart, as in the summary; the numbers say what a narrow terminal keeps.
+    pub fn show_progress(&self, requests: u64) {
+        let counts = &self.counts;
+        log::progress(|| {
+            vec![
+                (counted(counts.user, "user"), 4),
+                (counted(counts.external_user, "external_user"), 1),
+                (counted(counts.project, "project"), 3),
+                (counted(counts.entitlement, "entitlement"), 2),
+                (counted(counts.grant, "grant"), 5),
+                (counted(requests, "request"), 0),
+            ]
+        });
+    }
+}
