@@ -33,6 +33,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::ops::ControlFlow;
 
 use crate::wire::ListQuery;
 
@@ -236,51 +237,14 @@ impl Walk {
             return Err(WalkError::MissingKey);
         }
         let hashes: Vec<u64> = keys.iter().map(|key| self.hasher.hash_one(key)).collect();
-
         let state = (total_result, sequence);
-        let read = &mut self.read;
-        // An empty page has no `totalResult`: only its sequence tells whether the list moved.
-        let unchanged = read
-            .last_state
-            .is_none_or(|(total, seq)| seq == sequence && (rows == 0 || total == total_result));
-        let same_page = rows > 0 && offset > 0 && unchanged && hashes == read.last_page;
-        read.same_pages = if same_page { read.same_pages + 1 } else { 0 };
-        // Rows sorted by id cannot come back in the same order by chance; rows in no order
-        // can, once, when the server happens to order them so.
-        let by_chance = if self.shape.sorted_by_id { 0 } else { 1 };
-        if read.same_pages > by_chance {
-            return Err(WalkError::SamePageAgain { offset });
-        }
-        read.last_state = Some(state);
-        read.last_page.clone_from(&hashes);
+        let unchanged = self.note_page(state, offset, &hashes)?;
 
         let mut skip = 0;
         if self.shape.sorted_by_id {
-            if overlapping {
-                if keys.first().copied() != read.last_key.as_deref() {
-                    // The last row read moved or went: other rows may have moved across the
-                    // boundary, unread.
-                    self.next_read()?;
-                    return Ok(Verdict::Ignore);
-                }
-                if rows == 1 {
-                    // Nothing follows the last row read: this is the end of the list.
-                    self.done = true;
-                    return Ok(Verdict::Use(vec![false]));
-                }
-                skip = 1;
-                // While the list keeps moving, every page overlaps; once it holds still
-                // from one page to the next, pages follow on as before.
-                self.overlap = !unchanged;
-            } else if !unchanged {
-                if self.limit > 1 {
-                    // Rows may have moved across the boundary, so this page may not follow
-                    // the last row read; the next one, starting on that row, shows it.
-                    self.overlap = true;
-                    return Ok(Verdict::Ignore);
-                }
-                // One row a page leaves no room for the last row read.
-                read.unverified = true;
+            match self.follow_on(&keys, overlapping, unchanged)? {
+                ControlFlow::Continue(overlap) => skip = overlap,
+                ControlFlow::Break(verdict) => return Ok(verdict),
             }
         }
         if rows == 0 {
@@ -302,7 +266,85 @@ impl Walk {
         if self.shape.sorted_by_id {
             self.read.last_key = keys.last().map(|key| key.to_string());
         }
+        self.after_rows(total_result, end, flags)
+    }
 
+    /// Remembers the page's state and rows, and says whether the list is unchanged since
+    /// the page before. Fails when the page is the one before again while nothing changed.
+    fn note_page(
+        &mut self,
+        state: (u64, u64),
+        offset: u64,
+        hashes: &[u64],
+    ) -> Result<bool, WalkError> {
+        let (total_result, sequence) = state;
+        let rows = hashes.len();
+        let read = &mut self.read;
+        // An empty page has no `totalResult`: only its sequence tells whether the list moved.
+        let unchanged = read
+            .last_state
+            .is_none_or(|(total, seq)| seq == sequence && (rows == 0 || total == total_result));
+        let same_page = rows > 0 && offset > 0 && unchanged && hashes == read.last_page;
+        read.same_pages = if same_page { read.same_pages + 1 } else { 0 };
+        // Rows sorted by id cannot come back in the same order by chance; rows in no order
+        // can, once, when the server happens to order them so.
+        let by_chance = if self.shape.sorted_by_id { 0 } else { 1 };
+        if read.same_pages > by_chance {
+            return Err(WalkError::SamePageAgain { offset });
+        }
+        read.last_state = Some(state);
+        read.last_page.clear();
+        read.last_page.extend_from_slice(hashes);
+        Ok(unchanged)
+    }
+
+    /// Sorted lists: whether the page follows the last row read. Continues with how many
+    /// rows at its start were read before (the overlap row), or breaks with the verdict
+    /// on a page that cannot be shown to follow on, or that ends the list.
+    fn follow_on(
+        &mut self,
+        keys: &[&str],
+        overlapping: bool,
+        unchanged: bool,
+    ) -> Result<ControlFlow<Verdict, usize>, WalkError> {
+        if overlapping {
+            if keys.first().copied() != self.read.last_key.as_deref() {
+                // The last row read moved or went: other rows may have moved across the
+                // boundary, unread.
+                self.next_read()?;
+                return Ok(ControlFlow::Break(Verdict::Ignore));
+            }
+            if keys.len() == 1 {
+                // Nothing follows the last row read: this is the end of the list.
+                self.done = true;
+                return Ok(ControlFlow::Break(Verdict::Use(vec![false])));
+            }
+            // While the list keeps moving, every page overlaps; once it holds still from
+            // one page to the next, pages follow on as before.
+            self.overlap = !unchanged;
+            return Ok(ControlFlow::Continue(1));
+        }
+        if !unchanged {
+            if self.limit > 1 {
+                // Rows may have moved across the boundary, so this page may not follow the
+                // last row read; the next one, starting on that row, shows it.
+                self.overlap = true;
+                return Ok(ControlFlow::Break(Verdict::Ignore));
+            }
+            // One row a page leaves no room for the last row read.
+            self.read.unverified = true;
+        }
+        Ok(ControlFlow::Continue(0))
+    }
+
+    /// After the rows of a page up to `end` were taken: whether the list was read exactly,
+    /// a read ended, or the list grows as fast as it is read.
+    fn after_rows(
+        &mut self,
+        total_result: u64,
+        end: u64,
+        flags: Vec<bool>,
+    ) -> Result<Verdict, WalkError> {
         if self.shape.exact_total {
             let distinct = self.window.seen.as_ref().map_or(self.used.len(), HashSet::len) as u64;
             if distinct > total_result {
