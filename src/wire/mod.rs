@@ -1,0 +1,178 @@
+//! ZITADEL's Management API v1 wire format: the JSON we send and the JSON we read.
+//!
+//! The gateway omits every field that holds its proto3 default (`false`, `0`, `""`, empty
+//! lists, enum value 0), so every field here has a default and a missing key is never an
+//! error. 64-bit integers arrive as JSON strings. Strings borrow from the page buffer when
+//! they contain no escapes, which keeps a page walk free of per-field allocations.
+//!
+//! Every list is counted while it is read, so that what a response costs in memory is
+//! bounded before it is materialized: a page holds at most the rows asked for, and all its
+//! rows' own lists (login names, role keys) at most `MAX_LIST_ITEMS` items together.
+//!
+//! `request.rs` builds the bodies we send, `page.rs` reads a page within those bounds, and
+//! `rows.rs` holds the objects read.
+
+mod page;
+mod request;
+mod rows;
+
+pub use page::{Page, Row};
+pub use request::{
+    ListQuery, MEMBER_ROLES_REQUEST, list_request, user_grants_request, users_request,
+};
+pub use rows::*;
+
+/// The most items that the lists inside one page's rows (login names, role keys) may hold
+/// together, and so any one of them: about 1.5 MiB of strings borrowed from the page. Real
+/// pages hold a few per row.
+pub const MAX_LIST_ITEMS: usize = 1 << 16;
+
+/// The longest string a field may hold. ZITADEL's own fields are at most a few hundred
+/// characters (names 200, an avatar URL a little more); a longer one is a hostile server's,
+/// and refusing it before it is copied keeps a page's memory at its body's size.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+    use serde::de::DeserializeSeed;
+
+    use super::*;
+
+    /// Reads `json` as a page of at most `limit` rows, as the sync does.
+    fn page<'a, T: Deserialize<'a> + Row>(
+        json: &'a str,
+        limit: u32,
+    ) -> serde_json::Result<Page<T>> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let page = Page::reader(limit).deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(page)
+    }
+
+    #[test]
+    fn request_bodies_always_carry_an_explicit_limit() {
+        let query = ListQuery { offset: 2000, limit: 1000, asc: true };
+        assert_eq!(
+            String::from_utf8(users_request(query)).unwrap(),
+            r#"{"query":{"offset":"2000","limit":1000,"asc":true},"sortingColumn":"USER_FIELD_NAME_UNSPECIFIED"}"#
+        );
+        assert_eq!(
+            String::from_utf8(list_request(query)).unwrap(),
+            r#"{"query":{"offset":"2000","limit":1000,"asc":true}}"#
+        );
+        assert_eq!(
+            String::from_utf8(user_grants_request(query, "123")).unwrap(),
+            r#"{"query":{"offset":"2000","limit":1000,"asc":true},"queries":[{"projectIdQuery":{"projectId":"123"}},{"withGrantedQuery":{"withGranted":true}}]}"#
+        );
+    }
+
+    #[test]
+    fn empty_page_has_no_result_and_no_total() -> serde_json::Result<()> {
+        let page: Page<User> = page(
+            r#"{"details":{"processedSequence":"9","viewTimestamp":"2025-01-01T00:00:00Z"}}"#,
+            1000,
+        )?;
+        assert_eq!(page.details.map(|details| details.total_result), Some(0));
+        assert!(page.result.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn total_result_is_read_from_a_string_or_a_number() -> serde_json::Result<()> {
+        let read = |json| page::<Role>(json, 10).map(|page| page.details.map(|d| d.total_result));
+        assert_eq!(read(r#"{"details":{"totalResult":"42"}}"#)?, Some(42));
+        assert_eq!(read(r#"{"details":{"totalResult":7}}"#)?, Some(7));
+        let error = read(r#"{"details":{"totalResult":"x"}}"#).unwrap_err().to_string();
+        assert!(error.starts_with(r#"expected a uint64 string, got "x""#), "{error}");
+        // Long text is not quoted, and other types fail without being read whole.
+        let long = format!(r#"{{"details":{{"totalResult":"{}"}}}}"#, "7".repeat(100));
+        let error = read(&long).unwrap_err().to_string();
+        assert!(error.starts_with("expected a uint64 string, got 100 characters"), "{error}");
+        let error = read(r#"{"details":{"totalResult":[{},{}]}}"#).unwrap_err().to_string();
+        assert!(error.starts_with("invalid type: sequence, expected a uint64"), "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_page_holds_at_most_the_rows_asked_for() -> serde_json::Result<()> {
+        let two =
+            r#"{"details":{"totalResult":"3"},"result":[{"key":"a"},{"key":"b"}],"extra":[1]}"#;
+        let roles: Page<Role> = page(two, 2)?;
+        assert_eq!(roles.result.iter().map(|r| &*r.key).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(roles.details.map(|d| d.total_result), Some(3));
+        for limit in [0, 1] {
+            let error = page::<Role>(two, limit).unwrap_err();
+            assert!(
+                error.to_string().starts_with(&format!("more rows than the {limit} asked for")),
+                "{error}"
+            );
+            assert!(error.is_data(), "not worth another attempt: {error}");
+        }
+        // A million empty rows fail at the second one.
+        let million = format!(r#"{{"result":[{}{{}}]}}"#, "{},".repeat(999_999));
+        assert!(page::<User>(&million, 1).unwrap_err().to_string().contains("more rows"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_page_is_one_object_with_each_field_once() {
+        for json in [
+            r#"{"result":[],"result":[]}"#,
+            r#"{"details":{},"details":{}}"#,
+            r#"{"result":null}"#,
+            r#"[]"#,
+            r#"{"result":{}}"#,
+        ] {
+            assert!(page::<Role>(json, 10).is_err(), "{json}");
+        }
+    }
+
+    #[test]
+    fn lists_inside_rows_are_borrowed_and_bounded() -> serde_json::Result<()> {
+        let grant: UserGrant = serde_json::from_str(r#"{"roleKeys":["plain","esc\"aped"]}"#)?;
+        assert!(matches!(grant.role_keys[0], Cow::Borrowed("plain")));
+        assert_eq!(grant.role_keys[1], "esc\"aped");
+        let keys = |n: usize| format!("[{}\"\"]", "\"\",".repeat(n - 1));
+        let grant = |n| format!(r#"{{"id":"1","roleKeys":{}}}"#, keys(n));
+        // One grant with too many role keys, and a page whose grants have too many together.
+        let full = format!(r#"{{"result":[{}]}}"#, grant(MAX_LIST_ITEMS));
+        assert_eq!(page::<UserGrant>(&full, 1)?.result[0].role_keys.len(), MAX_LIST_ITEMS);
+        let over = format!(r#"{{"result":[{}]}}"#, grant(MAX_LIST_ITEMS + 1));
+        let half = grant(MAX_LIST_ITEMS / 2 + 1);
+        let over_together = format!(r#"{{"result":[{half},{half}]}}"#);
+        let users = format!(r#"{{"result":[{{"loginNames":{}}}]}}"#, keys(MAX_LIST_ITEMS + 1));
+        for error in [
+            page::<UserGrant>(&over, 1).unwrap_err(),
+            page::<UserGrant>(&over_together, 2).unwrap_err(),
+            page::<User>(&users, 1).unwrap_err(),
+        ] {
+            assert!(error.to_string().contains("login names or role keys in one page"), "{error}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn escaped_strings_are_decoded() -> serde_json::Result<()> {
+        let role: Role = serde_json::from_str(r#"{"key":"a\"b","displayName":"Zo\u00eb"}"#)?;
+        assert_eq!(role.key, "a\"b");
+        assert_eq!(role.display_name, "Zoë");
+        Ok(())
+    }
+
+    #[test]
+    fn error_body_gives_zitadel_error_id() -> serde_json::Result<()> {
+        let status: Status = serde_json::from_str(
+            r#"{"code":16,"message":"Errors.Token.Invalid (AUTH-7fs1e)","details":[{"@type":"type.googleapis.com/zitadel.v1.ErrorDetail","id":"AUTH-7fs1e","message":"Errors.Token.Invalid"}]}"#,
+        )?;
+        assert_eq!(status.error_id(), Some("AUTH-7fs1e"));
+        let plain: Status = serde_json::from_str(r#"{"code":16,"message":"auth header missing"}"#)?;
+        assert_eq!(plain.error_id(), None);
+        let later: Status =
+            serde_json::from_str(r#"{"details":[{},{"id":""},{"id":"QUERY-4M0fs"},{"id":"X"}]}"#)?;
+        assert_eq!(later.error_id(), Some("QUERY-4M0fs"));
+        Ok(())
+    }
+}

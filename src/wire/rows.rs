@@ -1,0 +1,340 @@
+//! ZITADEL's objects as we read them: list details, the organization, users, projects,
+//! roles, user grants, members, member roles, project grants, and the error body.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::page::{Row, strings, text, u64_from_string_or_number};
+
+/// `ListDetails`; `totalResult` is omitted on an empty page (it is 0 there).
+/// `processedSequence` is the last event the list's projection has processed: while it
+/// stays the same, the list has not changed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListDetails {
+    #[serde(default, deserialize_with = "u64_from_string_or_number")]
+    pub total_result: u64,
+    #[serde(default, deserialize_with = "u64_from_string_or_number")]
+    pub processed_sequence: u64,
+}
+
+/// The body of `GET /management/v1/orgs/me`.
+#[derive(Debug, Deserialize)]
+pub struct OrgResponse<'a> {
+    #[serde(borrow)]
+    pub org: Org<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Org<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub state: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub primary_domain: Cow<'a, str>,
+}
+
+impl Org<'_> {
+    /// The organization, no longer borrowing from the answer it was read from.
+    pub fn into_owned(self) -> Org<'static> {
+        Org {
+            id: Cow::Owned(self.id.into_owned()),
+            details: ObjectDetails {
+                creation_date: Cow::Owned(self.details.creation_date.into_owned()),
+                resource_owner: Cow::Owned(self.details.resource_owner.into_owned()),
+            },
+            name: Cow::Owned(self.name.into_owned()),
+            state: Cow::Owned(self.state.into_owned()),
+            primary_domain: Cow::Owned(self.primary_domain.into_owned()),
+        }
+    }
+}
+
+/// Per-object `details` (`ObjectDetails`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ObjectDetails<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub creation_date: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub resource_owner: Cow<'a, str>,
+}
+
+/// A user as `ListUsers` returns it: the type is whichever of `human` or `machine` is set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct User<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub state: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "strings")]
+    pub login_names: Vec<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub preferred_login_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub human: Option<Human<'a>>,
+    #[serde(borrow)]
+    pub machine: Option<Machine<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Human<'a> {
+    #[serde(borrow)]
+    pub profile: Profile<'a>,
+    #[serde(borrow)]
+    pub email: Email<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Profile<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub first_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub last_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub display_name: Cow<'a, str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Email<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub email: Cow<'a, str>,
+    pub is_email_verified: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Machine<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub description: Cow<'a, str>,
+}
+
+/// The body of `GET /management/v1/projects/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct ProjectResponse<'a> {
+    #[serde(borrow)]
+    pub project: Project<'a>,
+}
+
+/// A project of the organization (`ListProjects`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Project<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub state: Cow<'a, str>,
+}
+
+/// A project role (`ListProjectRoles`); it does not carry its project's id.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Role<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub key: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub display_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub group: Cow<'a, str>,
+}
+
+/// A user grant (`ListUserGrants`). `orgId` is the org that owns the grant; the user's own
+/// org is `grantedOrgId`, despite the name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct UserGrant<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+    /// `resourceOwner` is the organization that made the grant: another one for a grant made
+    /// through a project grant.
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
+    #[serde(borrow, deserialize_with = "strings")]
+    pub role_keys: Vec<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub state: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub first_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub last_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub email: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub display_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub project_id: Cow<'a, str>,
+    /// Set when the grant was made through a project grant (by the granted organization).
+    #[serde(borrow, deserialize_with = "text")]
+    pub project_grant_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub preferred_login_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_type: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub granted_org_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub granted_org_name: Cow<'a, str>,
+}
+
+/// A manager (`zitadel.member.v1.Member`) of the organization, a project or a project grant.
+/// Managers may be users of any organization; `userResourceOwner` names it, but only servers
+/// after zitadel#9168 send it. Machine users have no email or names, and their machine name
+/// as `displayName`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Member<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "strings")]
+    pub roles: Vec<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub preferred_login_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub email: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub first_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub last_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub display_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_type: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_resource_owner: Cow<'a, str>,
+}
+
+/// The answer of a member-role list: the manager roles that exist at that level. No
+/// `details`, no paging.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MemberRoles<'a> {
+    #[serde(borrow, deserialize_with = "strings")]
+    pub result: Vec<Cow<'a, str>>,
+}
+
+/// A project grant (`zitadel.project.v1.GrantedProject`): a project delegated to another
+/// organization with some of its role keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProjectGrant<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub grant_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub granted_org_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub granted_org_name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "strings")]
+    pub granted_role_keys: Vec<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub state: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub project_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub project_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
+}
+
+impl Row for User<'_> {
+    fn list_items(&self) -> usize {
+        self.login_names.len()
+    }
+}
+
+impl Row for UserGrant<'_> {
+    fn list_items(&self) -> usize {
+        self.role_keys.len()
+    }
+}
+
+impl Row for Project<'_> {}
+
+impl Row for Role<'_> {}
+
+/// Rows that are only counted, never read.
+impl Row for IgnoredAny {}
+
+impl Row for Member<'_> {
+    fn list_items(&self) -> usize {
+        self.roles.len()
+    }
+}
+
+impl Row for ProjectGrant<'_> {
+    fn list_items(&self) -> usize {
+        self.granted_role_keys.len()
+    }
+}
+
+/// An error body (`google.rpc.Status`): `{"code":16,"message":"... (AUTH-7fs1e)",
+/// "details":[{"id":"AUTH-7fs1e","message":"..."}]}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Status {
+    pub code: i64,
+    pub message: String,
+    /// The first non-empty `details[].id`; the details are read one at a time and dropped.
+    #[serde(rename = "details", deserialize_with = "first_error_id")]
+    error_id: String,
+}
+
+impl Status {
+    /// ZITADEL's own error id (`AUTH-7fs1e`), if the body carries one.
+    pub fn error_id(&self) -> Option<&str> {
+        Some(self.error_id.as_str()).filter(|id| !id.is_empty())
+    }
+}
+
+fn first_error_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct ErrorDetail {
+        id: String,
+    }
+    struct FirstId;
+    impl<'de> Visitor<'de> for FirstId {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of error details")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<String, A::Error> {
+            let mut first = String::new();
+            while let Some(detail) = seq.next_element::<ErrorDetail>()? {
+                if first.is_empty() {
+                    first = detail.id;
+                }
+            }
+            Ok(first)
+        }
+    }
+    deserializer.deserialize_seq(FirstId)
+}
