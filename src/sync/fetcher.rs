@@ -117,9 +117,8 @@ impl<'c> Fetcher<'c> {
         &mut self,
         endpoint: Endpoint,
         request: &[u8],
-        accept: impl FnMut(&[u8]) -> Result<R, Rejected>,
+        mut accept: impl FnMut(&[u8]) -> Result<R, Rejected>,
     ) -> Result<R> {
-        let mut accept = accept;
         let mut body = Vec::new();
         self.request(endpoint, None, None, request, &mut body, |_, bytes| accept(bytes))
     }
