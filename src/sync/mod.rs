@@ -8,10 +8,13 @@
 //! the roles it delegates and its managers) and its user grants; each external user and
 //! organization just before its first grant, and the summary last.
 //!
-//! Two pieces of state, apart: the `Fetcher` (`fetcher.rs`) makes every request and walks
-//! every list; the `Ledger` (`ledger.rs`) holds the output and what went into it. Each
-//! family of lists is a file of free functions taking both, with its per-row code only:
-//! `users.rs`, `managers.rs`, `projects.rs`, `project_grants.rs`, `user_grants.rs`.
+//! Two pieces of state, apart: the `Fetcher` (`fetcher.rs`) makes every request, with the
+//! one retry loop, and walks every list; the `Ledger` (`ledger.rs`) holds the output and
+//! what went into it. Each family of lists is a file with the `List` it walks and free
+//! functions taking both, its per-row code only: `users.rs`, `managers.rs`, `projects.rs`,
+//! `project_grants.rs`, `user_grants.rs`. A new family is one more such file, called at its
+//! place in the output order. `org.rs` finds the organization, `parse.rs` reads answers,
+//! `summary.rs` ends the sync.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
