@@ -5,7 +5,6 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use lexopt::prelude::*;
 
 use crate::log::{Format, Level};
 use crate::retry::RetryPolicy;
+use crate::zitadel::{BadProxyVariable, InstanceUrl, ProxyEnv};
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -29,7 +29,7 @@ pub enum Command {
 #[derive(Debug)]
 pub struct Config {
     /// Scheme, host and port, without a trailing slash: `https://acme.zitadel.cloud`.
-    pub instance_url: String,
+    pub instance_url: InstanceUrl,
     pub pat: Secret,
     /// The organization to sync; `None` means the service user's own organization.
     pub org_id: Option<String>,
@@ -43,6 +43,8 @@ pub struct Config {
     pub timeout: Duration,
     /// DER certificates that replace the bundled root certificates.
     pub ca_certs: Option<Vec<Vec<u8>>>,
+    /// The proxy variables, read with the rest of the environment.
+    pub proxy: ProxyEnv,
     pub filters: Filters,
     pub log_level: Level,
     /// `None`: console on a terminal, JSON otherwise (as baton does).
@@ -280,6 +282,8 @@ pub fn parse(
         }
     }
 
+    // Read here, while `env` is the whole environment; judged below, in the order of checks.
+    let proxy = ProxyEnv::read(&env);
     let env = |setting: Setting| -> Result<Option<String>> {
         match env(setting.var) {
             Some(value) if value.is_empty() => Ok(None),
@@ -341,13 +345,14 @@ pub fn parse(
         Some(path) => Some(read_ca_certs(&path)?),
         None => env(CA_CERT)?.map(|path| read_ca_certs(path.as_ref())).transpose()?,
     };
-    for var in PROXY_VARIABLES {
-        if let Some(proxy) = env(Setting { flag: var, var })?
-            && ureq::Proxy::new(&proxy).is_err()
-        {
-            bail!("{var} is not a valid proxy URL such as http://proxy.example.com:3128");
+    let proxy = proxy.map_err(|bad| match bad {
+        BadProxyVariable::NotUtf8(var) => {
+            anyhow!("{} is not valid UTF-8", Setting { flag: var, var })
         }
-    }
+        BadProxyVariable::NotAProxyUrl(var) => {
+            anyhow!("{var} is not a valid proxy URL such as http://proxy.example.com:3128")
+        }
+    })?;
     let resource_types = resource_types
         .or(env(RESOURCE_TYPES)?)
         .map(|text| parse_resource_types(&text))
@@ -377,8 +382,10 @@ pub fn parse(
         })
         .transpose()?;
     let output = output.or(env(OUTPUT)?.map(PathBuf::from)).filter(|path| path.as_os_str() != "-");
-    let instance_url = parse_instance_url(&instance_url)?;
-    if !allow_insecure_http && instance_url.starts_with("http:") && !is_loopback(&instance_url) {
+    // Never echo the value: a URL with credentials in it would print them.
+    let instance_url =
+        InstanceUrl::parse(&instance_url).map_err(|invalid| anyhow!("{INSTANCE_URL} {invalid}"))?;
+    if !allow_insecure_http && !instance_url.is_https() && !instance_url.is_loopback() {
         bail!(
             "{INSTANCE_URL} uses http:// to a host that is not loopback, which would send the PAT in clear text: use https://, or pass {ALLOW_INSECURE_HTTP} if you must"
         );
@@ -394,6 +401,7 @@ pub fn parse(
         max_rps,
         timeout,
         ca_certs,
+        proxy,
         filters: Filters { resource_types, project_ids, skip_grants, skip_managers },
         log_level,
         log_format,
@@ -433,9 +441,6 @@ const SKIP_MANAGERS: Setting = Setting { flag: "--skip-managers", var: "BATON_SK
 const LOG_LEVEL: Setting = Setting { flag: "--log-level", var: "BATON_LOG_LEVEL" };
 const LOG_FORMAT: Setting = Setting { flag: "--log-format", var: "BATON_LOG_FORMAT" };
 const NO_PROGRESS: Setting = Setting { flag: "--no-progress", var: "BATON_NO_PROGRESS" };
-/// The proxy variables ureq reads, in its order of preference.
-const PROXY_VARIABLES: [&str; 6] =
-    ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
 
 impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -525,61 +530,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 fn string(value: OsString, setting: Setting) -> Result<String> {
     value.into_string().map_err(|_| anyhow!("{setting} is not valid UTF-8"))
-}
-
-/// Accepts `scheme://host[:port]` with an optional trailing `/`, and returns it without one.
-fn parse_instance_url(text: &str) -> Result<String> {
-    let setting = INSTANCE_URL;
-    let example = "e.g. https://acme.zitadel.cloud";
-    // Never echo the value: a URL with credentials in it would print them.
-    let (scheme, rest) = text
-        .split_once("://")
-        .ok_or_else(|| anyhow!("{setting} must start with https:// or http://, {example}"))?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "https" && scheme != "http" {
-        bail!("{setting} must start with https:// or http://, {example}");
-    }
-    let host = rest.strip_suffix('/').unwrap_or(rest);
-    if host.contains('@') {
-        bail!("{setting} must not contain credentials: pass the PAT with BATON_PAT or --pat-file");
-    }
-    if host.contains(['/', '?', '#']) {
-        bail!(
-            "{setting} must be scheme and host only, without a path, query or fragment, {example}"
-        );
-    }
-    if host.is_empty() {
-        bail!("{setting} has no host, {example}");
-    }
-    let uri: ureq::http::Uri = format!("{scheme}://{host}/")
-        .parse()
-        .map_err(|_| anyhow!("{setting} has an invalid host or port, {example}"))?;
-    if uri.host().is_none_or(str::is_empty) {
-        bail!("{setting} has an invalid host, {example}");
-    }
-    // The text after the host's last `:` (outside an IPv6 literal's brackets) is the port.
-    let port = match host.rfind(']') {
-        Some(end) => host[end + 1..].strip_prefix(':'),
-        None => host.rsplit_once(':').map(|(_, port)| port),
-    };
-    if let Some(port) = port
-        && !port.parse::<u16>().is_ok_and(|port| port > 0)
-    {
-        bail!("{setting} has an invalid port {port:?}, {example}");
-    }
-    Ok(format!("{scheme}://{host}"))
-}
-
-/// Whether the URL's host is `localhost` or a loopback address: plain HTTP is allowed there,
-/// and no proxy is used.
-pub fn is_loopback(url: &str) -> bool {
-    let host = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let host = match host.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn read_ca_certs(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
@@ -1001,8 +951,6 @@ mod tests {
         assert!(sync(&["--allow-insecure-http"], &remote).is_ok());
         let allowed = [remote[0], remote[1], ("BATON_ALLOW_INSECURE_HTTP", "1")];
         assert!(sync(&[], &allowed).is_ok());
-        assert!(!is_loopback("http://localhost.example.com"));
-        assert!(!is_loopback("http://127.0.0.1.example.com"));
         Ok(())
     }
 

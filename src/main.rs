@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use config::{Command, Config};
 use file::OutputFile;
 use output::Output;
-use zitadel::{ApiError, Client, ErrorClass};
+use zitadel::{ApiError, Client, ErrorClass, Settings};
 
 /// Exit statuses, documented in `--help` and the README.
 const EXIT_FAILURE: u8 = 1;
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     });
     log::init(config.log_level, format, terminal && config.progress);
 
-    let mut client = Client::new(&config);
+    let mut client = Client::new(&client_settings(&config));
     let result = match (check, &config.output) {
         (true, _) => check::run(&config, &mut client),
         (false, None) => sync_to_stdout(&config, &mut client),
@@ -90,6 +90,20 @@ fn main() -> ExitCode {
             log::error(&format!("{err:#}"));
             ExitCode::from(exit_status(&err))
         }
+    }
+}
+
+/// What the HTTP client is told of the configuration.
+fn client_settings(config: &Config) -> Settings<'_> {
+    Settings {
+        url: &config.instance_url,
+        pat: config.pat.expose(),
+        org_id: config.org_id.as_deref(),
+        timeout: config.timeout,
+        retry: config.retry,
+        max_rps: config.max_rps,
+        ca_certs: config.ca_certs.as_deref(),
+        proxy: &config.proxy,
     }
 }
 

@@ -1,0 +1,243 @@
+//! The catalog of Management API calls a sync makes: for each its method, its path, the
+//! permission it needs, and the setting that syncs without it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// The Management API calls a sync makes.
+#[derive(Debug, Clone, Copy)]
+pub enum Endpoint<'a> {
+    OrgsMe,
+    Users,
+    Projects,
+    /// One project, by id: how `--project-id` values are checked.
+    Project {
+        project_id: &'a str,
+    },
+    ProjectRoles {
+        project_id: &'a str,
+    },
+    UserGrants,
+    OrgMembers,
+    OrgMemberRoles,
+    ProjectMembers {
+        project_id: &'a str,
+    },
+    ProjectMemberRoles,
+    ProjectGrants {
+        project_id: &'a str,
+    },
+    ProjectGrantMembers {
+        project_id: &'a str,
+        grant_id: &'a str,
+    },
+    ProjectGrantMemberRoles,
+}
+
+/// One row of the catalog. `path` may hold `{project_id}` and `{grant_id}`, which are
+/// replaced by the endpoint's ids, each encoded as one path segment.
+struct Entry {
+    method: &'static str,
+    path: &'static str,
+    permission: &'static str,
+    skipped_by: Option<&'static str>,
+}
+
+const SKIP_GRANTS: Option<&str> = Some("--skip-grants (BATON_SKIP_GRANTS)");
+const SKIP_MANAGERS: Option<&str> = Some("--skip-managers (BATON_SKIP_MANAGERS)");
+const WITHOUT_PROJECT_GRANTS: Option<&str> =
+    Some("--resource-types user,project,org (BATON_SYNC_RESOURCE_TYPES), without project_grant");
+
+impl Endpoint<'_> {
+    fn entry(&self) -> Entry {
+        let entry =
+            |method, path, permission, skipped_by| Entry { method, path, permission, skipped_by };
+        let post = |path, permission, skipped_by| entry("POST", path, permission, skipped_by);
+        match self {
+            Endpoint::OrgsMe => entry("GET", "/management/v1/orgs/me", "org.read", None),
+            Endpoint::Users => post("/management/v1/users/_search", "user.read", None),
+            Endpoint::Projects => post("/management/v1/projects/_search", "project.read", None),
+            Endpoint::Project { .. } => {
+                entry("GET", "/management/v1/projects/{project_id}", "project.read", None)
+            }
+            Endpoint::ProjectRoles { .. } => post(
+                "/management/v1/projects/{project_id}/roles/_search",
+                "project.role.read",
+                None,
+            ),
+            Endpoint::UserGrants => {
+                post("/management/v1/users/grants/_search", "user.grant.read", SKIP_GRANTS)
+            }
+            Endpoint::OrgMembers => {
+                post("/management/v1/orgs/me/members/_search", "org.member.read", SKIP_MANAGERS)
+            }
+            Endpoint::OrgMemberRoles => {
+                post("/management/v1/orgs/members/roles/_search", "org.member.read", SKIP_MANAGERS)
+            }
+            Endpoint::ProjectMembers { .. } => post(
+                "/management/v1/projects/{project_id}/members/_search",
+                "project.member.read",
+                SKIP_MANAGERS,
+            ),
+            Endpoint::ProjectMemberRoles => post(
+                "/management/v1/projects/members/roles/_search",
+                "project.member.read",
+                SKIP_MANAGERS,
+            ),
+            Endpoint::ProjectGrants { .. } => post(
+                "/management/v1/projects/{project_id}/grants/_search",
+                "project.grant.read",
+                WITHOUT_PROJECT_GRANTS,
+            ),
+            Endpoint::ProjectGrantMembers { .. } => post(
+                "/management/v1/projects/{project_id}/grants/{grant_id}/members/_search",
+                "project.grant.member.read",
+                SKIP_MANAGERS,
+            ),
+            Endpoint::ProjectGrantMemberRoles => post(
+                "/management/v1/projects/grants/members/roles/_search",
+                "project.grant.member.read",
+                SKIP_MANAGERS,
+            ),
+        }
+    }
+
+    pub fn method(&self) -> &'static str {
+        self.entry().method
+    }
+
+    pub fn path(&self) -> Cow<'static, str> {
+        let path = self.entry().path;
+        let (project_id, grant_id) = match *self {
+            Endpoint::Project { project_id }
+            | Endpoint::ProjectRoles { project_id }
+            | Endpoint::ProjectMembers { project_id }
+            | Endpoint::ProjectGrants { project_id } => (project_id, None),
+            Endpoint::ProjectGrantMembers { project_id, grant_id } => (project_id, Some(grant_id)),
+            _ => return Cow::Borrowed(path),
+        };
+        let path = path.replace("{project_id}", &path_segment(project_id));
+        match grant_id {
+            Some(grant_id) => path.replace("{grant_id}", &path_segment(grant_id)).into(),
+            None => path.into(),
+        }
+    }
+
+    /// The ZITADEL permission the call needs.
+    pub fn permission(&self) -> &'static str {
+        self.entry().permission
+    }
+
+    /// The setting that syncs without this call, when there is one: what a user lacking its
+    /// permission can do instead of asking for it.
+    pub fn skipped_by(&self) -> Option<&'static str> {
+        self.entry().skipped_by
+    }
+}
+
+impl fmt::Display for Endpoint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method(), self.path())
+    }
+}
+
+/// Percent-encodes an id for use as one URL path segment.
+fn path_segment(text: &str) -> Cow<'_, str> {
+    let safe = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if text.bytes().all(safe) {
+        return Cow::Borrowed(text);
+    }
+    let mut encoded = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if safe(b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Cow::Owned(encoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_ids_are_encoded_as_one_path_segment() {
+        assert_eq!(
+            Endpoint::ProjectRoles { project_id: "284905129371435012" }.path(),
+            "/management/v1/projects/284905129371435012/roles/_search"
+        );
+        assert_eq!(
+            Endpoint::ProjectRoles { project_id: "../x?y" }.path(),
+            "/management/v1/projects/..%2Fx%3Fy/roles/_search"
+        );
+        assert_eq!(
+            Endpoint::ProjectGrantMembers { project_id: "{grant_id}", grant_id: "g/1" }.path(),
+            "/management/v1/projects/%7Bgrant_id%7D/grants/g%2F1/members/_search"
+        );
+    }
+
+    #[test]
+    fn the_catalog() {
+        let check = |endpoint: Endpoint, expected: &str, skipped_by: Option<&str>| {
+            let shown = format!("{endpoint} needs {}", endpoint.permission());
+            assert_eq!(shown, expected);
+            assert_eq!(endpoint.skipped_by(), skipped_by, "{endpoint}");
+        };
+        let (project_id, grant_id) = ("1", "2");
+        check(Endpoint::OrgsMe, "GET /management/v1/orgs/me needs org.read", None);
+        check(Endpoint::Users, "POST /management/v1/users/_search needs user.read", None);
+        check(Endpoint::Projects, "POST /management/v1/projects/_search needs project.read", None);
+        check(
+            Endpoint::Project { project_id },
+            "GET /management/v1/projects/1 needs project.read",
+            None,
+        );
+        check(
+            Endpoint::ProjectRoles { project_id },
+            "POST /management/v1/projects/1/roles/_search needs project.role.read",
+            None,
+        );
+        check(
+            Endpoint::UserGrants,
+            "POST /management/v1/users/grants/_search needs user.grant.read",
+            SKIP_GRANTS,
+        );
+        check(
+            Endpoint::OrgMembers,
+            "POST /management/v1/orgs/me/members/_search needs org.member.read",
+            SKIP_MANAGERS,
+        );
+        check(
+            Endpoint::OrgMemberRoles,
+            "POST /management/v1/orgs/members/roles/_search needs org.member.read",
+            SKIP_MANAGERS,
+        );
+        check(
+            Endpoint::ProjectMembers { project_id },
+            "POST /management/v1/projects/1/members/_search needs project.member.read",
+            SKIP_MANAGERS,
+        );
+        check(
+            Endpoint::ProjectMemberRoles,
+            "POST /management/v1/projects/members/roles/_search needs project.member.read",
+            SKIP_MANAGERS,
+        );
+        check(
+            Endpoint::ProjectGrants { project_id },
+            "POST /management/v1/projects/1/grants/_search needs project.grant.read",
+            WITHOUT_PROJECT_GRANTS,
+        );
+        check(
+            Endpoint::ProjectGrantMembers { project_id, grant_id },
+            "POST /management/v1/projects/1/grants/2/members/_search needs project.grant.member.read",
+            SKIP_MANAGERS,
+        );
+        check(
+            Endpoint::ProjectGrantMemberRoles,
+            "POST /management/v1/projects/grants/members/roles/_search needs project.grant.member.read",
+            SKIP_MANAGERS,
+        );
+    }
+}
