@@ -320,3 +320,417 @@ fn seconds(wait: Duration) -> String {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error as the table states it: class, status, whether it is retried (and after
+    /// how long the server asks, and whether it slows the pace), and the message.
+    fn summary(error: &ApiError) -> String {
+        let status = error.status.map_or("-".into(), |status| status.to_string());
+        let mut how = if error.retryable { "retry" } else { "final" }.to_string();
+        if let Some(wait) = error.retry_after {
+            how += &format!(" after {}", seconds(wait));
+        }
+        if error.rate_limited {
+            how += ", slower";
+        }
+        format!("{:?} {status} {how}: {}", error.class, error.message)
+    }
+
+    fn url() -> InstanceUrl {
+        InstanceUrl::parse("https://acme.example.com").expect("a valid URL")
+    }
+
+    fn proxy() -> ProxyInUse {
+        let proxy = ureq::Proxy::new("http://user:pw@proxy.example.com:3128").expect("valid");
+        ProxyInUse { proxy, variable: "HTTPS_PROXY" }
+    }
+
+    fn attempt<'a>(url: &'a InstanceUrl, proxy: Option<&'a ProxyInUse>) -> Attempt<'a> {
+        Attempt {
+            endpoint: Endpoint::UserGrants,
+            url,
+            proxy,
+            org_id: None,
+            timeout: Duration::from_secs(120),
+        }
+    }
+
+    /// A ZITADEL error body with `message` and, when not empty, the error id `id`.
+    fn zitadel_body(code: u8, message: &str, id: &str) -> String {
+        match id {
+            "" => format!(r#"{{"code":{code},"message":"{message}"}}"#),
+            id => format!(
+                r#"{{"code":{code},"message":"{message} ({id})","details":[{{"id":"{id}"}}]}}"#
+            ),
+        }
+    }
+
+    /// Holds the judgement of an answer to `attempt` with `status`, the `Location` and
+    /// `Retry-After` headers and `body` to `expected` ("ok" for a success).
+    fn check_answer(
+        attempt: &Attempt,
+        status: u16,
+        [location, retry_after]: [Option<&str>; 2],
+        body: &str,
+        expected: &str,
+    ) {
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let answer = Answer { status, location, retry_after, body: body.as_bytes() };
+        let judged = judge_answer(attempt, &answer, now).err();
+        assert_eq!(judged.as_ref().map_or("ok".into(), summary), expected, "{status} {body}");
+    }
+
+    const NO_HEADERS: [Option<&str>; 2] = [None, None];
+
+    #[test]
+    fn successes_and_redirects() {
+        let url = url();
+        let plain = attempt(&url, None);
+        check_answer(&plain, 200, NO_HEADERS, "{}", "ok");
+        check_answer(&plain, 204, NO_HEADERS, "", "ok");
+        check_answer(
+            &plain,
+            301,
+            [Some("https://elsewhere.example.com/ui"), None],
+            "",
+            "Other - final: HTTP 301: the server redirects to https://elsewhere.example.com/ui; not followed: check that --instance-url (BATON_INSTANCE_URL) is the instance's own address",
+        );
+        check_answer(
+            &plain,
+            307,
+            NO_HEADERS,
+            "",
+            "Other - final: HTTP 307: the server redirects to nowhere; not followed: check that --instance-url (BATON_INSTANCE_URL) is the instance's own address",
+        );
+    }
+
+    #[test]
+    fn a_rejected_pat_and_a_missing_permission() {
+        let url = url();
+        let plain = attempt(&url, None);
+        let acme = Attempt { org_id: Some("284905129371435012"), ..attempt(&url, None) };
+        let users = Attempt { endpoint: Endpoint::Users, ..attempt(&url, None) };
+        check_answer(
+            &plain,
+            401,
+            NO_HEADERS,
+            &zitadel_body(16, "Errors.Token.Invalid", "AUTH-7fs1e"),
+            "Unauthenticated 401 final: ZITADEL rejected the PAT (HTTP 401: Errors.Token.Invalid (AUTH-7fs1e)): check that it is a current Personal Access Token of a service user of this instance",
+        );
+        check_answer(
+            &acme,
+            403,
+            NO_HEADERS,
+            &zitadel_body(7, "Organisation doesn't exist", "AUTH-Bs7Ds"),
+            "PermissionDenied 403 final: organization 284905129371435012 does not exist (HTTP 403: Organisation doesn't exist (AUTH-Bs7Ds)): check --org-id (BATON_ORG_ID)",
+        );
+        check_answer(
+            &plain,
+            403,
+            NO_HEADERS,
+            &zitadel_body(7, "No matching permissions found", "AUTH-5mWD2"),
+            "PermissionDenied 403 final: permission denied (HTTP 403: No matching permissions found (AUTH-5mWD2)): this call needs user.grant.read; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes user.grant.read, or sync without it: --skip-grants (BATON_SKIP_GRANTS)",
+        );
+        check_answer(
+            &users,
+            403,
+            NO_HEADERS,
+            &zitadel_body(7, "No matching permissions found", ""),
+            "PermissionDenied 403 final: permission denied (HTTP 403: No matching permissions found): this call needs user.read; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes user.read",
+        );
+    }
+
+    #[test]
+    fn a_missing_membership_and_a_missing_api() {
+        let url = url();
+        let plain = attempt(&url, None);
+        let acme = Attempt { org_id: Some("284905129371435012"), ..attempt(&url, None) };
+        let no_membership =
+            "PermissionDenied 404 final: the service user has no membership in organization";
+        let advice = "make it an Org Owner Viewer (ORG_OWNER_VIEWER) there, or leave --org-id (BATON_ORG_ID) unset to sync its own organization";
+        check_answer(
+            &acme,
+            404,
+            NO_HEADERS,
+            &zitadel_body(5, "membership not found", "AUTHZ-cdgFk"),
+            &format!(
+                "{no_membership} 284905129371435012 (HTTP 404: membership not found (AUTHZ-cdgFk)): {advice}"
+            ),
+        );
+        check_answer(
+            &plain,
+            404,
+            NO_HEADERS,
+            &zitadel_body(5, "Errors.Membership.NotFound", "AUTHZ-cdgFk"),
+            &format!(
+                "{no_membership} the service user's own organization (HTTP 404: Errors.Membership.NotFound (AUTHZ-cdgFk)): {advice}"
+            ),
+        );
+        check_answer(
+            &plain,
+            404,
+            NO_HEADERS,
+            &zitadel_body(5, "membership not found", ""),
+            &format!(
+                "{no_membership} the service user's own organization (HTTP 404: membership not found): {advice}"
+            ),
+        );
+        check_answer(
+            &plain,
+            404,
+            NO_HEADERS,
+            "<html>Not Found</html>",
+            "Other 404 final: HTTP 404: not a ZITADEL error body: \"<html>Not Found</html>\": check that --instance-url (BATON_INSTANCE_URL) is the ZITADEL instance's address",
+        );
+    }
+
+    #[test]
+    fn transient_statuses_are_retried_and_retry_after_is_read() {
+        let url = url();
+        let plain = attempt(&url, None);
+        let not_zitadel = "not a ZITADEL error body: \"\"";
+        let check = |status, retry_after, body: &str, expected: &str| {
+            check_answer(&plain, status, [None, retry_after], body, expected);
+        };
+        check(
+            400,
+            None,
+            &zitadel_body(3, "invalid limit", ""),
+            "Other 400 final: HTTP 400: invalid limit",
+        );
+        check(408, None, "", &format!("Other 408 retry: HTTP 408: {not_zitadel}"));
+        check(429, None, "", &format!("Other 429 retry, slower: HTTP 429: {not_zitadel}"));
+        check(
+            429,
+            Some("7"),
+            &zitadel_body(8, "too many requests", ""),
+            "Other 429 retry after 7s, slower: HTTP 429: too many requests",
+        );
+        check(
+            503,
+            Some("Sun, 06 Nov 1994 08:50:07 GMT"),
+            "",
+            &format!("Other 503 retry after 30s: HTTP 503: {not_zitadel}"),
+        );
+        check(503, Some("soon"), "", &format!("Other 503 retry: HTTP 503: {not_zitadel}"));
+        for status in [500, 502, 504] {
+            let expected = format!("Other {status} retry: HTTP {status}: internal");
+            check(status, None, &zitadel_body(13, "internal", ""), &expected);
+        }
+        check(
+            501,
+            None,
+            &zitadel_body(12, "not implemented", ""),
+            "Other 501 final: HTTP 501: not implemented",
+        );
+        check(
+            500,
+            None,
+            &format!("{{\"message\":\"{}\"}}", "x".repeat(400)),
+            &format!("Other 500 retry: HTTP 500: {}…", "x".repeat(300)),
+        );
+    }
+
+    fn check_transport(attempt: &Attempt, err: ureq::Error, expected: &str) {
+        assert_eq!(summary(&transport_failure(attempt, &err)), expected, "{err:?}");
+    }
+
+    fn io_error(kind: io::ErrorKind, text: &str) -> ureq::Error {
+        ureq::Error::Io(io::Error::new(kind, text))
+    }
+
+    #[test]
+    fn failed_lookups_name_the_instance_or_the_proxy() {
+        let url = url();
+        let proxy = proxy();
+        let check = check_transport;
+        let direct = attempt(&url, None);
+        let proxied = attempt(&url, Some(&proxy));
+        let lookup = |host: &str, temporary| {
+            ureq::Error::Io(io::Error::other(LookupFailed {
+                host: host.into(),
+                temporary,
+                detail: "Name or service not known".into(),
+            }))
+        };
+        check(
+            &direct,
+            lookup("acme.example.com", false),
+            "Other - final: cannot resolve the host of https://acme.example.com: the name does not exist (Name or service not known): check --instance-url (BATON_INSTANCE_URL)",
+        );
+        check(
+            &direct,
+            lookup("acme.example.com", true),
+            "Other - retry: cannot resolve the host of https://acme.example.com for now: Name or service not known",
+        );
+        check(
+            &proxied,
+            lookup("proxy.example.com", false),
+            "Other - final: cannot resolve the host of the proxy proxy.example.com:3128 (HTTPS_PROXY): the name does not exist (Name or service not known): check HTTPS_PROXY",
+        );
+        check(
+            &proxied,
+            lookup("proxy.example.com", true),
+            "Other - retry: cannot resolve the host of the proxy proxy.example.com:3128 (HTTPS_PROXY) for now: Name or service not known",
+        );
+        check(
+            &direct,
+            ureq::Error::HostNotFound,
+            "Other - final: cannot resolve the host of https://acme.example.com: check --instance-url (BATON_INSTANCE_URL) and DNS",
+        );
+    }
+
+    #[test]
+    fn tls_failures_and_a_server_that_does_not_speak_tls() {
+        let url = url();
+        let check = check_transport;
+        let direct = attempt(&url, None);
+        let io = io_error;
+        let plain_url = InstanceUrl::parse("http://zitadel.internal").expect("valid");
+        let plain = attempt(&plain_url, None);
+        let hint = "if the instance uses a private certificate authority, pass its certificate with --ca-cert (BATON_CA_CERT)";
+        check(
+            &direct,
+            ureq::Error::Rustls(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )),
+            &format!(
+                "Other - final: TLS with https://acme.example.com failed: rustls: invalid peer certificate: UnknownIssuer; {hint}"
+            ),
+        );
+        check(
+            &direct,
+            io(io::ErrorKind::InvalidData, "invalid peer certificate: UnknownIssuer"),
+            &format!(
+                "Other - final: TLS with https://acme.example.com failed: io: invalid peer certificate: UnknownIssuer; {hint}"
+            ),
+        );
+        check(
+            &direct,
+            ureq::Error::Tls("no root certificates"),
+            &format!(
+                "Other - final: TLS with https://acme.example.com failed: no root certificates; {hint}"
+            ),
+        );
+        let not_tls = "Other - final: https://acme.example.com does not speak TLS on that port (it answered in plain text): check the scheme and port of --instance-url (BATON_INSTANCE_URL)";
+        check(
+            &direct,
+            ureq::Error::Rustls(rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType,
+            )),
+            not_tls,
+        );
+        check(
+            &direct,
+            io(io::ErrorKind::InvalidData, "received corrupt message of type InvalidContentType"),
+            not_tls,
+        );
+        check(
+            &plain,
+            io(io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"),
+            "Other - retry: request to http://zitadel.internal failed: io: stream did not contain valid UTF-8",
+        );
+    }
+
+    #[test]
+    fn timeouts_and_broken_connections_are_retried() {
+        let url = url();
+        let proxy = proxy();
+        let check = check_transport;
+        let io = io_error;
+        let direct = attempt(&url, None);
+        let proxied = attempt(&url, Some(&proxy));
+        let timed_out = "Other - retry: no complete answer from https://acme.example.com within 120s (--timeout)";
+        check(&direct, ureq::Error::Timeout(ureq::Timeout::Global), timed_out);
+        check(&proxied, ureq::Error::Timeout(ureq::Timeout::Connect), timed_out);
+        check(
+            &direct,
+            io(io::ErrorKind::ConnectionRefused, "Connection refused"),
+            "Other - retry: https://acme.example.com refused the connection: io: Connection refused",
+        );
+        check(
+            &proxied,
+            io(io::ErrorKind::ConnectionRefused, "Connection refused"),
+            "Other - retry: the proxy proxy.example.com:3128 (HTTPS_PROXY) refused the connection (io: Connection refused): check that it runs and that HTTPS_PROXY names it",
+        );
+        check(
+            &proxied,
+            ureq::Error::ConnectProxyFailed("proxy answered 403".into()),
+            "Other - final: the proxy proxy.example.com:3128 (HTTPS_PROXY) did not open a tunnel to https://acme.example.com: CONNECT proxy failed: proxy answered 403",
+        );
+        check(
+            &direct,
+            io(io::ErrorKind::ConnectionReset, "Connection reset by peer"),
+            "Other - retry: request to https://acme.example.com failed: io: Connection reset by peer",
+        );
+        check(
+            &proxied,
+            ureq::Error::ConnectionFailed,
+            "Other - retry: request to https://acme.example.com through the proxy proxy.example.com:3128 (HTTPS_PROXY) failed: connection failed",
+        );
+        check(
+            &direct,
+            ureq::Error::BadUri("x".into()),
+            "Other - final: request to https://acme.example.com failed: bad uri: x",
+        );
+    }
+
+    #[test]
+    fn bodies_that_cannot_be_read_whole() {
+        let url = url();
+        let direct = attempt(&url, None);
+        let check = |err: io::Error, expected: &str| {
+            assert_eq!(summary(&body_failure(&direct, 200, &err)), expected);
+        };
+        check(
+            io::Error::other(ureq::Error::BodyExceedsLimit(MAX_BODY_BYTES)),
+            "Other - final: HTTP 200: the response body is larger than 4 MiB, several times a page of real data; if rows of this organization really are that large, use a smaller --page-size (BATON_PAGE_SIZE)",
+        );
+        check(
+            io::Error::other(ureq::Error::Timeout(ureq::Timeout::Global)),
+            "Other - retry: no complete answer from https://acme.example.com within 120s (--timeout)",
+        );
+        check(
+            io::Error::new(io::ErrorKind::UnexpectedEof, "peer closed connection"),
+            "Other 200 retry: HTTP 200: the response body was cut short: peer closed connection",
+        );
+    }
+
+    #[test]
+    fn a_final_failure_says_why_it_is_final() {
+        let failure = || ApiError::retryable("HTTP 503: busy".into());
+        let check = |made, why: Option<GiveUp>, expected: &str| {
+            assert_eq!(failure().given_up(made, why).to_string(), expected);
+        };
+        check(1, None, "HTTP 503: busy");
+        check(3, Some(GiveUp::NoRetriesLeft), "gave up after 3 attempts: HTTP 503: busy");
+        let over = |wait, left, asked| GiveUp::OverBudget {
+            wait: Duration::from_secs_f64(wait),
+            left: Duration::from_secs_f64(left),
+            asked,
+        };
+        check(
+            1,
+            Some(over(60.0, 10.0, true)),
+            "gave up at once: HTTP 503: busy; the server asks to wait 60s before trying again (Retry-After), more than the 10s left of --retry-max-wait (BATON_RETRY_MAX_WAIT)",
+        );
+        check(
+            2,
+            Some(over(2.25, 1.5, false)),
+            "gave up after 2 attempts: HTTP 503: busy; the next wait would be 2.2s, more than the 1.5s left of --retry-max-wait (BATON_RETRY_MAX_WAIT)",
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_retried_only_when_cut_or_invalid() {
+        let parse = |text: &str| serde_json::from_str::<wire::Status>(text).expect_err("bad");
+        assert!(ApiError::malformed(&parse("{\"code\":")).retryable);
+        assert!(ApiError::malformed(&parse("<html>")).retryable);
+        let typed = ApiError::malformed(&parse("{\"code\":\"x\"}"));
+        assert!(!typed.retryable);
+        assert!(typed.message.starts_with("malformed response: invalid type"), "{typed}");
+    }
+}
