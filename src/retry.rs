@@ -1,5 +1,5 @@
 //! When to try a failed request again, how long to wait first, and how fast to send at all:
-//! pure decisions, so the sleeping happens in one place (`zitadel.rs`).
+//! pure decisions, so the sleeping happens in one place (`zitadel/client.rs`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
