@@ -90,6 +90,7 @@ impl<W: Write> Output<W> {
             self.pending.clear();
             return Err(io::Error::other(SecretInRecord));
         }
+        escape_invisible(&mut self.pending);
         let (mut written, mut result) = (0, Ok(()));
         while written < self.pending.len() && result.is_ok() {
             match self.out.write(&self.pending[written..]) {
@@ -113,6 +114,46 @@ impl<W: Write> Output<W> {
             truncate_by(fd, bytes as i64);
         }
     }
+}
+
+/// Rewrites, in JSON lines, every character that a terminal would act on or that a reader
+/// would not see as the `\uXXXX` escape that JSON already allows for it: C1 controls, line
+/// and paragraph separators (which end lines for consumers that split on Unicode line
+/// breaks) and format characters such as bidirectional overrides (see
+/// `redact::is_unsafe`). The decoded value stays the same; C0 controls were escaped by the
+/// JSON writers already, and such characters can only stand inside strings.
+fn escape_invisible(lines: &mut Vec<u8>) {
+    // Every such character's UTF-8 form starts with one of these bytes; most lines are
+    // ASCII, or hold none of them.
+    let suspect = |byte: &u8| {
+        matches!(byte, 0xc2 | 0xd8 | 0xdb | 0xdc | 0xe0 | 0xe1 | 0xe2 | 0xef | 0xf0 | 0xf3)
+    };
+    if lines.is_ascii() {
+        return;
+    }
+    let Some(first) = lines.iter().position(suspect) else { return };
+    let Ok(text) = std::str::from_utf8(&lines[first..]) else { return };
+    if !text.chars().any(unsafe_in_records) {
+        return;
+    }
+    let mut escaped = Vec::with_capacity(lines.len() + 64);
+    escaped.extend_from_slice(&lines[..first]);
+    let mut units = [0u16; 2];
+    for c in text.chars() {
+        if unsafe_in_records(c) {
+            for unit in c.encode_utf16(&mut units) {
+                escaped.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
+            }
+        } else {
+            escaped.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+    *lines = escaped;
+}
+
+/// A character `escape_invisible` escapes: any unsafe one beyond ASCII.
+fn unsafe_in_records(c: char) -> bool {
+    !c.is_ascii() && redact::is_unsafe(c)
 }
 
 /// Shortens the regular file open at `fd` by `bytes` at its current position, which is its
@@ -264,5 +305,28 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "`| head` stays recognizable");
         assert_eq!(err.to_string(), "cannot write the records to stdout");
         assert!(!is_write_failure(&anyhow::anyhow!("HTTP 500")));
+    }
+
+    #[test]
+    fn characters_a_terminal_acts_on_are_escaped_with_the_same_value() -> io::Result<()> {
+        let name = "Mallory\u{85}\u{9b}2J\u{2028}x\u{2029}\u{202e}gnp.exe\u{2066}\u{200f}\u{200b}\u{e0001}";
+        let mut buffer = Vec::new();
+        let mut output = Output::new(&mut buffer);
+        output.write(
+            &serde_json::json!({"kind": "a", "name": name, "fine": "Zoë Müller – O’Brien"}),
+        )?;
+        output.flush()?;
+        drop(output);
+        let line = String::from_utf8(buffer).expect("UTF-8");
+        assert_eq!(
+            line,
+            "{\"fine\":\"Zoë Müller – O’Brien\",\"kind\":\"a\",\"name\":\"Mallory\\u0085\\u009b2J\\u2028x\\u2029\\u202egnp.exe\\u2066\\u200f\\u200b\\udb40\\udc01\"}\n"
+        );
+        assert!(
+            line.is_ascii() || !line.chars().any(crate::redact::is_unsafe) || line.ends_with('\n')
+        );
+        let value: serde_json::Value = serde_json::from_str(&line).expect("still JSON");
+        assert_eq!(value["name"], name, "the same decoded value");
+        Ok(())
     }
 }

@@ -2,19 +2,32 @@
 //! visible, and server text cut to one short line only after both.
 //!
 //! A hostile server knows the PAT (we sent it) and may echo any part of it, so every run of
-//! 8 or more bytes that also occurs in the PAT is removed, not only the whole token. `main`
-//! hands the PAT over once (`hide`); the logger passes every line through `redact` before it
-//! reaches stderr, the HTTP client shows server text only through `server_text`, and no
-//! record that holds the PAT is written (`holds_secret`).
+//! 8 or more bytes that also occurs in the PAT is removed, not only the whole token, and so
+//! are shorter runs of 4 to 7 bytes where several of them together spell 16 bytes of it (the
+//! PAT cut into small pieces). Invisible format characters put between the PAT's characters
+//! are dropped before the pieces are looked for. `main` hands the PAT over once (`hide`);
+//! the logger passes every line through `redact` before it reaches stderr, the HTTP client
+//! shows server text only through `server_text`, and no record that holds any 16 bytes of the
+//! PAT is written (`holds_secret`).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-/// The shortest piece of the secret that is removed: shorter runs occur in ordinary text
-/// by chance, and reveal too little to matter.
+/// The shortest piece of the secret that is always removed: shorter runs occur in ordinary
+/// text by chance.
 const PIECE_BYTES: usize = 8;
+/// The shortest piece of the secret that is removed when, with the other short pieces of the
+/// same text, it spells `SHORT_PIECES_BYTES` of the secret. A run of 4 bytes of a random
+/// token occurs in ordinary text by chance about once in 250,000 runs; sixteen bytes in such
+/// runs never do. Three bytes at a time still pass: nothing can stop a server that echoes
+/// the token one character at a time between other text, and pieces that small have to be
+/// put together in the right order out of many messages.
+const SHORT_PIECE_BYTES: usize = 4;
+const SHORT_PIECES_BYTES: usize = 16;
+/// How much of the secret a record may not hold: any run of this many bytes of it.
+const RECORD_WINDOW_BYTES: usize = 16;
 /// How much of a server text is looked at: far more than any message shows, and little
 /// enough that even a 4 MiB body (the cap) costs no noticeable time.
 const SCANNED_BYTES: usize = 64 * 1024;
@@ -24,20 +37,19 @@ const REDACTED: &str = "[redacted]";
 /// Removes every piece of one secret from text.
 #[derive(Debug)]
 pub struct Redactor {
-    /// The length of the pieces looked for: `PIECE_BYTES`, or the whole secret if shorter.
-    piece: usize,
-    /// Every piece of that length of the secret, as a number, sorted: a lookup per byte of
-    /// text costs a few comparisons and no hashing.
-    pieces: Vec<u64>,
-    /// The start of the secret that records are searched for (`holds_secret`): long enough
-    /// never to occur by chance, short enough for the standard library's fast search.
-    probe: String,
+    /// The secret itself, to measure how far a match found by a piece reaches.
+    secret: Vec<u8>,
+    /// Every run of `PIECE_BYTES` bytes of the secret, as a number: a lookup per position of
+    /// the text costs a multiplication and a comparison or two, with no hashing of bytes.
+    pieces: PieceSet,
+    /// Every run of `SHORT_PIECE_BYTES` bytes of the secret, likewise: where a text has none,
+    /// it has no run of the secret worth a closer look.
+    short_pieces: PieceSet,
 }
 
 static SECRET: OnceLock<Redactor> = OnceLock::new();
-static NOTHING: Redactor = Redactor { piece: 0, pieces: Vec::new(), probe: String::new() };
-/// The length of `Redactor::probe`: at most what `str::contains` searches for fastest.
-const PROBE_BYTES: usize = 32;
+static NOTHING: Redactor =
+    Redactor { secret: Vec::new(), pieces: PieceSet::EMPTY, short_pieces: PieceSet::EMPTY };
 
 /// Makes `secret` what `redact` and `server_text` remove from now on; the first call wins.
 pub fn hide(secret: &str) {
@@ -54,9 +66,9 @@ pub fn server_text(text: &str, max_chars: usize) -> String {
     secret().server_text(text, max_chars)
 }
 
-/// Whether lines about to be written hold the secret given to `hide`. Searching all the
-/// records costs 3 % of a sync's instructions; the whole PAT in a record could only come
-/// from a hostile server, and would reach every system the export is fed to.
+/// Whether lines about to be written hold any 16 bytes of the secret given to `hide`. The
+/// PAT in a record could only come from a hostile server, and would reach every system the
+/// export is fed to.
 pub fn holds_secret(lines: &[u8]) -> bool {
     secret().holds(lines)
 }
@@ -68,37 +80,57 @@ fn secret() -> &'static Redactor {
 impl Redactor {
     pub fn new(secret: &str) -> Redactor {
         let bytes = secret.as_bytes();
-        let piece = PIECE_BYTES.min(bytes.len());
-        let mut pieces: Vec<u64> = match piece {
-            0 => Vec::new(),
-            _ => bytes.windows(piece).map(as_number).collect(),
+        let set_of = |length: usize| match bytes.len() >= length {
+            true => PieceSet::new(bytes.windows(length).map(as_number)),
+            false => PieceSet::EMPTY,
         };
-        pieces.sort_unstable();
-        pieces.dedup();
-        let mut probe_end = PROBE_BYTES.min(secret.len());
-        while !secret.is_char_boundary(probe_end) {
-            probe_end -= 1;
-        }
-        let probe = match piece {
-            PIECE_BYTES => secret[..probe_end].to_string(),
-            _ => String::new(),
-        };
-        Redactor { piece, pieces, probe }
+        let (pieces, short_pieces) = (set_of(PIECE_BYTES), set_of(SHORT_PIECE_BYTES));
+        Redactor { secret: bytes.to_vec(), pieces, short_pieces }
     }
 
-    /// Whether `line` holds the start of the secret (`PROBE_BYTES` of it).
-    pub fn holds(&self, line: &[u8]) -> bool {
-        if self.probe.is_empty() {
+    /// Whether `lines` hold `RECORD_WINDOW_BYTES` bytes of the secret in a row (the whole
+    /// secret if it is shorter, but not shorter than a piece). Any such run covers a
+    /// `PIECE_BYTES` block at a multiple of `PIECE_BYTES` in `lines`, so only those blocks are
+    /// looked up, and only a block found in the secret is looked at more closely.
+    pub fn holds(&self, lines: &[u8]) -> bool {
+        let secret = &self.secret[..];
+        if secret.len() < PIECE_BYTES {
             return false;
         }
-        match std::str::from_utf8(line) {
-            Ok(text) => text.contains(&self.probe),
-            Err(_) => line.windows(self.probe.len()).any(|window| window == self.probe.as_bytes()),
+        let window = RECORD_WINDOW_BYTES.min(secret.len());
+        if window < 2 * PIECE_BYTES - 1 {
+            // Too short for the blocks to be sure to fall inside: look at every position.
+            return lines.windows(window).any(|run| secret.windows(window).any(|s| s == run));
         }
+        lines.chunks_exact(PIECE_BYTES).enumerate().any(|(block, bytes)| {
+            self.pieces.contains(as_number(bytes))
+                && self.longest_run_through(lines, block * PIECE_BYTES) >= window
+        })
+    }
+
+    /// The longest run of bytes of the secret in `text` that covers the `PIECE_BYTES` bytes
+    /// at `at`, which are known to occur in the secret.
+    fn longest_run_through(&self, text: &[u8], at: usize) -> usize {
+        let secret = &self.secret[..];
+        let block = &text[at..at + PIECE_BYTES];
+        (0..=secret.len() - PIECE_BYTES)
+            .filter(|&start| &secret[start..start + PIECE_BYTES] == block)
+            .map(|start| {
+                let before = (1..=start.min(at))
+                    .take_while(|&back| text[at - back] == secret[start - back])
+                    .count();
+                let after = (PIECE_BYTES..secret.len() - start)
+                    .take_while(|&ahead| text.get(at + ahead) == Some(&secret[start + ahead]))
+                    .count();
+                before + PIECE_BYTES + after
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// `text` with every run of bytes that occurs in the secret and is at least a piece
-    /// long replaced by `[redacted]`, widened to whole characters.
+    /// long replaced by `[redacted]`, widened to whole characters; runs of 4 to 7 bytes too,
+    /// where they add up to 16 bytes or more.
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let found = self.pieces_in(text);
         if found.is_empty() {
@@ -115,14 +147,20 @@ impl Redactor {
         Cow::Owned(redacted)
     }
 
-    /// Server text fit for a one-line message: the first `SCANNED_BYTES` of it, control
-    /// characters escaped, pieces of the secret removed, then cut to `max_chars`
+    /// Server text fit for a one-line message: the first `SCANNED_BYTES` of it, control and
+    /// format characters escaped, pieces of the secret removed, then cut to `max_chars`
     /// characters, with `…` when something was left out. Cutting comes last, so that a cut
     /// never leaves the start of the secret behind where the whole would have been removed.
+    /// Where invisible format characters were put between pieces of the secret, they are
+    /// dropped rather than escaped, so that the pieces are found and removed.
     pub fn server_text(&self, text: &str, max_chars: usize) -> String {
         let scanned = &text[..floor_char_boundary(text, SCANNED_BYTES)];
         let escaped = escape_controls(scanned);
-        let redacted = self.redact(&escaped);
+        let mut redacted = self.redact(&escaped);
+        let visible = drop_format_chars(scanned);
+        if matches!(visible, Cow::Owned(_)) && !self.pieces_in(&visible).is_empty() {
+            redacted = Cow::Owned(self.redact(&escape_controls(&visible)).into_owned());
+        }
         let mut line: String = redacted.chars().take(max_chars).collect();
         if line.len() < redacted.len() || scanned.len() < text.len() {
             line.push('…');
@@ -130,25 +168,124 @@ impl Redactor {
         line
     }
 
-    /// The byte ranges of `text` to remove, in order, merged where they touch or overlap.
+    /// The byte ranges of `text` to remove, in order, merged where they touch or overlap:
+    /// every run of the secret of `PIECE_BYTES` or more, and the runs of `SHORT_PIECE_BYTES`
+    /// or more if they add up to `SHORT_PIECES_BYTES`.
     fn pieces_in(&self, text: &str) -> Vec<Range<usize>> {
+        let (runs, short_cover) = self.runs_in(text.as_bytes());
+        let least = match short_cover >= SHORT_PIECES_BYTES {
+            true => SHORT_PIECE_BYTES,
+            false => PIECE_BYTES,
+        };
         let mut found: Vec<Range<usize>> = Vec::new();
-        if self.piece == 0 {
-            return found;
-        }
-        for (at, window) in text.as_bytes().windows(self.piece).enumerate() {
-            if self.pieces.binary_search(&as_number(window)).is_err() {
-                continue;
-            }
+        for run in runs.into_iter().filter(|run| run.len() >= least.min(self.secret.len())) {
             // A non-ASCII secret can match from the middle of a character: remove the
             // whole character, so that what is left is still UTF-8.
-            let range = floor_char_boundary(text, at)..ceil_char_boundary(text, at + self.piece);
+            let range = floor_char_boundary(text, run.start)..ceil_char_boundary(text, run.end);
             match found.last_mut() {
                 Some(last) if last.end >= range.start => last.end = last.end.max(range.end),
                 _ => found.push(range),
             }
         }
         found
+    }
+
+    /// The maximal runs of `text` of at least `SHORT_PIECE_BYTES` bytes (or the whole
+    /// secret, if shorter) that occur in the secret, in order, and how many bytes of the
+    /// secret the runs shorter than a piece spell between them (a word of the secret
+    /// repeated spells it once). Only a position whose next `SHORT_PIECE_BYTES` occur in the
+    /// secret is compared with the secret.
+    fn runs_in(&self, text: &[u8]) -> (Vec<Range<usize>>, usize) {
+        let secret = &self.secret[..];
+        let least = SHORT_PIECE_BYTES.min(secret.len());
+        let mut runs: Vec<Range<usize>> = Vec::new();
+        let mut spelled = vec![false; secret.len()];
+        if least == 0 {
+            return (runs, 0);
+        }
+        for at in 0..text.len().saturating_sub(least - 1) {
+            if least == SHORT_PIECE_BYTES
+                && !self.short_pieces.contains(as_number(&text[at..at + least]))
+            {
+                continue;
+            }
+            let (longest, from) = (0..=secret.len() - least)
+                .map(|start| (common_prefix(&text[at..], &secret[start..]), start))
+                .max()
+                .unwrap_or((0, 0));
+            if longest < least {
+                continue;
+            }
+            if longest < PIECE_BYTES {
+                spelled[from..from + longest].fill(true);
+            }
+            let run = at..at + longest;
+            match runs.last_mut() {
+                Some(last) if last.end >= run.start => last.end = last.end.max(run.end),
+                _ => runs.push(run),
+            }
+        }
+        (runs, spelled.iter().filter(|&&byte| byte).count())
+    }
+}
+
+/// How many bytes `one` and `other` have in common from their start.
+fn common_prefix(one: &[u8], other: &[u8]) -> usize {
+    one.iter().zip(other).take_while(|(a, b)| a == b).count()
+}
+
+/// A set of 64-bit numbers, small and fixed once built: open addressing in a power-of-two
+/// table, so that a lookup that finds nothing, which is nearly every lookup, costs a
+/// multiplication and one or two comparisons.
+#[derive(Debug)]
+struct PieceSet {
+    slots: Vec<u64>,
+    /// Whether 0, which marks an empty slot, is in the set.
+    has_zero: bool,
+}
+
+impl PieceSet {
+    const EMPTY: PieceSet = PieceSet { slots: Vec::new(), has_zero: false };
+
+    fn new(values: impl Iterator<Item = u64>) -> PieceSet {
+        let values: Vec<u64> = values.collect();
+        let mut set =
+            PieceSet { slots: vec![0; (values.len() * 4).next_power_of_two()], has_zero: false };
+        for value in values {
+            if value == 0 {
+                set.has_zero = true;
+                continue;
+            }
+            let mut slot = set.slot_of(value);
+            while set.slots[slot] != 0 && set.slots[slot] != value {
+                slot = (slot + 1) & (set.slots.len() - 1);
+            }
+            set.slots[slot] = value;
+        }
+        set
+    }
+
+    fn slot_of(&self, value: u64) -> usize {
+        // Fibonacci hashing: the top bits of the product, as many as the table needs.
+        let bits = self.slots.len().trailing_zeros();
+        (value.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    }
+
+    fn contains(&self, value: u64) -> bool {
+        if value == 0 {
+            return self.has_zero;
+        }
+        if self.slots.is_empty() {
+            return false;
+        }
+        let mut slot = self.slot_of(value);
+        loop {
+            match self.slots[slot] {
+                0 => return false,
+                found if found == value => return true,
+                _ => slot = (slot + 1) & (self.slots.len() - 1),
+            }
+        }
     }
 }
 
@@ -189,14 +326,47 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(escaped)
 }
 
-/// Control characters (C0, DEL, C1), line and paragraph separators, and the bidirectional
-/// formatting characters that reorder text on screen ("Trojan Source").
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
+/// Control characters (C0, DEL, C1), line and paragraph separators, and the format
+/// characters (Unicode category Cf): the bidirectional controls that reorder text on screen
+/// ("Trojan Source") and the invisible ones that can hide text or split it.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format_char(c)
+}
+
+/// Unicode's format characters (category Cf, Unicode 15): invisible, or reordering text.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// `text` without its format characters.
+fn drop_format_chars(text: &str) -> Cow<'_, str> {
+    match text.chars().any(is_format_char) {
+        true => Cow::Owned(text.chars().filter(|&c| !is_format_char(c)).collect()),
+        false => Cow::Borrowed(text),
+    }
 }
 
 #[cfg(test)]
@@ -282,14 +452,65 @@ mod tests {
         assert_eq!(shown, r"\[redacted]");
     }
     #[test]
-    fn records_are_searched_for_the_start_of_the_secret() {
-        let redactor = Redactor::new("Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefghijklmnopqrstuvwxyz");
-        assert!(redactor.holds(b"{\"name\":\"Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefgh\"}"));
-        assert!(!redactor.holds(b"{\"name\":\"Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefg\"}"), "31 bytes");
-        assert!(!Redactor::new("short").holds(b"short"), "no probe for a secret under 8 bytes");
-        // The probe ends on a character boundary.
+    fn records_are_searched_for_any_sixteen_bytes_of_the_secret() {
+        let secret = "Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefghijklmnopqrstuvwxyz";
+        let redactor = Redactor::new(secret);
+        // Every run of 16 bytes, at every alignment in the line, is found; 15 are not.
+        for start in 0..=secret.len() - 16 {
+            for pad in 0..8 {
+                let line =
+                    format!("{{\"name\":\"{}{}\"}}", "p".repeat(pad), &secret[start..start + 16]);
+                assert!(redactor.holds(line.as_bytes()), "{line}");
+                let line =
+                    format!("{{\"name\":\"{}{}\"}}", "p".repeat(pad), &secret[start..start + 15]);
+                assert!(!redactor.holds(line.as_bytes()), "{line}");
+            }
+        }
+        assert!(redactor.holds(format!("a{secret}b").as_bytes()));
+        assert!(!redactor.holds(b"nothing of it, not even Xk2mP9qL"));
+        // A secret shorter than 16 bytes: held only whole; under 8 bytes, never searched.
+        assert!(Redactor::new("0123456789ab").holds(b"x0123456789abx"));
+        assert!(!Redactor::new("0123456789ab").holds(b"x0123456789ax"));
+        assert!(!Redactor::new("short").holds(b"short"));
+        // Bytes that are not UTF-8 are searched too.
         let wide = Redactor::new(&"é".repeat(20));
-        assert_eq!(wide.probe.len(), 32);
-        assert!(wide.holds("é".repeat(16).as_bytes()));
+        assert!(wide.holds(&[&[0xff][..], "é".repeat(8).as_bytes()].concat()));
+        assert!(!wide.holds("é".repeat(7).as_bytes()));
+    }
+
+    #[test]
+    fn the_secret_in_short_pieces_is_removed_once_they_spell_enough_of_it() {
+        let redactor = Redactor::new(PAT);
+        // Seven bytes at a time, then four at a time, between other text.
+        for size in [7, 4] {
+            let echoed: Vec<&str> =
+                PAT.as_bytes().chunks(size).map(|c| std::str::from_utf8(c).unwrap()).collect();
+            let text = echoed.join(" ");
+            let redacted = redactor.redact(&text);
+            for piece in echoed.iter().filter(|piece| piece.len() >= SHORT_PIECE_BYTES) {
+                assert!(!redacted.contains(piece), "{piece} in {redacted}");
+            }
+        }
+        // One short run alone is chance, and stays.
+        assert_eq!(
+            redactor.redact(&format!("id {} ok", &PAT[3..8])),
+            format!("id {} ok", &PAT[3..8])
+        );
+    }
+
+    #[test]
+    fn format_characters_are_escaped_and_cannot_hide_the_secret() {
+        assert_eq!(
+            escape_controls("a\u{200b}b\u{2060}c\u{ad}d\u{feff}e\u{2066}f\u{200e}g"),
+            r"a\u{200b}b\u{2060}c\u{ad}d\u{feff}e\u{2066}f\u{200e}g"
+        );
+        let redactor = Redactor::new(PAT);
+        for separator in ["\u{2060}", "\u{200b}", "\u{ad}"] {
+            let hidden: String = PAT.chars().map(|c| format!("{c}{separator}")).collect();
+            let shown = redactor.server_text(&format!("token {hidden} echoed"), 300);
+            assert_eq!(shown, "token [redacted] echoed", "{separator:?}");
+        }
+        // Without the secret, format characters stay visible.
+        assert_eq!(redactor.server_text("evil\u{202e}txt", 120), r"evil\u{202e}txt");
     }
 }

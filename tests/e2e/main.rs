@@ -11,6 +11,7 @@ mod zitadel;
 mod access;
 mod console;
 mod deploy;
+mod echoes;
 mod fake;
 mod faults;
 mod hostile;
