@@ -7,8 +7,8 @@ CARGO ?= cargo
 # stdout is the NDJSON and nothing else (`make demo > acme.ndjson`), so no recipe line is
 # echoed; the fake runs the sync with the demo's settings and no BATON_* variable of yours.
 demo:
-	@$(CARGO) build --release --quiet --bin baton-zitadel --example fake_zitadel
-	@target/release/examples/fake_zitadel testdata/demo.json -- target/release/baton-zitadel
+	@$(CARGO) build --release --quiet --workspace --bins
+	@target/release/fake_zitadel testdata/demo.json -- target/release/baton-zitadel
 
 # `make demo`, run as a user would with BATON_* variables exported (a PAT file, an output
 # file, filters), must print exactly the golden records on stdout.
@@ -26,9 +26,9 @@ demo-smoke:
 	  echo "demo-smoke: make demo printed the golden records, whatever BATON_* said"
 
 # The whole suite: the static binary's smoke test, the demo's, then unit and end-to-end
-# tests.
+# tests, the fake ZITADEL's own included.
 test: static-smoke demo-smoke
-	$(CARGO) test
+	$(CARGO) test --workspace
 
 check: fmt clippy test
 
@@ -36,9 +36,9 @@ fmt:
 	$(CARGO) fmt --check
 
 clippy:
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Benchmarks the release binary on generated organizations (examples/bench/main.rs): a
+# Benchmarks the release binary on generated organizations (examples/bench/): a
 # table of records, requests, bytes, wall and CPU time and peak RSS, then the requests per
 # endpoint; every output and every endpoint's request count verified (exit 1 otherwise).
 bench:
@@ -59,12 +59,12 @@ static:
 # Runs the static binary from a directory outside the checkout, with an empty environment:
 # --version, then a sync of testdata/demo.json from the fake, which must match the golden file.
 static-smoke: static
-	$(CARGO) build --release --quiet --example fake_zitadel
+	$(CARGO) build --release --quiet -p fake-zitadel
 	@set -eu; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	  cp $(STATIC_BIN) "$$dir/"; \
 	  cd "$$dir"; \
 	  env -i ./baton-zitadel --version | grep -q '^baton-zitadel '; \
-	  env -i "$(CURDIR)/target/release/examples/fake_zitadel" "$(CURDIR)/testdata/demo.json" \
+	  env -i "$(CURDIR)/target/release/fake_zitadel" "$(CURDIR)/testdata/demo.json" \
 	    -- "$$dir/baton-zitadel" > out.ndjson 2> err.txt || { cat err.txt >&2; exit 1; }; \
 	  tail -n 1 out.ndjson | grep -q '^{"kind":"summary",' || { echo "no summary line" >&2; exit 1; }; \
 	  cmp -s out.ndjson "$(CURDIR)/testdata/golden/demo.ndjson" || { echo "output differs from testdata/golden/demo.ndjson" >&2; exit 1; }; \

@@ -9,9 +9,6 @@
 //! so they can be pasted into the README. The exit status is 1 when an output or request
 //! check fails: a missed CPU or memory target is reported, not fatal.
 
-#[path = "../fake_zitadel/zitadel.rs"]
-mod zitadel;
-
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read};
@@ -20,11 +17,11 @@ use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use zitadel::{
+use fake_zitadel::{
     Dataset, FakeZitadel, GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec,
     GroundTruth, Options, RequestLog, endpoint_of, manager_role_name, record_hash,
 };
+use serde::Deserialize;
 
 const USAGE: &str = "\
 usage: bench [--bin PATH] [--repeat N] [--latency-ms N] [--only small|large]

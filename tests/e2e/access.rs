@@ -6,10 +6,10 @@
 use serde_json::json;
 
 use super::faults::demo_changed;
-use super::zitadel::{
+use super::*;
+use fake_zitadel::{
     Dataset, Fault, FaultAction, GENERATED_PAT, GenerateSpec, Mutation, Options, Token, endpoint_of,
 };
-use super::*;
 
 const INITECH: &str = "284905733281462275";
 const PORTAL: &str = "284906487321587717";

@@ -5,8 +5,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use super::zitadel::{GENERATED_PAT, GenerateSpec, Options};
 use super::*;
+use fake_zitadel::{GENERATED_PAT, GenerateSpec, Options};
 
 fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baton-zitadel"));

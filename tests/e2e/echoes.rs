@@ -3,7 +3,7 @@
 //! format characters in an error message; and names that a terminal would act on, which
 //! the records carry escaped, with the same value.
 
-use super::zitadel::{Fault, FaultAction, Token};
+use fake_zitadel::{Fault, FaultAction, Token};
 use super::*;
 
 const PAT: &str = "Xk2mP9qL7vR4tW8nZ3bY6cJ1-echo-test";

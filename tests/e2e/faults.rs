@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::relays::{ConnectProxy, tls_front};
-use super::zitadel::{Answer, Dataset, Fault, FaultAction, Mutation, Options};
 use super::*;
+use fake_zitadel::{Answer, Dataset, Fault, FaultAction, Mutation, Options};
 
 /// A retryable status answer; `Retry-After: 0` keeps the test from waiting out a backoff.
 fn status(status: u16, body: &str, retry_after: Option<&str>) -> FaultAction {

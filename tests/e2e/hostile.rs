@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::zitadel::{Fault, FaultAction};
 use super::*;
+use fake_zitadel::{Fault, FaultAction};
 
 /// An answer with this status and body, as ZITADEL's gateway would send it.
 fn answer(status: u16, body: &str) -> Fault {

@@ -5,14 +5,10 @@
 //! stream whose references all point backwards and whose summary counts what it holds.
 //! Golden files live in `testdata/golden/`; `UPDATE_GOLDEN=1 cargo test` rewrites them.
 
-#[path = "../../examples/fake_zitadel/zitadel.rs"]
-mod zitadel;
-
 mod access;
 mod console;
 mod deploy;
 mod echoes;
-mod fake;
 mod faults;
 mod hostile;
 mod operator;
@@ -25,8 +21,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use fake_zitadel::{Dataset, FakeZitadel, Fault, FaultAction, Limits, Options, Token};
 use serde_json::Value;
-use zitadel::{Dataset, FakeZitadel, Fault, FaultAction, Limits, Options, Token};
 
 const ACME: &str = "284905129371435012";
 const GLOBEX: &str = "284905311209451523";
@@ -409,7 +405,7 @@ fn every_page_size_gives_the_same_records() {
 
 /// The `limit` a request of a sync with this page size carries: every list is paged with an
 /// explicit limit, but the three member-role lists take no body, so they have none.
-fn page_limit(request: &zitadel::RequestLog, page_size: u64) -> Option<u64> {
+fn page_limit(request: &fake_zitadel::RequestLog, page_size: u64) -> Option<u64> {
     (!request.path.ends_with("/members/roles/_search")).then_some(page_size)
 }
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::zitadel::{Fault, FaultAction, Options};
 use super::*;
+use fake_zitadel::{Fault, FaultAction, Options};
 
 fn check(fake: &FakeZitadel, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut args = args.to_vec();

@@ -11,7 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::zitadel::{GENERATED_PAT, GenerateSpec, Options};
+use fake_zitadel::{GENERATED_PAT, GenerateSpec, Options};
 use super::{ACME_PAT, Dataset, FakeZitadel, demo_golden, run, serve, serve_demo, sync};
 
 /// The user `nobody`, standing for another user of the machine.

@@ -1,11 +1,11 @@
 //! ZITADEL's endpoints: routing, request decoding, authentication, org context, permissions and the list answers.
 
-use super::access::{self, AccessRoute};
-use super::dataset::{Dataset, GrantRow, Org, Token, UserRow};
-use super::generate::mix;
-use super::http::{Request, Response};
-use super::json::{self, Value};
-use super::{Limits, Shared, lock};
+use crate::access::{self, AccessRoute};
+use crate::dataset::{Dataset, GrantRow, Org, Token, UserRow};
+use crate::generate::mix;
+use crate::http::{Request, Response};
+use crate::json::{self, Value};
+use crate::{Limits, Shared, lock};
 use std::collections::HashMap;
 
 /// The `processedSequence` of every list answer before the first write through

@@ -1,11 +1,9 @@
 //! Runs the fake ZITADEL on a dataset file, either forever or around one command (`make demo`).
 
-mod zitadel;
-
+use fake_zitadel::{Dataset, FakeZitadel, Limits, Options};
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
-use zitadel::{Dataset, FakeZitadel, Limits, Options};
 
 const USAGE: &str = "\
 usage: fake_zitadel [--limits unlimited|enforced] [--latency-ms N] [--without-user-resource-owner]

@@ -1,9 +1,9 @@
 //! HTTP/1.1 as Go's net/http speaks it: reading requests, keep-alive connections, and framing answers.
 
-use super::faults::{Answer, FaultAction, Mutation};
-use super::json;
-use super::routes::{handle, uint_of};
-use super::{RequestLog, Shared, lock};
+use crate::faults::{Answer, FaultAction, Mutation};
+use crate::json;
+use crate::routes::{handle, uint_of};
+use crate::{RequestLog, Shared, lock};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;

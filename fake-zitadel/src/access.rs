@@ -3,10 +3,10 @@
 //! Wire facts from `zitadel-access-api.md`: every list is unordered (served in dataset order),
 //! pages like the other v1 lists, and answers an unknown or foreign id with an empty list.
 
-use super::Options;
-use super::dataset::{Dataset, MemberLevel, MemberRow, ProjectGrantRow};
-use super::json::{self, Value};
-use super::routes::{Filter, Index, ListRequest, Page, QueryKind, VIEW_TIMESTAMP, list_body};
+use crate::Options;
+use crate::dataset::{Dataset, MemberLevel, MemberRow, ProjectGrantRow};
+use crate::json::{self, Value};
+use crate::routes::{Filter, Index, ListRequest, Page, QueryKind, VIEW_TIMESTAMP, list_body};
 
 /// The endpoints of this file.
 pub(super) enum AccessRoute {

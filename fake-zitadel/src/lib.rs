@@ -10,27 +10,14 @@
 //! rest lives beside it, one concern a file: `dataset.rs` (what is served), `http.rs` (the
 //! connections), `routes.rs` (ZITADEL's endpoints and checks), `faults.rs` (what tests
 //! inject), `generate.rs` (benchmark organizations and their ground truth) and `json.rs`.
+//! The binary (`main.rs`) serves a dataset file, for `make demo`.
 
-// The demo binary, the end-to-end tests and the benchmark each include this module and each
-// uses a different part of its API, so unused items and re-exports are expected in every one
-// of them.
-#![allow(dead_code, unused_imports)]
-
-// The submodules are named by path because the tests and the benchmark include this file
-// from other directories.
-#[path = "access.rs"]
 mod access;
-#[path = "dataset.rs"]
 mod dataset;
-#[path = "faults.rs"]
 mod faults;
-#[path = "generate.rs"]
 mod generate;
-#[path = "http.rs"]
 mod http;
-#[path = "json.rs"]
 mod json;
-#[path = "routes.rs"]
 mod routes;
 
 pub use dataset::{

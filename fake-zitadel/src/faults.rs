@@ -1,8 +1,8 @@
 //! Faults the tests inject: error answers, dropped connections, cut bodies, and data that changes mid-walk.
 
-use super::RequestLog;
-use super::dataset::Dataset;
-use super::json;
+use crate::RequestLog;
+use crate::dataset::Dataset;
+use crate::json;
 use std::sync::Arc;
 
 /// A fault to inject: which requests it hits, how often, and what happens instead.

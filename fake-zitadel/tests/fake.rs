@@ -4,13 +4,17 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 
 use serde_json::Value;
 
-use super::zitadel::{
+use fake_zitadel::{
     Dataset, FakeZitadel, GENERATED_PAT, GenerateSpec, Limits, Options, endpoint_of,
 };
-use super::{ACME, ACME_PAT, GLOBEX, demo, serve, serve_demo};
+
+const ACME: &str = "284905129371435012";
+const GLOBEX: &str = "284905311209451523";
+const ACME_PAT: &str = "demo-pat-acme-viewer";
 
 const INITECH: &str = "284905733281462275";
 const INITECH_PAT: &str = "demo-pat-initech-owner";
@@ -33,6 +37,23 @@ const IVY: &str = "284905488891224067";
 const EMPTY: &str =
     r#"{"details":{"processedSequence":"5427","viewTimestamp":"2025-10-02T09:30:00.512309Z"}}"#;
 const NO_PERMISSION: &str = r#"{"code":7,"message":"No matching permissions found (AUTH-5mWD2)","details":[{"@type":"type.googleapis.com/zitadel.v1.ErrorDetail","id":"AUTH-5mWD2","message":"No matching permissions found"}]}"#;
+
+/// The repository's root, where the demo's dataset lives.
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn demo() -> Dataset {
+    Dataset::load(root().join("testdata/demo.json")).expect("testdata/demo.json loads")
+}
+
+fn serve(dataset: Dataset, options: Options) -> FakeZitadel {
+    FakeZitadel::start(dataset, options).expect("the fake ZITADEL starts")
+}
+
+fn serve_demo() -> FakeZitadel {
+    serve(demo(), Options::default())
+}
 
 /// An answer of the fake: status and body.
 #[derive(Debug)]
@@ -453,7 +474,7 @@ fn removed_users_and_grants_leave_the_lists_as_in_zitadel() {
 
 #[test]
 fn datasets_zitadel_would_refuse_do_not_load() {
-    let text = std::fs::read_to_string(super::root().join("testdata/demo.json")).unwrap();
+    let text = std::fs::read_to_string(root().join("testdata/demo.json")).unwrap();
     let broken = |from: &str, to: &str| {
         assert!(text.contains(from), "{from}");
         match Dataset::parse(&text.replacen(from, to, 1)) {

@@ -6,7 +6,7 @@
 //! user grant that names a `projectGrantId` was made by the granted organization through that
 //! grant and is listed under it. Loading checks what ZITADEL's commands would have refused.
 
-use super::json::{self, Value};
+use crate::json::{self, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 

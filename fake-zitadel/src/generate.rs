@@ -1,10 +1,10 @@
 //! Generated organizations for benchmarks, in ZITADEL's wire format, with what a correct sync prints.
 
-use super::dataset::{
+use crate::dataset::{
     Dataset, GrantRow, GrantedProject, MemberLevel, MemberRow, ProjectGrantRow, ProjectRow, Token,
     UserRow,
 };
-use super::routes::endpoint_of;
+use crate::routes::endpoint_of;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
