@@ -10,9 +10,11 @@
 //! rest lives beside it, one concern a file: `dataset.rs` (what is served), `http.rs` (the
 //! connections), `routes.rs` (ZITADEL's endpoints and checks), `faults.rs` (what tests
 //! inject), `generate.rs` (benchmark organizations and their ground truth) and `json.rs`.
+//! `contract.rs` checks what the client prints: the promises of its output stream.
 //! The binary (`main.rs`) serves a dataset file, for `make demo`.
 
 mod access;
+mod contract;
 mod dataset;
 mod faults;
 mod generate;
@@ -20,6 +22,7 @@ mod http;
 mod json;
 mod routes;
 
+pub use contract::{Contract, RECORD_KINDS, Record};
 pub use dataset::{
     Dataset, GrantRow, GrantedProject, MANAGER_ROLES, MemberLevel, MemberRow, Org, ProjectGrantRow,
     ProjectRow, Token, UserRow,

@@ -21,7 +21,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use fake_zitadel::{Dataset, FakeZitadel, Fault, FaultAction, Limits, Options, Token};
+use fake_zitadel::{
+    Contract, Dataset, FakeZitadel, Fault, FaultAction, Limits, Options, Record, Token,
+};
 use serde_json::Value;
 
 const ACME: &str = "284905129371435012";
@@ -136,132 +138,51 @@ fn pieces(pat: &str) -> Vec<String> {
     chars.windows(8).map(|piece| piece.iter().collect()).collect()
 }
 
-/// Checks the contract of a complete stream: resource types first, each id once per kind,
-/// every reference to a record printed before it, and a summary that counts the rest.
+/// Checks the contract of a complete stream (`fake_zitadel::Contract`): resource types
+/// first, each id once per kind, every reference to a record printed before it, and a
+/// summary that counts the rest.
 fn check_stream(stdout: &str) {
     if stdout.is_empty() {
         return; // `--check`, or records written to a file
     }
     let records: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(records[0]["kind"], "resource_type", "resource types come first");
     let (summary, records) = records.split_last().expect("a summary line");
     assert_eq!(summary["kind"], "summary", "the last line is the summary");
     // Without user (org, project grant) records, grants name those by id only.
-    let synced = |resource_type: &str| {
-        summary["filters"]["resource_types"]
-            .as_array()
-            .is_none_or(|types| types.contains(&resource_type.into()))
-    };
-
-    let mut seen: HashMap<String, HashSet<String>> = HashMap::new();
-    let mut counts: HashMap<&str, u64> = HashMap::new();
-    // What each entitlement is of (resource type, resource id, slug) and its purpose.
-    let mut entitlements: HashMap<String, ([Value; 3], Value)> = HashMap::new();
-    // External users and organizations printed and not yet named by a grant.
-    let mut unnamed: HashSet<(String, String)> = HashSet::new();
+    let synced = summary["filters"]["resource_types"].as_array().map(|types| {
+        types.iter().map(|t| t.as_str().expect("a resource type").to_string()).collect()
+    });
+    let mut contract = Contract::new(synced);
     for record in records {
-        let id = record["id"].as_str().expect("every record has an id").to_string();
-        let kind = match record["kind"].as_str().unwrap() {
-            "resource" => format!("resource:{}", record["resource_type"].as_str().unwrap()),
-            other => other.to_string(),
-        };
-        let known = |kind: &str, id: &Value| {
-            seen.get(kind).is_some_and(|ids| ids.contains(id.as_str().unwrap()))
-        };
-        let external = || record["external"].as_bool().expect("external is a bool");
-        match kind.as_str() {
-            "resource_type" => {}
-            "resource:user" => {
-                assert!(known("resource_type", &"user".into()));
-                *counts.entry(if external() { "external_user" } else { "user" }).or_default() += 1;
-                if external() {
-                    unnamed.insert(("user".into(), id.clone()));
-                }
-            }
-            "resource:org" => {
-                assert!(known("resource_type", &"org".into()));
-                *counts.entry(if external() { "external_org" } else { "org" }).or_default() += 1;
-                if external() {
-                    unnamed.insert(("org".into(), id.clone()));
-                }
-            }
-            "resource:project" => {
-                assert!(known("resource_type", &"project".into()));
-                *counts.entry("project").or_default() += 1;
-            }
-            "resource:project_grant" => {
-                assert!(known("resource_type", &"project_grant".into()));
-                assert!(
-                    known("resource:project", &record["project_id"]),
-                    "project grant before its project: {record}"
-                );
-                *counts.entry("project_grant").or_default() += 1;
-            }
-            "entitlement" => {
-                let resource_type = record["resource_type"].as_str().unwrap();
-                assert!(
-                    known(&format!("resource:{resource_type}"), &record["resource_id"]),
-                    "entitlement before its resource: {record}"
-                );
-                let of = [&record["resource_type"], &record["resource_id"], &record["slug"]];
-                entitlements.insert(id.clone(), (of.map(Value::clone), record["purpose"].clone()));
-                *counts.entry("entitlement").or_default() += 1;
-            }
-            "grant" => {
-                let entitlement_id = record["entitlement_id"].as_str().unwrap();
-                let (of, purpose) = entitlements
-                    .get(entitlement_id)
-                    .unwrap_or_else(|| panic!("grant before its entitlement: {record}"));
-                let grant_of = [&record["resource_type"], &record["resource_id"], &record["slug"]];
-                assert_eq!(grant_of.map(Value::clone), *of, "a grant of its entitlement: {record}");
-                let principal_type = record["principal_type"].as_str().unwrap();
-                let principal_id = record["principal_id"].as_str().unwrap();
-                unnamed.remove(&(principal_type.to_string(), principal_id.to_string()));
-                assert!(
-                    known(&format!("resource:{principal_type}"), &record["principal_id"])
-                        || !synced(principal_type),
-                    "grant before its principal: {record}"
-                );
-                if let Some(project_grant) = record.get("project_grant_id") {
-                    assert!(
-                        known("resource:project_grant", project_grant) || !synced("project_grant"),
-                        "grant before its project grant: {record}"
-                    );
-                }
-                // Manager roles are permissions; a project's own roles are assignments.
-                let kind = match (principal_type, record.get("project_grant_id")) {
-                    ("org", _) => "org_grant",
-                    ("user", Some(_)) => "delegated_grant",
-                    _ if *purpose == "PERMISSION" => "manager_grant",
-                    _ => "",
-                };
-                if !kind.is_empty() {
-                    *counts.entry(kind).or_default() += 1;
-                }
-                *counts.entry("grant").or_default() += 1;
-            }
-            other => panic!("unknown record kind {other}"),
+        if let Err(broken) = contract.record(&contract_fields(record)) {
+            panic!("{broken}: {record}");
         }
-        assert!(seen.entry(kind).or_default().insert(id.clone()), "id {id} repeats: {record}");
     }
-    // An external user or organization is printed only for the grants that name it.
-    assert!(unnamed.is_empty(), "external records no grant names: {unnamed:?}");
-    // Every count the stream can prove, those of kinds it does not hold (zero) included.
-    for name in [
-        "user",
-        "external_user",
-        "org",
-        "external_org",
-        "project",
-        "project_grant",
-        "entitlement",
-        "grant",
-        "manager_grant",
-        "org_grant",
-        "delegated_grant",
-    ] {
-        let count = counts.get(name).copied().unwrap_or_default();
-        assert_eq!(summary["counts"][name], count, "summary count of {name}");
+    let counts = &summary["counts"];
+    contract.finish(|name| counts[name].as_u64()).unwrap_or_else(|broken| panic!("{broken}"));
+}
+
+/// The fields of an output record that the stream's contract reads.
+fn contract_fields(record: &Value) -> Record<'_> {
+    let text = |name: &str| record[name].as_str().unwrap_or_default();
+    Record {
+        kind: text("kind"),
+        id: text("id"),
+        resource_type: text("resource_type"),
+        external: record["external"].as_bool(),
+        project_id: text("project_id"),
+        granted_org_id: text("granted_org_id"),
+        status_details: text("status_details"),
+        resource_id: text("resource_id"),
+        slug: text("slug"),
+        purpose: text("purpose"),
+        entitlement_id: text("entitlement_id"),
+        principal_type: text("principal_type"),
+        principal_id: text("principal_id"),
+        user_grant_id: record["user_grant_id"].as_str(),
+        state: text("state"),
+        project_grant_id: record["project_grant_id"].as_str(),
+        granted_by_org_id: text("granted_by_org_id"),
     }
 }
 

@@ -1,0 +1,247 @@
+//! The promises every complete output stream keeps, checked one record at a time, for the
+//! end-to-end tests and the benchmark alike.
+//!
+//! The stream's contract: resource types come first and every resource follows its type;
+//! each id is printed once per kind and has its documented form; every reference (a project
+//! grant's project, an entitlement's resource, a grant's entitlement, principal and project
+//! grant) points to a record printed before it; a grant to an organization or made through a
+//! project grant agrees with the project grant it names; an external user or organization
+//! is printed only for a grant that names it; and the summary counts exactly the records
+//! the stream holds. The caller reads the JSON (this crate has no JSON of its own to offer)
+//! and hands over the few fields the contract reads, as a `Record`.
+
+use std::collections::{HashMap, HashSet};
+
+/// The summary's counts that are records, each held to the records of its kind in the
+/// stream (a grant also counts under its kind of grant, if it has one).
+pub const RECORD_KINDS: [&str; 11] = [
+    "user",
+    "external_user",
+    "org",
+    "external_org",
+    "project",
+    "project_grant",
+    "entitlement",
+    "grant",
+    "manager_grant",
+    "org_grant",
+    "delegated_grant",
+];
+
+/// The fields of one output record that the contract reads; absent text fields are empty.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Record<'a> {
+    pub kind: &'a str,
+    pub id: &'a str,
+    pub resource_type: &'a str,
+    /// A user's or an organization's `external`, if the record has a boolean there.
+    pub external: Option<bool>,
+    /// A project grant's project and the organization it delegates to, and its state.
+    pub project_id: &'a str,
+    pub granted_org_id: &'a str,
+    pub status_details: &'a str,
+    /// What an entitlement or a grant is of.
+    pub resource_id: &'a str,
+    pub slug: &'a str,
+    /// An entitlement's purpose: `PERMISSION` for manager roles, `ASSIGNMENT` otherwise.
+    pub purpose: &'a str,
+    pub entitlement_id: &'a str,
+    pub principal_type: &'a str,
+    pub principal_id: &'a str,
+    /// A grant's user grant, if it comes from one (manager roles and grants to
+    /// organizations do not).
+    pub user_grant_id: Option<&'a str>,
+    pub state: &'a str,
+    /// A grant's project grant, if it is to an organization or made through one.
+    pub project_grant_id: Option<&'a str>,
+    pub granted_by_org_id: &'a str,
+}
+
+/// What the checks of one stream have seen so far.
+#[derive(Debug)]
+pub struct Contract {
+    /// The resource types the sync was asked for (`None`: all of them). Grants name
+    /// principals and project grants of types left out by id only.
+    synced: Option<Vec<String>>,
+    records: u64,
+    /// Ids printed so far, by kind (a resource's kind with its type, `resource:user`).
+    seen: HashMap<String, HashSet<String>>,
+    /// What each entitlement is of (resource type, resource id, slug) and its purpose.
+    entitlements: HashMap<String, ([String; 3], String)>,
+    /// What grants naming a project grant must agree with: its project, the organization
+    /// it delegates to and its state.
+    project_grants: HashMap<String, [String; 3]>,
+    /// External users and organizations printed and not yet named by a grant.
+    unnamed: HashSet<(String, String)>,
+    /// Records by the summary's name of their kind.
+    counts: HashMap<&'static str, u64>,
+}
+
+impl Contract {
+    /// A checker for a stream of a sync of `synced` resource types (`None`: all of them),
+    /// as the summary's `filters.resource_types` says.
+    pub fn new(synced: Option<Vec<String>>) -> Contract {
+        Contract {
+            synced,
+            records: 0,
+            seen: HashMap::new(),
+            entitlements: HashMap::new(),
+            project_grants: HashMap::new(),
+            unnamed: HashSet::new(),
+            counts: HashMap::new(),
+        }
+    }
+
+    /// Checks the next record (the summary is not one) and returns the summary's name of
+    /// its count: `grant` for a grant of a user grant this organization made, its kind of
+    /// grant for any other grant, and `None` for a resource type.
+    pub fn record(&mut self, r: &Record) -> Result<Option<&'static str>, String> {
+        self.records += 1;
+        if self.records == 1 && r.kind != "resource_type" {
+            return Err("resource types come first".into());
+        }
+        if r.id.is_empty() {
+            return Err("a record without an id".into());
+        }
+        let (kind, counted) = match r.kind {
+            "resource_type" => ("resource_type".to_string(), None),
+            "resource" => (format!("resource:{}", r.resource_type), Some(self.resource(r)?)),
+            "entitlement" => ("entitlement".to_string(), Some(self.entitlement(r)?)),
+            "grant" => ("grant".to_string(), Some(self.grant(r)?)),
+            other => return Err(format!("unknown record kind {other:?}")),
+        };
+        if !self.seen.entry(kind).or_default().insert(r.id.to_string()) {
+            return Err(format!("id {} repeats", r.id));
+        }
+        if let Some(name) = counted {
+            *self.counts.entry(name).or_default() += 1;
+            if name.ends_with("_grant") && r.kind == "grant" {
+                *self.counts.entry("grant").or_default() += 1;
+            }
+        }
+        Ok(counted)
+    }
+
+    /// Checks the summary's counts (`count(name)`, `None` if it has none of that name)
+    /// against the records, and that every external record was named by a grant.
+    pub fn finish(self, count: impl Fn(&str) -> Option<u64>) -> Result<(), String> {
+        if !self.unnamed.is_empty() {
+            let mut unnamed: Vec<_> = self.unnamed.into_iter().collect();
+            unnamed.sort();
+            return Err(format!("external records no grant names: {unnamed:?}"));
+        }
+        // Every count the stream can prove, those of kinds it does not hold (zero) included.
+        for name in RECORD_KINDS {
+            let printed = self.counts.get(name).copied().unwrap_or_default();
+            if count(name) != Some(printed) {
+                return Err(format!(
+                    "summary count of {name} is {:?}, the stream holds {printed}",
+                    count(name)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the sync printed resources of this type.
+    fn synced(&self, resource_type: &str) -> bool {
+        self.synced.as_ref().is_none_or(|types| types.iter().any(|t| t == resource_type))
+    }
+
+    fn known(&self, kind: &str, id: &str) -> bool {
+        self.seen.get(kind).is_some_and(|ids| ids.contains(id))
+    }
+
+    fn resource(&mut self, r: &Record) -> Result<&'static str, String> {
+        if !self.known("resource_type", r.resource_type) {
+            return Err("a resource before its resource type".into());
+        }
+        let external = || r.external.ok_or("external is not a bool");
+        match r.resource_type {
+            "user" | "org" if external()? => {
+                self.unnamed.insert((r.resource_type.to_string(), r.id.to_string()));
+                Ok(if r.resource_type == "user" { "external_user" } else { "external_org" })
+            }
+            "user" => Ok("user"),
+            "org" => Ok("org"),
+            "project" => Ok("project"),
+            "project_grant" => {
+                if !self.known("resource:project", r.project_id) {
+                    return Err("a project grant before its project".into());
+                }
+                let agreed = [r.project_id, r.granted_org_id, r.status_details];
+                self.project_grants.insert(r.id.to_string(), agreed.map(String::from));
+                Ok("project_grant")
+            }
+            other => Err(format!("a resource of unknown type {other:?}")),
+        }
+    }
+
+    fn entitlement(&mut self, r: &Record) -> Result<&'static str, String> {
+        if !self.known(&format!("resource:{}", r.resource_type), r.resource_id) {
+            return Err("an entitlement before its resource".into());
+        }
+        if r.id != format!("{}:{}:{}", r.resource_type, r.resource_id, r.slug) {
+            return Err("an entitlement id other than <resource_type>:<resource_id>:<slug>".into());
+        }
+        let of = [r.resource_type, r.resource_id, r.slug].map(String::from);
+        self.entitlements.insert(r.id.to_string(), (of, r.purpose.to_string()));
+        Ok("entitlement")
+    }
+
+    fn grant(&mut self, r: &Record) -> Result<&'static str, String> {
+        let Some((of, purpose)) = self.entitlements.get(r.entitlement_id) else {
+            return Err("a grant before its entitlement".into());
+        };
+        if *of != [r.resource_type, r.resource_id, r.slug] {
+            return Err("a grant of another resource or slug than its entitlement's".into());
+        }
+        let manager_role = purpose == "PERMISSION";
+        if !self.known(&format!("resource:{}", r.principal_type), r.principal_id)
+            && self.synced(r.principal_type)
+        {
+            return Err("a grant before its principal".into());
+        }
+        self.unnamed.remove(&(r.principal_type.to_string(), r.principal_id.to_string()));
+        let mut id = format!("{}:{}:{}", r.entitlement_id, r.principal_type, r.principal_id);
+        if let (Some(project_grant), "user") = (r.project_grant_id, r.principal_type) {
+            id = format!("{id}:project_grant:{project_grant}");
+        }
+        if r.id != id {
+            return Err(format!("a grant id other than {id:?}"));
+        }
+        let agreed = match r.project_grant_id {
+            Some(project_grant) => self.project_grants.get(project_grant),
+            None => None,
+        };
+        if let Some([project_id, ..]) = agreed
+            && *project_id != r.resource_id
+        {
+            return Err("a grant naming a project grant of another project".into());
+        }
+        if r.project_grant_id.is_some() && agreed.is_none() && self.synced("project_grant") {
+            return Err("a grant before its project grant".into());
+        }
+        match (r.principal_type, r.project_grant_id, r.user_grant_id) {
+            ("org", Some(_), None) => {
+                if let Some([_, granted_org, state]) = agreed
+                    && (*granted_org != r.principal_id || *state != r.state)
+                {
+                    return Err("a grant to an organization other than its project grant's, or in another state".into());
+                }
+                Ok("org_grant")
+            }
+            ("user", Some(_), Some(_)) => {
+                if let Some([_, granted_org, _]) = agreed
+                    && *granted_org != r.granted_by_org_id
+                {
+                    return Err("granted_by_org_id is not the project grant's organization".into());
+                }
+                Ok("delegated_grant")
+            }
+            ("user", None, Some(_)) if !manager_role => Ok("grant"),
+            ("user", None, None) if manager_role => Ok("manager_grant"),
+            _ => Err("a grant of no kind the stream has".into()),
+        }
+    }
+}
