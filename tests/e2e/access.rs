@@ -1,15 +1,15 @@
-//! The whole access picture (issue 10): the organization itself, its managers, the managers
-//! of its projects, its projects' grants to other organizations with their managers, and the
-//! user grants those organizations make through them; the filters and permissions that
-//! concern them, and their lists changing while they are read.
+//! The whole access picture: the organization itself, its managers, the managers of its
+//! projects, its projects' grants to other organizations with their managers, and the user
+//! grants those organizations make through them; the filters and permissions that concern
+//! them, and their lists changing while they are read.
 
-use serde_json::json;
-
-use super::faults::demo_changed;
-use super::*;
 use fake_zitadel::{
-    Dataset, Fault, FaultAction, GENERATED_PAT, GenerateSpec, Mutation, Options, Token, endpoint_of,
+    Dataset, FakeZitadel, Fault, FaultAction, GENERATED_PAT, GenerateSpec, Mutation, Options,
+    Token, endpoint_of,
 };
+use serde_json::{Value, json};
+
+use crate::harness::*;
 
 const INITECH: &str = "284905733281462275";
 const PORTAL: &str = "284906487321587717";

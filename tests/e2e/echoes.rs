@@ -3,8 +3,9 @@
 //! format characters in an error message; and names that a terminal would act on, which
 //! the records carry escaped, with the same value.
 
-use fake_zitadel::{Fault, FaultAction, Token};
-use super::*;
+use crate::harness::*;
+use fake_zitadel::{FakeZitadel, Fault, FaultAction, Options, Token};
+use serde_json::Value;
 
 const PAT: &str = "Xk2mP9qL7vR4tW8nZ3bY6cJ1-echo-test";
 

@@ -1,15 +1,255 @@
-//! Hostile servers: a page far longer than asked for, the PAT echoed back wherever a server
-//! can put text, and control characters meant to forge or hide console lines. Every run
-//! also passes `run`'s check that no 8-character piece of its PAT appears in any output.
+//! Hostile or broken servers: pages far longer than asked for, bodies over the cap, answers
+//! no ZITADEL sends, rows that never stop coming, and control characters meant to forge or
+//! hide console lines; each fails with a clear error or is skipped and counted.
 
 use std::path::PathBuf;
+use std::process::Command;
 
-use super::*;
-use fake_zitadel::{Fault, FaultAction};
+use fake_zitadel::{Answer, Dataset, FakeZitadel, Fault, FaultAction, Mutation, Options};
 
-/// An answer with this status and body, as ZITADEL's gateway would send it.
-fn answer(status: u16, body: &str) -> Fault {
-    Fault::new(FaultAction::Status { status, body: body.into(), headers: Vec::new() })
+use crate::harness::*;
+
+/// A users page body with these ids as rows and the given `totalResult`.
+fn users_page(ids: &[&str], total: u64) -> String {
+    let rows: Vec<String> = ids.iter().map(|id| user_row(id)).collect();
+    format!(
+        r#"{{"details":{{"totalResult":"{total}","processedSequence":"1"}},"result":[{}]}}"#,
+        rows.join(",")
+    )
+}
+
+#[test]
+fn hostile_or_broken_servers_fail_with_a_clear_error() {
+    let huge = format!(r#"{{"details":{{}},"result":["{}"]}}"#, "x".repeat(33 << 20));
+    let cases: Vec<(FaultAction, Vec<&str>)> = vec![
+        (
+            status(200, &users_page(&["1", "2", "3"], 9), None),
+            vec!["malformed response: more rows than the 2 asked for"],
+        ),
+        (
+            status(200, &users_page(&["1", "2"], 9), None),
+            vec!["at offset 2", "it ignores the offset"],
+        ),
+        (
+            status(200, r#"{"details":{"totalResult":"1"},"result":[{"userName":"no-id"}]}"#, None),
+            vec!["a row has no id"],
+        ),
+        (
+            status(200, r#"{"details":{"totalResult":"1"},"result":{"id":"1"}}"#, None),
+            vec!["malformed response", "invalid type: map, expected a sequence"],
+        ),
+        (
+            status(200, r#"{"details":{"totalResult":"many"}}"#, None),
+            vec!["malformed response", "expected a uint64 string"],
+        ),
+        (status(200, &huge, None), vec!["larger than 4 MiB"]),
+        (status(200, "[]", None), vec!["malformed response: a JSON array"]),
+    ];
+    for (action, needles) in cases {
+        let fake = serve_demo();
+        fake.inject(Fault::new(action).on_path("/users/_search"));
+        let mut needles = needles;
+        needles.push("POST /management/v1/users/_search");
+        let run = sync(&fake, &["--page-size", "2"], &[("BATON_MAX_RETRIES", "0")]);
+        assert_failure(&run, 1, &needles);
+    }
+}
+
+#[test]
+fn user_grants_no_zitadel_sends_are_refused() {
+    let cases = [
+        (
+            r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"2","projectId":"999"}"#,
+            "belongs to project 999",
+        ),
+        (
+            r#"{"id":"1","roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","projectId":"284906487321587717"}"#,
+            "user grant 1 has no userId",
+        ),
+    ];
+    for (grant, needle) in cases {
+        let fake = serve_demo();
+        let body = format!(r#"{{"details":{{"totalResult":"1"}},"result":[{grant}]}}"#);
+        fake.inject(Fault::new(status(200, &body, None)).on_path("/users/grants/_search").once());
+        let run = sync(&fake, &[], &[]);
+        assert_failure(&run, 1, &["POST /management/v1/users/grants/_search at offset 0", needle]);
+    }
+}
+
+#[test]
+fn a_list_answer_without_details_is_retried_then_refused() {
+    // `{}` is no list answer of ZITADEL's (it always sends the projection's state), so it
+    // is not taken for an empty organization.
+    let fake = serve_demo();
+    fake.inject(Fault::new(status(200, "{}", None)).on_path("/users/_search").once());
+    assert_fault_free(&sync(&fake, &[], &[]), 1);
+
+    let fake = serve_demo();
+    fake.inject(Fault::new(status(200, "{}", None)).on_path("/users/_search"));
+    let run = sync(&fake, &[], &[("BATON_MAX_RETRIES", "1")]);
+    assert_failure(
+        &run,
+        1,
+        &[
+            "POST /management/v1/users/_search at offset 0",
+            "gave up after 2 attempts",
+            "a list answer without details",
+        ],
+    );
+}
+
+/// Answers every users page with rows never sent before and this `totalResult`, up to
+/// offset 200, then with an empty page, so that a client that would page on forever ends.
+fn fresh_users(total: &'static str) -> FaultAction {
+    FaultAction::Answer(Answer::new(move |request| {
+        let offset = request.offset.unwrap_or_default();
+        if offset >= 200 {
+            return r#"{"details":{"processedSequence":"1"}}"#.to_string();
+        }
+        let limit = request.limit.unwrap_or(1);
+        let rows: Vec<String> = (offset..offset + limit)
+            .map(|i| user_row(&(400_000_000_000_000_000 + i).to_string()))
+            .collect();
+        format!(
+            r#"{{"details":{{"totalResult":"{total}","processedSequence":"1"}},"result":[{}]}}"#,
+            rows.join(",")
+        )
+    }))
+}
+
+#[test]
+fn a_server_that_keeps_sending_fresh_rows_is_stopped() {
+    for (total, needle) in [
+        ("0", "a list whose totalResult is 0"),
+        ("9223372036854775808", "more than any organization has"),
+    ] {
+        let fake = serve_demo();
+        fake.inject(Fault::new(fresh_users(total)).on_path("/users/_search"));
+        let run = sync(&fake, &["--page-size", "2"], &[]);
+        assert_failure(&run, 1, &["POST /management/v1/users/_search at offset", needle]);
+        let pages = fake.requests().iter().filter(|r| r.path.ends_with("/users/_search")).count();
+        assert!(pages <= 2, "total {total}: {pages} pages read");
+    }
+}
+
+/// The grant records of a stream naming this principal.
+fn grants_of(stdout: &str, user: &str) -> usize {
+    stdout.lines().filter(|l| l.contains(r#""kind":"grant""#) && l.contains(user)).count()
+}
+
+#[test]
+fn a_grant_of_a_user_not_printed_is_skipped_and_counted() {
+    // A user removed while its two user grants linger in the grants projection.
+    const REMOVED: &str = "284906201935945733";
+    let mut dataset = demo();
+    assert!(dataset.remove_user(ACME, REMOVED));
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, REMOVED), 0, "no grant names a user never printed");
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 2);
+    assert!(
+        run.stderr.contains(&format!("names user {REMOVED}, who is not among the users printed")),
+        "{}",
+        run.stderr
+    );
+    // Without user records, grants name their principals by id only, unchecked.
+    let run = sync(&fake, &["--resource-types", "project"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, REMOVED), 2);
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 0);
+
+    // A user created, with a grant, after the users were read.
+    let fake = serve_demo();
+    fake.inject(
+        Fault::new(FaultAction::Mutate(Mutation::new(|d: &mut Dataset| {
+            d.add_user(ACME, &user_row("300000000000000001")).unwrap();
+            let grant = format!(
+                r#"{{"id":"300000000000000002","details":{{"resourceOwner":"{ACME}"}},"roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"300000000000000001","projectId":"284906487321587717","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+            );
+            d.add_user_grant(ACME, &grant).unwrap();
+        })))
+        .on_path("/users/grants/_search")
+        .once(),
+    );
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, "300000000000000001"), 0);
+    assert_eq!(summary(&run.stdout)["counts"]["grant_without_principal"], 1);
+}
+
+#[test]
+fn grants_without_granted_org_id_are_checked_against_the_users_printed() {
+    // Some v4 builds leave `grantedOrgId` empty on every grant (zitadel#10723): the grants
+    // of the organization's own users are printed as always, and the grants of another
+    // organization's user, who cannot be told apart from a user never printed, are not.
+    let dataset = demo_changed(|demo| {
+        for org in demo["orgs"].as_array_mut().unwrap() {
+            for grant in org["userGrants"].as_array_mut().unwrap() {
+                grant.as_object_mut().unwrap().remove("grantedOrgId");
+            }
+        }
+    });
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    // Globex's Henry holds two user grants and manages a project grant, whose member row
+    // says whose user he is: he is still printed, from that row, but his user grants are
+    // not. Initech's Samir holds one grant made through a project grant, and nothing else.
+    let (henry, samir) = ("284905402271985667", "284905819327361027");
+    let expected = records_and_requests(&demo_golden()).0;
+    let expected = expected.lines().filter(|record| {
+        let henrys_user_grant = record.contains("\"user_grant_id\"") && record.contains(henry);
+        !(record.contains(samir) || henrys_user_grant)
+    });
+    assert_same_records(
+        &run.stdout,
+        expected.map(String::from),
+        "Henry's and Samir's user grants left out",
+    );
+    let henry = &records_by_id(&run.stdout)[&("resource:user".to_string(), henry.to_string())];
+    assert!(henry.get("org_name").is_none(), "built from the member row: {henry}");
+    let counts = &summary(&run.stdout)["counts"];
+    assert_eq!(
+        (counts["external_user"].as_u64(), counts["grant_without_principal"].as_u64()),
+        (Some(3), Some(3))
+    );
+}
+
+#[test]
+fn a_role_key_listed_twice_is_one_grant() {
+    let mut dataset = demo();
+    let grant = format!(
+        r#"{{"id":"300000000000000003","details":{{"resourceOwner":"{ACME}"}},"roleKeys":["operator","auditor","operator"],"state":"USER_GRANT_STATE_ACTIVE","userId":"284909377230946309","projectId":"284906512837640197","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+    );
+    dataset.add_user_grant(ACME, &grant).unwrap();
+    // And a long list, as only a server gone wrong would send.
+    let keys = vec![r#""viewer","editor""#; 20].join(",");
+    let grant = format!(
+        r#"{{"id":"300000000000000004","details":{{"resourceOwner":"{ACME}"}},"roleKeys":[{keys}],"state":"USER_GRANT_STATE_ACTIVE","userId":"284908102417326085","projectId":"284906487321587717","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#
+    );
+    dataset.add_user_grant(ACME, &grant).unwrap();
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(grants_of(&run.stdout, "300000000000000003"), 2, "operator and auditor, once each");
+    assert_eq!(grants_of(&run.stdout, "300000000000000004"), 2, "viewer and editor, once each");
+    let golden = summary(&demo_golden())["counts"]["grant"].as_u64().unwrap();
+    assert_eq!(summary(&run.stdout)["counts"]["grant"], golden + 4);
+}
+
+#[test]
+fn a_project_id_the_server_answers_with_another_project_is_unknown() {
+    // GetProjectByID answering with another id is no answer for the id asked.
+    let fake = serve_demo();
+    let project = format!(r#"{{"project":{{"id":"1","details":{{"resourceOwner":"{ACME}"}}}}}}"#);
+    // The first request to that path is GetProjectByID; its roles come later.
+    fake.inject(
+        Fault::new(status(200, &project, None)).on_path("/projects/284906487321587717").once(),
+    );
+    let run = sync(&fake, &["--project-id", "284906487321587717"], &[]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("\"284906487321587717\" is not a project of the organization"));
 }
 
 /// The bench's `--measure` mode: a freshly started, small process that runs the binary and
@@ -104,98 +344,6 @@ fn a_body_over_the_cap_is_refused_with_a_way_out() {
         1,
         &["the response body is larger than 4 MiB", "use a smaller --page-size (BATON_PAGE_SIZE)"],
     );
-}
-
-/// A PAT the fake accepts, random as real ones are, for the runs that echo it back.
-const PAT: &str = "Xk2mP9qL7vR4tW8nZ3bY6cJ1";
-
-fn serve_with_pat() -> FakeZitadel {
-    let mut dataset = demo();
-    dataset.add_token(Token::org_viewer(PAT, ACME));
-    serve(dataset, Options::default())
-}
-
-#[test]
-fn a_record_that_holds_the_pat_is_not_written() {
-    // A hostile server puts the PAT into a user's name: the record would carry it to every
-    // system the export feeds. It is not written, and the stream has no summary.
-    let row = format!(
-        r#"{{"id":"1","details":{{"resourceOwner":"{ACME}"}},"state":"USER_STATE_ACTIVE","userName":"eve","human":{{"profile":{{"displayName":"Eve {PAT} Hacker"}}}}}}"#
-    );
-    let fake = serve_with_pat();
-    fake.inject(
-        answer(200, &format!(r#"{{"details":{{"totalResult":"1"}},"result":[{row}]}}"#))
-            .on_path("/users/_search"),
-    );
-    let run = sync(&fake, &[], &[("BATON_PAT", PAT), ("BATON_MAX_RETRIES", "0")]);
-    assert_failure(
-        &run,
-        1,
-        &["the server sent the PAT back inside a record, which is not written"],
-    );
-    assert!(!run.stdout.contains("summary"), "no summary: {}", run.stdout);
-    assert!(!run.stdout.contains("Hacker"), "the record is not written: {}", run.stdout);
-}
-
-/// A user grant of the demo's first project and user, without role keys, so that it is
-/// only warned about, with this id.
-fn grant_without_roles(id_json: &str) -> String {
-    format!(
-        r#"{{"id":{id_json},"details":{{"resourceOwner":"{ACME}"}},"state":"USER_GRANT_STATE_ACTIVE","userId":"284906014215673861","projectId":"284906487321587717","grantedOrgId":"{ACME}"}}"#
-    )
-}
-
-#[test]
-fn no_piece_of_the_pat_is_printed_wherever_a_server_echoes_it() {
-    let env = [("BATON_PAT", PAT), ("BATON_MAX_RETRIES", "0")];
-    let middle = &PAT[5..17];
-    let users = "/users/_search";
-    let cases: Vec<(Fault, &str)> = vec![
-        // serde's complaint quotes the value.
-        (answer(200, &format!(r#"{{"details":{{"totalResult":"{PAT}"}}}}"#)).on_path(users), "got \"[redacted]\""),
-        (
-            answer(200, &format!(r#"{{"details":{{"totalResult":"1"}},"result":[{{"id":"1","human":{{"email":{{"isEmailVerified":"{PAT}"}}}}}}]}}"#))
-                .on_path(users),
-            "invalid type: string \"[redacted]\"",
-        ),
-        // Cut at 120 and 300 characters: the cut used to leave the PAT's first characters.
-        (answer(500, &format!("{}{PAT}", "x".repeat(110))).on_path(users), "x[redacted]"),
-        (
-            answer(500, &format!(r#"{{"code":13,"message":"{}{PAT} (QUERY-2j00f)"}}"#, "x".repeat(290)))
-                .on_path(users),
-            "x[redacted]",
-        ),
-        // A piece of the PAT, not the whole.
-        (answer(503, &format!(r#"{{"code":14,"message":"upstream saw {middle}"}}"#)), "saw [redacted]"),
-        (
-            Fault::new(FaultAction::Status {
-                status: 302,
-                body: String::new(),
-                headers: vec![(
-                    "Location".into(),
-                    format!("https://evil.example.com/{}?t={PAT}", "a".repeat(162)),
-                )],
-            }),
-            "?t=[redacted]",
-        ),
-    ];
-    for (fault, needle) in cases {
-        let fake = serve_with_pat();
-        fake.inject(fault);
-        let run = sync(&fake, &[], &env);
-        assert_eq!(run.status, 1, "{}", run.stderr);
-        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
-    }
-
-    // A server-chosen id in a warning, in both log formats, and a whole sync otherwise.
-    let fake = serve_with_pat();
-    fake.with_dataset(|d| d.add_user_grant(ACME, &grant_without_roles(&format!("\"{PAT}\""))))
-        .unwrap();
-    for format in ["console", "json"] {
-        let run = sync(&fake, &[], &[env[0], ("BATON_LOG_FORMAT", format)]);
-        assert_eq!(run.status, 0, "{}", run.stderr);
-        assert!(run.stderr.contains("user grant [redacted] of user"), "{}", run.stderr);
-    }
 }
 
 #[test]

@@ -11,8 +11,8 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use fake_zitadel::{GENERATED_PAT, GenerateSpec, Options};
-use super::{ACME_PAT, Dataset, FakeZitadel, demo_golden, run, serve, serve_demo, sync};
+use crate::harness::{ACME_PAT, demo, demo_golden, run, serve, serve_demo, sync};
+use fake_zitadel::{Dataset, FakeZitadel, GENERATED_PAT, GenerateSpec, Options};
 
 /// The user `nobody`, standing for another user of the machine.
 const OTHER_UID: u32 = 65534;
@@ -205,7 +205,7 @@ fn leftover_temporary_names_cannot_block_or_be_claimed() {
     // two runs use two names.
     let names: Vec<String> = (0..2)
         .map(|_| {
-            let fake = serve(super::demo(), Options { latency: ms(50), ..Options::default() });
+            let fake = serve(demo(), Options { latency: ms(50), ..Options::default() });
             let mut command = output_to(&fake, &path);
             let mut child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
             assert!(fake.wait_for_requests(1, std::time::Duration::from_secs(20)));

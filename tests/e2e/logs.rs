@@ -1,135 +1,15 @@
-//! What a person sees on a terminal in the first hour: one-line configuration errors with
-//! suggestions, values that are never echoed, `--version`, the progress line on a
-//! pseudo-terminal and the console lines that sum a sync up.
+//! Logs and progress on stderr: JSON or console lines, levels, the progress line on a
+//! terminal only, and the lines that sum a sync up.
 
 use std::process::Command;
 use std::time::Duration;
 
-use super::*;
-use fake_zitadel::{GENERATED_PAT, GenerateSpec, Options};
+use fake_zitadel::{
+    Dataset, FakeZitadel, Fault, FaultAction, GENERATED_PAT, GenerateSpec, Options,
+};
+use serde_json::Value;
 
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_baton-zitadel"));
-    command.env_clear();
-    command
-}
-
-#[test]
-fn configuration_errors_are_one_line_with_a_suggestion() {
-    let fake = serve_demo();
-    for (args, suggestion) in [
-        (&["--instance-urll", "https://x.example.com"][..], "did you mean --instance-url?"),
-        (&["--org", ACME][..], "did you mean --org-id?"),
-        (&["--page", "5"][..], "did you mean --page-size?"),
-        (&["--verbose"][..], "see baton-zitadel --help for every flag"),
-    ] {
-        let run = sync(&fake, args, &[]);
-        assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
-        assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
-        assert!(run.stderr.starts_with("baton-zitadel: unknown flag --"), "{}", run.stderr);
-        assert!(run.stderr.trim_end().ends_with(suggestion), "{args:?}: {}", run.stderr);
-    }
-    let run = sync(&fake, &["--page-size", "0"], &[]);
-    assert_eq!(run.status, 2);
-    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
-    assert_eq!(fake.request_count(), 0);
-}
-
-#[test]
-fn batons_name_for_resource_types_is_accepted() {
-    let fake = serve_demo();
-    let baton = sync(&fake, &["--sync-resource-types", "project"], &[]);
-    assert_eq!(baton.status, 0, "{}", baton.stderr);
-    let ours = sync(&fake, &["--resource-types", "project"], &[]);
-    assert!(baton.stdout == ours.stdout);
-}
-
-#[test]
-fn values_that_may_be_a_pat_are_never_echoed() {
-    // `run` fails the test if any output holds "demo-pat-".
-    let fake = serve_demo();
-    for args in [
-        &["demo-pat-acme-viewer"][..],
-        &["--check=demo-pat-acme-viewer"],
-        &["--skip-grants=demo-pat-acme-viewer"],
-        &["--token=demo-pat-acme-viewer"],
-    ] {
-        let run = sync(&fake, args, &[]);
-        assert_eq!(run.status, 2, "{args:?}: {}", run.stderr);
-        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    }
-    let run = sync(&fake, &["demo-pat-acme-viewer"], &[]);
-    assert!(run.stderr.contains("unexpected argument"), "{}", run.stderr);
-    let run = sync(&fake, &["--check=demo-pat-acme-viewer"], &[]);
-    assert!(run.stderr.contains("--check takes no value"), "{}", run.stderr);
-    assert_eq!(fake.request_count(), 0);
-}
-
-#[test]
-fn a_pat_that_is_not_ascii_exits_2_before_any_request() {
-    let fake = serve_demo();
-    // A PAT file saved by an editor that starts it with a UTF-8 byte-order mark.
-    let with_bom = temp_file("pat-bom", &format!("\u{feff}{ACME_PAT}\r\n"));
-    let run = sync(&fake, &[], &[("BATON_PAT_FILE", with_bom.to_str().unwrap())]);
-    assert_eq!(run.status, 2, "{}", run.stderr);
-    assert_eq!(
-        run.stderr,
-        "baton-zitadel: the PAT from --pat-file (BATON_PAT_FILE) starts with a byte-order mark (U+FEFF), as some Windows editors write: save it without one\n"
-    );
-    let accented = temp_file("pat-accented", &format!("{ACME_PAT}é\n"));
-    let run = sync(&fake, &["--pat-file", accented.to_str().unwrap()], &[]);
-    assert_eq!(run.status, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "the PAT from --pat-file (BATON_PAT_FILE) contains a character that is not ASCII"
-        ),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(fake.request_count(), 0, "no request with a PAT that cannot be sent");
-}
-
-#[test]
-fn version_names_target_root_certificates_and_commit() {
-    let run = super::run({
-        let mut command = binary();
-        command.arg("--version");
-        command
-    });
-    assert_eq!(run.status, 0);
-    let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines[0], format!("baton-zitadel {}", env!("CARGO_PKG_VERSION")));
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
-    let roots = lock.split("name = \"webpki-roots\"\nversion = \"").nth(1).unwrap();
-    let roots = &roots[..roots.find('"').unwrap()];
-    assert!(
-        lines.contains(
-            &format!("root certificates: webpki-roots {roots} (Mozilla's, built in)").as_str()
-        ),
-        "{}",
-        run.stdout
-    );
-    let target = lines.iter().find_map(|line| line.strip_prefix("target: ")).unwrap();
-    assert!(target.starts_with(std::env::consts::ARCH), "{target}");
-    assert!(target.contains(std::env::consts::OS), "{target}");
-
-    // Built from a checkout: the commit, marked when files differed from it.
-    let git = |args: &[&str]| {
-        let output = Command::new("git").args(args).current_dir(root()).output().ok()?;
-        output.status.success().then(|| String::from_utf8(output.stdout).unwrap())
-    };
-    let commit = lines.iter().find_map(|line| line.strip_prefix("commit: "));
-    match git(&["rev-parse", "HEAD"]) {
-        Some(head) => {
-            let dirty = !git(&["status", "--porcelain", "--untracked-files=no"])
-                .unwrap_or_default()
-                .is_empty();
-            let expected = format!("{}{}", head.trim(), if dirty { "-dirty" } else { "" });
-            assert_eq!(commit, Some(expected.as_str()), "{}", run.stdout);
-        }
-        None => assert_eq!(commit, None, "no checkout, no commit: {}", run.stdout),
-    }
-}
+use crate::harness::*;
 
 /// Runs the binary on a pseudo-terminal of `columns` columns (`script`), against `fake`
 /// serving the generated organization; returns everything written to the terminal.
@@ -145,7 +25,7 @@ fn on_terminal(fake: &FakeZitadel, columns: u32, args: &str, env: &[(&str, &str)
     command.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
     command.env_clear().env("PATH", "/usr/bin:/bin").env("TERM", "xterm");
     command.env("BATON_PAT", GENERATED_PAT).envs(env.iter().copied());
-    let run = super::run(command);
+    let run = crate::harness::run(command);
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
     run.stdout
 }
@@ -311,15 +191,81 @@ fn only_the_first_ten_skipped_grants_of_a_kind_are_listed() {
 }
 
 #[test]
-fn check_probes_no_grants_with_skip_grants() {
+fn json_logs_are_one_object_per_line() {
     let fake = serve_demo();
-    // This token cannot read user grants: with --skip-grants, a sync does not need to.
-    let run =
-        sync(&fake, &["--check", "--skip-grants"], &[("BATON_PAT", "demo-pat-acme-no-grants")]);
+    fake.inject(Fault::new(FaultAction::DropConnection).on_path("/projects/_search").once());
+    let run = sync(&fake, &["--log-format", "json", "--log-level", "debug"], &[]);
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(!run.stderr.contains("user.grant.read"), "{}", run.stderr);
-    assert!(
-        fake.requests().iter().all(|r| !r.path.contains("/users/grants/")),
-        "no user grant probe"
+    let lines: Vec<Value> =
+        run.stderr.lines().map(|line| serde_json::from_str(line).expect("JSON")).collect();
+    for line in &lines {
+        assert!(
+            line["ts"].as_str().is_some_and(|ts| ts.ends_with('Z'))
+                && line["level"].is_string()
+                && line["msg"].is_string()
+        );
+    }
+    let requests: Vec<&Value> = lines.iter().filter(|l| l["msg"] == "request").collect();
+    assert_eq!(requests.len(), fake.request_count(), "every attempt is logged");
+    let users = requests.iter().find(|r| r["path"] == "/management/v1/users/_search").unwrap();
+    for key in ["method", "path", "offset", "limit", "status", "bytes", "duration_ms", "attempt"] {
+        assert!(!users[key].is_null(), "{key} in {users}");
+    }
+    let retried: Vec<_> =
+        requests.iter().filter(|r| r["path"] == "/management/v1/projects/_search").collect();
+    assert_eq!(
+        retried.iter().map(|r| r["attempt"].as_u64()).collect::<Vec<_>>(),
+        [Some(1), Some(2)]
     );
+    assert!(retried[0]["status"].is_null(), "a dropped connection has no status");
+    let end =
+        lines.iter().find(|l| l["msg"].as_str().unwrap().starts_with("sync complete")).unwrap();
+    assert_eq!(end["retries"], 1);
+    assert_eq!(end["counts"], summary(&demo_golden())["counts"]);
+    assert!(end["duration_s"].is_number());
+
+    // Failures are JSON too, and JSON is the default when stderr is not a terminal.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton-zitadel"));
+    command
+        .env_clear()
+        .env("BATON_INSTANCE_URL", fake.url())
+        .env("BATON_PAT", "not-a-real-pat-1234");
+    let failed = crate::harness::run(command);
+    assert_eq!(failed.status, 3);
+    let last: Value = serde_json::from_str(failed.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(last["level"], "error");
+}
+
+#[test]
+fn log_levels_filter_stderr() {
+    let fake = serve_demo();
+    let quiet = sync(&fake, &["--log-level", "error"], &[]);
+    assert_eq!(quiet.status, 0);
+    assert_eq!(quiet.stderr, "");
+    let warnings = sync(&fake, &[], &[("BATON_LOG_LEVEL", "warn")]);
+    assert_eq!(warnings.stderr.lines().count(), 3, "{}", warnings.stderr);
+    assert!(warnings.stderr.lines().all(|l| l.starts_with("baton-zitadel: warning: ")));
+    assert_eq!(sync(&fake, &["--log-level", "loud"], &[]).status, 2);
+    assert_eq!(sync(&fake, &["--log-format", "xml"], &[]).status, 2);
+}
+
+#[test]
+fn the_progress_line_appears_only_on_a_terminal() {
+    let fake = serve_demo();
+    // Not a terminal: no carriage returns, no escape sequences.
+    let run = sync(&fake, &[], &[]);
+    assert!(!run.stderr.contains('\r') && !run.stderr.contains('\x1b'));
+
+    // A terminal: `script` runs the binary on a pseudo-terminal and copies what it writes.
+    let binary = env!("CARGO_BIN_EXE_baton-zitadel");
+    let output = temp_dir("progress").join("acme.ndjson");
+    let line = format!("{binary} --instance-url {} --output {}", fake.url(), output.display());
+    let mut command = Command::new("script");
+    command.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+    command.env_clear().env("BATON_PAT", ACME_PAT).env("PATH", "/usr/bin:/bin").env("TERM", "dumb");
+    let run = crate::harness::run(command);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("\r\x1b[2K"), "the line is drawn and cleared: {:?}", run.stdout);
+    assert!(run.stdout.contains(" grants, "), "the progress line: {:?}", run.stdout);
+    assert!(run.stdout.contains("baton-zitadel: sync complete"), "console logs on a terminal");
 }

@@ -1,0 +1,214 @@
+//! `--check`: every permission the sync needs, probed without printing a record, and each
+//! missing one named with the setting that skips it.
+
+use fake_zitadel::{FakeZitadel, Options, Token};
+
+use crate::harness::*;
+
+#[test]
+fn check_probes_no_grants_with_skip_grants() {
+    let fake = serve_demo();
+    // This token cannot read user grants: with --skip-grants, a sync does not need to.
+    let run =
+        sync(&fake, &["--check", "--skip-grants"], &[("BATON_PAT", "demo-pat-acme-no-grants")]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("user.grant.read"), "{}", run.stderr);
+    assert!(
+        fake.requests().iter().all(|r| !r.path.contains("/users/grants/")),
+        "no user grant probe"
+    );
+}
+
+fn check(fake: &FakeZitadel, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut args = args.to_vec();
+    args.push("--check");
+    let run = sync(fake, &args, env);
+    assert!(run.stdout.is_empty(), "--check writes no records");
+    run
+}
+
+#[test]
+fn check_with_full_rights_passes() {
+    let fake = serve_demo();
+    let run = check(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    for line in [
+        "check: org.read ok: organization \"ACME Corporation\" (284905129371435012)",
+        "check: user.read ok: 9 users",
+        "check: org.member.read ok: the organization has 10 manager roles and 4 managers",
+        "check: project.read ok",
+        "check: project.role.read ok: 4 roles in project 284906487321587717",
+        "check: project.member.read ok: project 284906487321587717 has 4 manager roles and 2 managers",
+        "check: project.grant.read ok: 1 project grants of project 284906487321587717",
+        "check: project.grant.member.read ok: 2 project grant manager roles",
+        // With `withGrantedQuery`: the grant Initech made through its project grant too.
+        "check: user.grant.read ok: 7 user grants in project 284906487321587717",
+        "check passed: a sync would succeed",
+    ] {
+        assert!(run.stderr.contains(line), "lacks {line:?}:\n{}", run.stderr);
+    }
+    let (role_lists, lists): (Vec<_>, Vec<_>) = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .partition(|r| r.path.ends_with("/members/roles/_search"));
+    assert_eq!(role_lists.len(), 3, "each member-role list once: {role_lists:?}");
+    let limits: Vec<_> = lists.iter().map(|r| r.limit).collect();
+    assert_eq!(limits, [Some(1); 7], "each list probe asks for one row");
+}
+
+#[test]
+fn check_names_each_permission_of_the_access_picture_and_the_setting_that_skips_it() {
+    let fake = serve_demo();
+    for (token, permission, setting, skip) in [
+        (
+            "demo-pat-acme-no-members",
+            "org.member.read",
+            "--skip-managers",
+            &["--skip-managers"][..],
+        ),
+        (
+            "demo-pat-acme-no-project-members",
+            "project.member.read",
+            "--skip-managers",
+            &["--skip-managers"],
+        ),
+        (
+            "demo-pat-acme-no-project-grants",
+            "project.grant.read",
+            "--resource-types user,project,org",
+            &["--resource-types", "user,project,org"],
+        ),
+        (
+            "demo-pat-acme-no-grant-members",
+            "project.grant.member.read",
+            "--skip-managers",
+            &["--skip-managers"],
+        ),
+    ] {
+        let run = check(&fake, &[], &[("BATON_PAT", token)]);
+        assert_eq!(run.status, 4, "{token}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("warning: check: {permission} missing")),
+            "{token}: {}",
+            run.stderr
+        );
+        let error = run.stderr.lines().last().unwrap();
+        for needle in [
+            &format!("this call needs {permission}") as &str,
+            "Org Owner Viewer role (ORG_OWNER_VIEWER)",
+            &format!("or sync without it: {setting}"),
+        ] {
+            assert!(error.contains(needle), "{token}: lacks {needle:?}: {error}");
+        }
+        // The sync fails the same way, and the setting named syncs without the permission.
+        let synced = sync(&fake, &[], &[("BATON_PAT", token)]);
+        assert_eq!(synced.status, 4, "{token}: {}", synced.stderr);
+        assert!(synced.stderr.contains(&format!("or sync without it: {setting}")));
+        let run = check(&fake, skip, &[("BATON_PAT", token)]);
+        assert_eq!(run.status, 0, "{token} {skip:?}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains(permission),
+            "{token}: {permission} not probed: {}",
+            run.stderr
+        );
+        let synced = sync(&fake, skip, &[("BATON_PAT", token)]);
+        assert_eq!(synced.status, 0, "{token} {skip:?}: {}", synced.stderr);
+    }
+}
+
+#[test]
+fn a_minimal_custom_role_suffices_without_managers_and_the_new_types() {
+    // The permissions of issue 2's minimal role: no member or project-grant permission.
+    let mut dataset = demo();
+    dataset.add_token(Token {
+        token: "demo-pat-acme-minimal".into(),
+        user_org: ACME.into(),
+        instance_level: false,
+        permissions: [
+            "org.read",
+            "user.read",
+            "project.read",
+            "project.role.read",
+            "user.grant.read",
+        ]
+        .map(String::from)
+        .to_vec(),
+    });
+    let fake = serve(dataset, Options::default());
+    let env = [("BATON_PAT", "demo-pat-acme-minimal")];
+    let args = ["--skip-managers", "--resource-types", "user,project"];
+    assert_eq!(check(&fake, &args, &env).status, 0);
+    let run = sync(&fake, &args, &env);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let members_or_grants = fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path.contains("/members")
+                || r.path.contains("/grants/_search") && r.path.contains("/projects/")
+        })
+        .count();
+    assert_eq!(members_or_grants, 0, "no manager or project grant list is read");
+}
+
+#[test]
+fn check_names_each_missing_permission_and_fails_as_the_sync_would() {
+    let fake = serve_demo();
+    let run = check(&fake, &[], &[("BATON_PAT", "demo-pat-acme-no-grants")]);
+    assert_eq!(run.status, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("check: user.read ok"));
+    assert!(run.stderr.contains("warning: check: user.grant.read missing: POST /management/v1/users/grants/_search at offset 0: permission denied (HTTP 403: No matching permissions found (AUTH-5mWD2))"), "{}", run.stderr);
+
+    let run = check(&fake, &[], &[("BATON_PAT", "demo-pat-acme-settings")]);
+    assert_eq!(run.status, 4);
+    for permission in ["user.read", "project.read", "user.grant.read"] {
+        assert!(
+            run.stderr.contains(&format!("check: {permission} missing")),
+            "{permission}: {}",
+            run.stderr
+        );
+    }
+    assert!(run.stderr.contains("check: project.role.read not checked"));
+    let error = run.stderr.lines().last().unwrap();
+    assert!(
+        error.starts_with("baton-zitadel: check failed: POST /management/v1/users/_search"),
+        "the sync's first failure: {error}"
+    );
+}
+
+#[test]
+fn check_checks_every_project_id() {
+    let fake = serve_demo();
+    let run = check(
+        &fake,
+        &["--project-id", "284906487321587717", "--project-id", "999999999999999999"],
+        &[],
+    );
+    assert_eq!(run.status, 2, "as the sync would: {}", run.stderr);
+    assert!(
+        run.stderr.contains("check: project.read failed")
+            && run.stderr.contains("\"999999999999999999\" is not a project"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn check_without_membership_or_with_a_bad_token() {
+    let fake = serve_demo();
+    let run = check(&fake, &["--org-id", GLOBEX], &[]);
+    assert_eq!(run.status, 4);
+    assert!(
+        run.stderr.contains("check: org.read missing") && run.stderr.contains("AUTHZ-cdgFk"),
+        "{}",
+        run.stderr
+    );
+    let run = check(&fake, &[], &[("BATON_PAT", "not-a-real-pat-1234")]);
+    assert_eq!(run.status, 3);
+    assert!(
+        run.stderr.contains("check: org.read failed") && run.stderr.contains("AUTH-7fs1e"),
+        "{}",
+        run.stderr
+    );
+}
