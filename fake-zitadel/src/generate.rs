@@ -72,28 +72,31 @@ impl GenerateSpec {
     }
 }
 
-/// What a correct sync of a generated organization prints with the default flags.
+/// What a correct sync of a generated organization prints with the default flags: first
+/// its role assignments (users, projects, project roles, the user grants this organization
+/// made and the users of other organizations holding them), then in `access` the whole
+/// stream.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroundTruth {
-    /// The summary's `counts`.
+    /// The summary's counts of the role assignments.
     pub counts: SummaryCounts,
-    /// Output lines: the two resource types, every user, project, entitlement and grant
-    /// record, and the summary.
+    /// The role assignments' lines: the two resource types (`user`, `project`), every user,
+    /// project, project role and user grant record, and one for the summary.
     pub records: u64,
-    /// The wrapping sum of `record_hash` over every record but the summary, so that the
+    /// The wrapping sum of `record_hash` over the role assignments' records, so that the
     /// order of the records does not matter but each one's content does.
     pub checksum: u64,
-    /// The requests of a complete walk with 1000-row pages: `orgs/me`, then per list the
-    /// pages it needs (an empty list needs one request; a full last page needs none more).
+    /// The requests of a walk of the role assignments' lists alone with 1000-row pages:
+    /// `orgs/me`, then per list the pages it needs (an empty list needs one request; a full last page needs none more).
     pub min_requests: u64,
-    /// What a sync must print and request once it shows the whole access picture (issue 10:
-    /// managers, project grants, user grants made through them); the fields above are what
-    /// today's sync prints, which reads none of it.
+    /// What a sync prints and requests with the whole access picture (managers, project
+    /// grants, user grants made through them); the fields above cover the role assignments
+    /// alone (users, projects, project roles and this organization's user grants).
     pub access: AccessTruth,
 }
 
 /// What a sync that shows the whole access picture prints and requests with the default
-/// flags and 1000-row pages (issue 10), worked out from the generated rows alone.
+/// flags and 1000-row pages, worked out from the generated rows alone.
 ///
 /// The stream: the four resource types (`user`, `project`, `org`, `project_grant`); every
 /// user; the org, its manager entitlements (one per role `ListOrgMemberRoles` names or a

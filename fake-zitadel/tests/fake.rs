@@ -560,8 +560,8 @@ fn strings(value: &Value) -> Vec<String> {
 
 #[test]
 fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
-    // Walks the served lists the way issue 10 describes and counts what the stream would
-    // hold, independently of the generator's bookkeeping.
+    // Walks the served lists the way the sync reads the access picture and counts what the
+    // stream would hold, independently of the generator's bookkeeping.
     // Small, but with enough project grants for every kind: inactive, without keys, with a
     // key the project lacks, without managers, without user grants made through it.
     let small = GenerateSpec::LARGE.divided(100);

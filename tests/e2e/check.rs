@@ -119,7 +119,8 @@ fn check_names_each_permission_of_the_access_picture_and_the_setting_that_skips_
 
 #[test]
 fn a_minimal_custom_role_suffices_without_managers_and_the_new_types() {
-    // The permissions of issue 2's minimal role: no member or project-grant permission.
+    // The permissions of the documented minimal custom role: no member or project-grant
+    // permission.
     let mut dataset = demo();
     dataset.add_token(Token {
         token: "demo-pat-acme-minimal".into(),
