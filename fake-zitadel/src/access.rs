@@ -6,7 +6,8 @@
 use crate::Options;
 use crate::dataset::{Dataset, MemberLevel, MemberRow, ProjectGrantRow};
 use crate::json::{self, Value};
-use crate::routes::{Filter, Index, ListRequest, Page, QueryKind, VIEW_TIMESTAMP, list_body};
+use crate::query::{Filter, ListRequest, QueryKind};
+use crate::routes::{Index, Page, VIEW_TIMESTAMP, list_body};
 
 /// The endpoints of this file.
 pub(super) enum AccessRoute {

@@ -2,7 +2,8 @@
 
 use crate::faults::{Answer, FaultAction, Mutation};
 use crate::json;
-use crate::routes::{handle, uint_of};
+use crate::query::uint_of;
+use crate::routes::handle;
 use crate::{RequestLog, Shared, lock};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -7,11 +7,13 @@
 //! chunked above). Tests can inject faults and change the data while it runs.
 //!
 //! This file is the public face: the running server, its options and the request log. The
-//! rest lives beside it, one concern a file: `dataset.rs` (what is served), `http.rs` (the
-//! connections), `routes.rs` (ZITADEL's endpoints and checks), `faults.rs` (what tests
-//! inject), `generate.rs` (benchmark organizations and their ground truth) and `json.rs`.
-//! `contract.rs` checks what the client prints: the promises of its output stream.
-//! The binary (`main.rs`) serves a dataset file, for `make demo`.
+//! rest lives beside it, one concern a file: `dataset/` (what is served, and reading it from
+//! a file), `http.rs` (the connections), `routes.rs` (ZITADEL's endpoints and checks),
+//! `query.rs` (list request bodies), `access.rs` (the access endpoints: managers, member
+//! roles, project grants), `faults.rs` (what tests inject), `generate/` (benchmark
+//! organizations and their ground truth) and `json.rs`. `contract.rs` checks what the
+//! client prints: the promises of its output stream. The binary (`main.rs`) serves a
+//! dataset file, for `make demo`.
 
 mod access;
 mod contract;
@@ -20,6 +22,7 @@ mod faults;
 mod generate;
 mod http;
 mod json;
+mod query;
 mod routes;
 
 pub use contract::{Contract, RECORD_KINDS, Record};
