@@ -245,3 +245,98 @@ impl Contract {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER_TYPE: Record = Record { kind: "resource_type", id: "user", ..NONE };
+    const PROJECT_TYPE: Record = Record { kind: "resource_type", id: "project", ..NONE };
+    const ALICE: Record =
+        Record { kind: "resource", resource_type: "user", id: "1", external: Some(false), ..NONE };
+    const PORTAL: Record = Record { kind: "resource", resource_type: "project", id: "2", ..NONE };
+    const VIEWER: Record = Record {
+        kind: "entitlement",
+        id: "project:2:viewer",
+        resource_type: "project",
+        resource_id: "2",
+        slug: "viewer",
+        purpose: "ASSIGNMENT",
+        ..NONE
+    };
+    const ALICE_VIEWS: Record = Record {
+        kind: "grant",
+        id: "project:2:viewer:user:1",
+        entitlement_id: "project:2:viewer",
+        resource_type: "project",
+        resource_id: "2",
+        slug: "viewer",
+        principal_type: "user",
+        principal_id: "1",
+        user_grant_id: Some("3"),
+        ..NONE
+    };
+    const NONE: Record = Record {
+        kind: "",
+        id: "",
+        resource_type: "",
+        external: None,
+        project_id: "",
+        granted_org_id: "",
+        status_details: "",
+        resource_id: "",
+        slug: "",
+        purpose: "",
+        entitlement_id: "",
+        principal_type: "",
+        principal_id: "",
+        user_grant_id: None,
+        state: "",
+        project_grant_id: None,
+        granted_by_org_id: "",
+    };
+
+    /// Checks `records` in order and then the summary `counts`, returning the first broken
+    /// promise.
+    fn check(records: &[Record], counts: &[(&str, u64)]) -> Result<(), String> {
+        let mut contract = Contract::new(None);
+        for record in records {
+            contract.record(record)?;
+        }
+        contract.finish(|name| {
+            let count = counts.iter().find(|(counted, _)| *counted == name);
+            Some(count.map_or(0, |(_, n)| *n))
+        })
+    }
+
+    const COUNTS: [(&str, u64); 4] =
+        [("user", 1), ("project", 1), ("entitlement", 1), ("grant", 1)];
+
+    #[test]
+    fn a_stream_that_keeps_its_promises_passes() -> Result<(), String> {
+        check(&[USER_TYPE, PROJECT_TYPE, ALICE, PORTAL, VIEWER, ALICE_VIEWS], &COUNTS)
+    }
+
+    #[test]
+    fn each_broken_promise_is_named() {
+        let cases: [(&[Record], &str); 5] = [
+            (&[ALICE], "resource types come first"),
+            (&[USER_TYPE, PORTAL], "a resource before its resource type"),
+            (&[USER_TYPE, ALICE, ALICE], "id 1 repeats"),
+            (
+                &[USER_TYPE, PROJECT_TYPE, ALICE, PORTAL, ALICE_VIEWS],
+                "a grant before its entitlement",
+            ),
+            (
+                &[USER_TYPE, PROJECT_TYPE, PORTAL, VIEWER, ALICE_VIEWS],
+                "a grant before its principal",
+            ),
+        ];
+        for (records, broken) in cases {
+            assert_eq!(check(records, &COUNTS), Err(broken.to_string()));
+        }
+        let stream = [USER_TYPE, PROJECT_TYPE, ALICE, PORTAL, VIEWER, ALICE_VIEWS];
+        let counted = check(&stream, &[("user", 1), ("project", 1), ("entitlement", 1)]);
+        assert_eq!(counted, Err("summary count of grant is Some(0), the stream holds 1".into()));
+    }
+}

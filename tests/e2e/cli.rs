@@ -205,3 +205,5 @@ fn help_lists_every_flag_with_its_variable() {
         assert!(help.contains(&format!("\n    {status}")), "exit status {status}");
     }
 }
+
+const ACME_ORG_NAME: &str = "ACME Corporation";

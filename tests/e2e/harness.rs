@@ -222,19 +222,6 @@ pub fn same_user(one: &Value, other: &Value) -> bool {
     }
 }
 
-/// Replaces the one varying part of console logs, `sync complete in 0.1s`, with `in Ns`.
-pub fn without_durations(stderr: &str) -> String {
-    stderr
-        .lines()
-        .map(|line| match line.split_once("sync complete in ") {
-            Some((head, tail)) => {
-                format!("{head}sync complete in Ns{}\n", &tail[tail.find(':').unwrap_or(0)..])
-            }
-            None => format!("{line}\n"),
-        })
-        .collect()
-}
-
 /// Compares `actual` with `testdata/golden/<name>`, or rewrites it with `UPDATE_GOLDEN=1`.
 pub fn golden(name: &str, actual: &str) {
     let path = root().join("testdata/golden").join(name);
@@ -266,14 +253,6 @@ pub fn records_and_requests(stdout: &str) -> (String, u64) {
 pub fn demo_golden() -> String {
     std::fs::read_to_string(root().join("testdata/golden/demo.ndjson")).unwrap()
 }
-
-/// The `limit` a request of a sync with this page size carries: every list is paged with an
-/// explicit limit, but the three member-role lists take no body, so they have none.
-pub fn page_limit(request: &fake_zitadel::RequestLog, page_size: u64) -> Option<u64> {
-    (!request.path.ends_with("/members/roles/_search")).then_some(page_size)
-}
-
-pub const ACME_ORG_NAME: &str = "ACME Corporation";
 
 /// Asserts a failed run: its status, one error line naming `needles`, and stdout that holds
 /// whole records but no summary.
@@ -318,7 +297,7 @@ pub fn user_row(id: &str) -> String {
 }
 
 /// The demo with these changes to its dataset file.
-pub(super) fn demo_changed(change: impl FnOnce(&mut Value)) -> Dataset {
+pub fn demo_changed(change: impl FnOnce(&mut Value)) -> Dataset {
     let text = std::fs::read_to_string(root().join("testdata/demo.json")).unwrap();
     let mut demo: Value = serde_json::from_str(&text).unwrap();
     change(&mut demo);
