@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 /// A fault to inject: which requests it hits, how often, and what happens instead.
 ///
-/// ```ignore
+/// ```
+/// # use fake_zitadel::{Dataset, FakeZitadel, Fault, FaultAction, Options};
+/// let fake = FakeZitadel::start(Dataset::new(), Options::default())?;
 /// fake.inject(Fault::new(FaultAction::DropConnection).on_path("/users/_search").once());
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Fault {
