@@ -78,6 +78,12 @@ pub fn print_table(args: &Args, rows: &[Row]) {
         );
     }
     print_requests(&zero_latency);
+    print_targets(rows);
+}
+
+/// Whether the large organization met the memory and CPU targets, and each run the minimal
+/// walk.
+fn print_targets(rows: &[Row]) {
     println!("\nTargets (large organization):");
     let find = |size, latency: bool| {
         rows.iter().find(|r| r.size == size && r.latency.is_zero() != latency)
