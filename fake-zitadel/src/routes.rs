@@ -6,7 +6,7 @@ use crate::generate::mix;
 use crate::http::{Request, Response};
 use crate::json;
 use crate::query::*;
-use crate::{Limits, Shared, lock};
+use crate::{Limits, Options, Shared, lock};
 use std::collections::HashMap;
 
 /// The `processedSequence` of every list answer before the first write through
@@ -142,25 +142,7 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
     if !token.permissions.iter().any(|p| p == route.permission()) {
         return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-5mWD2"));
     }
-    if let (Some(index), Some((kind, request_message))) = (list.empty_query, body) {
-        let message = format!(
-            "invalid {request_message}.Queries[{index}]: embedded message failed validation \
-             | caused by: invalid {}.Query: value is required",
-            kind.message().1
-        );
-        return Err(plain_error(400, 3, &message));
-    }
-    let limit = match options.limits {
-        Limits::Unlimited => list.limit,
-        Limits::Enforced { default, .. } if list.limit == 0 => default,
-        Limits::Enforced { max, .. } if list.limit > max => {
-            return Err(zitadel_error(400, 3, "Limit exceeded", "QUERY-4M0fs"));
-        }
-        Limits::Enforced { .. } => list.limit,
-    };
-    // Every list but users has no ORDER BY.
-    let shuffle = options.shuffle_seed.map(|seed| mix(seed ^ number));
-    let page = Page { offset: list.offset, limit, shuffle };
+    let page = validated_page(&list, body, &options, number)?;
 
     let busy = if options.busy_instance { number } else { 0 };
     let sequence = PROCESSED_SEQUENCE + dataset.writes + busy;
@@ -222,6 +204,35 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
         }
     };
     Ok(Response { status: 200, headers: Vec::new(), body })
+}
+
+/// The page a list request asks for, once its queries pass validation and its limit the
+/// server's rules (checked after the permission, as ZITADEL does).
+fn validated_page(
+    list: &ListRequest,
+    body: Option<(QueryKind, &str)>,
+    options: &Options,
+    number: u64,
+) -> Result<Page, Response> {
+    if let (Some(index), Some((kind, request_message))) = (list.empty_query, body) {
+        let message = format!(
+            "invalid {request_message}.Queries[{index}]: embedded message failed validation \
+             | caused by: invalid {}.Query: value is required",
+            kind.message().1
+        );
+        return Err(plain_error(400, 3, &message));
+    }
+    let limit = match options.limits {
+        Limits::Unlimited => list.limit,
+        Limits::Enforced { default, .. } if list.limit == 0 => default,
+        Limits::Enforced { max, .. } if list.limit > max => {
+            return Err(zitadel_error(400, 3, "Limit exceeded", "QUERY-4M0fs"));
+        }
+        Limits::Enforced { .. } => list.limit,
+    };
+    // Every list but users has no ORDER BY.
+    let shuffle = options.shuffle_seed.map(|seed| mix(seed ^ number));
+    Ok(Page { offset: list.offset, limit, shuffle })
 }
 
 /// Answers `ListUserGrants` with ZITADEL's resource-owner rule (`zitadel-access-api.md`
