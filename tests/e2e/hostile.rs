@@ -253,7 +253,7 @@ fn a_project_id_the_server_answers_with_another_project_is_unknown() {
 }
 
 /// The bench's `--measure` mode: a freshly started, small process that runs the binary and
-/// reports the binary's own peak RSS (see `measure` in examples/bench/main.rs). Measuring
+/// reports the binary's own peak RSS (see `measure` in examples/bench/measure.rs). Measuring
 /// from this test process instead would charge the binary with this process's own peak,
 /// which Linux folds into a child's `ru_maxrss` when it starts. `cargo test` builds it.
 fn bench() -> PathBuf {
