@@ -1,5 +1,9 @@
 //! `--output` files: replaced only by a complete sync, left alone by an interrupted one,
 //! devices written through, and a failed write named with its own exit status.
+//!
+//! `shared_directory.rs` holds `--output` in a directory shared with other users.
+
+mod shared_directory;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

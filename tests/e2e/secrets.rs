@@ -1,6 +1,10 @@
 //! Secrets: the PAT appears in no output on any path, whether a server echoes it or a value
 //! that may be one is misplaced, and no core dump holds it. Every run also passes `run`'s
 //! check that no 8-character piece of its PAT appears in any output.
+//!
+//! `echoes.rs` holds a server echoing the PAT in ways meant to slip past the defences.
+
+mod echoes;
 
 use std::process::Command;
 use std::time::Duration;
