@@ -15,6 +15,7 @@ mod paging;
 mod record;
 mod redact;
 mod retry;
+mod settings;
 mod sync;
 mod wire;
 mod zitadel;
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
     };
     let (config, check) = match command {
         Command::Help => {
-            print!("{}", config::HELP);
+            print!("{}", config::help_text());
             return ExitCode::SUCCESS;
         }
         Command::Version => {

@@ -1,0 +1,315 @@
+//! Every setting of the command line, listed once: its flag, its `BATON_*` variable, the name
+//! of its value, its lines in `--help` and the section they sit in.
+//!
+//! The parser, the help's option rows and "did you mean" read this table, and any message
+//! that names a setting prints it through `Display` (`--page-size (BATON_PAGE_SIZE)`), so a
+//! flag is spelled in one place. The module depends on nothing, so that every other module
+//! (the HTTP client, the sync) can name a setting without knowing the command line.
+
+use std::fmt;
+
+/// One row of the table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// The long flag, dashes included: `--page-size`.
+    pub flag: &'static str,
+    /// The one-letter flag, for `-h` and `-V` only.
+    pub short: Option<char>,
+    /// Another name the flag answers to, such as baton's own.
+    pub alias: Option<&'static str>,
+    /// The environment variable; `None` for a flag that has none, such as `--check`.
+    pub var: Option<&'static str>,
+    /// The value the flag takes, as `--help` names it; `None` for a switch, which takes none.
+    pub value_name: Option<&'static str>,
+    /// The help's description, as it is printed: lines of at most 52 characters, where
+    /// `{var}` stands for the variable.
+    pub help: &'static str,
+    pub section: Section,
+}
+
+/// The sections of `--help` that list settings, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Options,
+    Filters,
+    Logs,
+    Network,
+    /// Help and version, which ask about the program rather than set anything.
+    Program,
+}
+
+impl fmt::Display for Setting {
+    /// The flag and its variable, as every message names a setting: `--org-id (BATON_ORG_ID)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.var {
+            Some(var) => write!(f, "{} ({var})", self.flag),
+            None => f.write_str(self.flag),
+        }
+    }
+}
+
+/// The setting a long flag names (without its leading `--`), by its name or its alias.
+pub fn named(name: &str) -> Option<&'static Setting> {
+    let is = |flag: &str| flag.strip_prefix("--") == Some(name);
+    ALL.iter().copied().find(|setting| is(setting.flag) || setting.alias.is_some_and(is))
+}
+
+/// Every setting, in the order of `--help`.
+pub const ALL: &[&Setting] = &[
+    &INSTANCE_URL,
+    &PAT,
+    &PAT_FILE,
+    &ORG_ID,
+    &PAGE_SIZE,
+    &INCLUDE_INACTIVE_GRANTS,
+    &OUTPUT,
+    &CHECK,
+    &RESOURCE_TYPES,
+    &PROJECT_IDS,
+    &SKIP_GRANTS,
+    &SKIP_MANAGERS,
+    &LOG_LEVEL,
+    &LOG_FORMAT,
+    &NO_PROGRESS,
+    &TIMEOUT,
+    &MAX_RETRIES,
+    &RETRY_MAX_WAIT,
+    &MAX_RPS,
+    &CA_CERT,
+    &ALLOW_INSECURE_HTTP,
+    &HELP,
+    &VERSION,
+];
+
+/// The fields most rows leave empty.
+const ROW: Setting = Setting {
+    flag: "",
+    short: None,
+    alias: None,
+    var: None,
+    value_name: None,
+    help: "",
+    section: Section::Options,
+};
+
+pub const INSTANCE_URL: Setting = Setting {
+    flag: "--instance-url",
+    var: Some("BATON_INSTANCE_URL"),
+    value_name: Some("URL"),
+    help: "ZITADEL instance, scheme and host only, e.g.\n\
+           https://acme.zitadel.cloud [env: {var}]",
+    ..ROW
+};
+
+pub const PAT: Setting = Setting {
+    flag: "--pat",
+    var: Some("BATON_PAT"),
+    value_name: Some("TOKEN"),
+    help: "the service user's Personal Access Token\n\
+           [env: {var}]. Prefer BATON_PAT or --pat-file:\n\
+           a flag is visible to other local users in `ps`.",
+    ..ROW
+};
+
+pub const PAT_FILE: Setting = Setting {
+    flag: "--pat-file",
+    var: Some("BATON_PAT_FILE"),
+    value_name: Some("PATH"),
+    help: "read the PAT from a file, trailing whitespace trimmed\n\
+           [env: {var}]",
+    ..ROW
+};
+
+pub const ORG_ID: Setting = Setting {
+    flag: "--org-id",
+    var: Some("BATON_ORG_ID"),
+    value_name: Some("ID"),
+    help: "organization to sync [env: {var}]\n\
+           [default: the service user's own organization]",
+    ..ROW
+};
+
+pub const PAGE_SIZE: Setting = Setting {
+    flag: "--page-size",
+    var: Some("BATON_PAGE_SIZE"),
+    value_name: Some("N"),
+    help: "rows per request, 1 to 1000 [env: {var}]\n\
+           [default: 1000]",
+    ..ROW
+};
+
+pub const INCLUDE_INACTIVE_GRANTS: Setting = Setting {
+    flag: "--include-inactive-grants",
+    var: Some("BATON_INCLUDE_INACTIVE_GRANTS"),
+    help: "also emit grants of inactive user grants and the\n\
+           delegations of inactive project grants\n\
+           [env: {var}=1|0]",
+    ..ROW
+};
+
+pub const OUTPUT: Setting = Setting {
+    flag: "--output",
+    var: Some("BATON_OUTPUT"),
+    value_name: Some("PATH"),
+    help: "write the records to PATH instead of stdout, replacing\n\
+           it only when the sync completed; `-` is stdout\n\
+           [env: {var}]",
+    ..ROW
+};
+
+pub const CHECK: Setting = Setting {
+    flag: "--check",
+    help: "probe every permission the sync needs, report on\n\
+           stderr and write no records",
+    ..ROW
+};
+
+pub const RESOURCE_TYPES: Setting = Setting {
+    flag: "--resource-types",
+    alias: Some("--sync-resource-types"),
+    var: Some("BATON_SYNC_RESOURCE_TYPES"),
+    value_name: Some("LIST"),
+    help: "sync only these resource types: user, project, org,\n\
+           project_grant (which needs project); baton's name\n\
+           --sync-resource-types works too\n\
+           [env: {var}] [default: all]",
+    section: Section::Filters,
+    ..ROW
+};
+
+pub const PROJECT_IDS: Setting = Setting {
+    flag: "--project-id",
+    var: Some("BATON_PROJECT_IDS"),
+    value_name: Some("ID"),
+    help: "sync only this project, its roles and grants;\n\
+           repeatable [env: {var}=ID,ID]",
+    section: Section::Filters,
+    ..ROW
+};
+
+pub const SKIP_GRANTS: Setting = Setting {
+    flag: "--skip-grants",
+    var: Some("BATON_SKIP_GRANTS"),
+    help: "resources and entitlements only\n\
+           [env: {var}=1|0]",
+    section: Section::Filters,
+    ..ROW
+};
+
+pub const SKIP_MANAGERS: Setting = Setting {
+    flag: "--skip-managers",
+    var: Some("BATON_SKIP_MANAGERS"),
+    help: "no manager roles (org, project and project grant\n\
+           managers) nor their grants\n\
+           [env: {var}=1|0]",
+    section: Section::Filters,
+    ..ROW
+};
+
+pub const LOG_LEVEL: Setting = Setting {
+    flag: "--log-level",
+    var: Some("BATON_LOG_LEVEL"),
+    value_name: Some("LEVEL"),
+    help: "error, warn, info or debug (every request attempt)\n\
+           [env: {var}] [default: info]",
+    section: Section::Logs,
+    ..ROW
+};
+
+pub const LOG_FORMAT: Setting = Setting {
+    flag: "--log-format",
+    var: Some("BATON_LOG_FORMAT"),
+    value_name: Some("FORMAT"),
+    help: "console or json (one object per line)\n\
+           [env: {var}] [default: console on a\n\
+           terminal, json otherwise]",
+    section: Section::Logs,
+    ..ROW
+};
+
+pub const NO_PROGRESS: Setting = Setting {
+    flag: "--no-progress",
+    var: Some("BATON_NO_PROGRESS"),
+    help: "no progress line, even on a terminal (there is none\n\
+           at --log-level warn or error, nor in json)\n\
+           [env: {var}=1|0]",
+    section: Section::Logs,
+    ..ROW
+};
+
+pub const TIMEOUT: Setting = Setting {
+    flag: "--timeout",
+    var: Some("BATON_TIMEOUT"),
+    value_name: Some("SECONDS"),
+    help: "the longest one request may take [env: {var}]\n\
+           [default: 120]",
+    section: Section::Network,
+    ..ROW
+};
+
+pub const MAX_RETRIES: Setting = Setting {
+    flag: "--max-retries",
+    var: Some("BATON_MAX_RETRIES"),
+    value_name: Some("N"),
+    help: "retries of a request after a transient failure\n\
+           (connection, timeout, 408, 429, 5xx, cut-short body)\n\
+           [env: {var}] [default: 8]",
+    section: Section::Network,
+    ..ROW
+};
+
+pub const RETRY_MAX_WAIT: Setting = Setting {
+    flag: "--retry-max-wait",
+    var: Some("BATON_RETRY_MAX_WAIT"),
+    value_name: Some("SECONDS"),
+    help: "the most time one request spends waiting between\n\
+           retries [env: {var}] [default: 300]",
+    section: Section::Network,
+    ..ROW
+};
+
+pub const MAX_RPS: Setting = Setting {
+    flag: "--max-rps",
+    var: Some("BATON_MAX_RPS"),
+    value_name: Some("N"),
+    help: "at most N requests per second [env: {var}]\n\
+           [default: no limit; after a 429, the rate is halved]",
+    section: Section::Network,
+    ..ROW
+};
+
+pub const CA_CERT: Setting = Setting {
+    flag: "--ca-cert",
+    var: Some("BATON_CA_CERT"),
+    value_name: Some("PATH"),
+    help: "trust these PEM certificates instead of the bundled\n\
+           roots, for a private CA [env: {var}]",
+    section: Section::Network,
+    ..ROW
+};
+
+pub const ALLOW_INSECURE_HTTP: Setting = Setting {
+    flag: "--allow-insecure-http",
+    var: Some("BATON_ALLOW_INSECURE_HTTP"),
+    help: "allow http:// to a host other than loopback, sending\n\
+           the PAT in clear text [env: {var}]",
+    section: Section::Network,
+    ..ROW
+};
+
+pub const HELP: Setting = Setting {
+    flag: "--help",
+    short: Some('h'),
+    help: "print this help",
+    section: Section::Program,
+    ..ROW
+};
+
+pub const VERSION: Setting = Setting {
+    flag: "--version",
+    short: Some('V'),
+    help: "print the version, target, bundled root certificates\n\
+           and git commit",
+    section: Section::Program,
+    ..ROW
+};
