@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 
 use crate::log;
 use crate::output::WriteFailed;
+use crate::settings::{self, Setting};
 
 /// Where `--output` writes.
 pub enum OutputFile {
@@ -76,7 +77,7 @@ impl OutputFile {
 }
 
 /// How messages name the setting.
-const SETTING: &str = "--output (BATON_OUTPUT)";
+const SETTING: &Setting = &settings::OUTPUT;
 
 /// Whether `target` names the process's own standard output, where a closed pipe is a normal
 /// way to end (`| head`), as for records written to stdout without `--output`.
@@ -200,7 +201,7 @@ impl AtomicFile {
 
     /// Makes the written file durable and moves it over the target.
     pub fn commit(mut self) -> Result<()> {
-        let target = format!("--output {}", self.target.display());
+        let target = format!("{} {}", SETTING.flag, self.target.display());
         let failed = |err| WriteFailed::new(target.clone(), err);
         self.file.sync_all().map_err(failed)?;
         fs::rename(&self.temp, &self.target).map_err(failed)?;
@@ -304,8 +305,9 @@ fn remove_stale_temps(target: &Path, name: &OsStr) {
         }
         if fs::remove_file(&path).is_ok() {
             log::info(&format!(
-                "removed {}, left by a run for the same --output that was killed",
-                path.display()
+                "removed {}, left by a run for the same {} that was killed",
+                path.display(),
+                SETTING.flag
             ));
         }
     }

@@ -158,7 +158,7 @@ fn sync_to_file(
     let file = OutputFile::open(path).map_err(|err| err.context(Usage))?;
     let name = match file::is_stdout(path) {
         true => "stdout".to_string(),
-        false => format!("--output {}", path.display()),
+        false => format!("{} {}", settings::OUTPUT.flag, path.display()),
     };
     let writer = file.writer()?;
     let fd = writer.as_raw_fd();

@@ -182,8 +182,10 @@ pub struct SecretInRecord;
 
 impl std::fmt::Display for SecretInRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(
-            "the server sent the PAT back inside a record, which is not written: only a hostile server or proxy does that; revoke the PAT and check --instance-url (BATON_INSTANCE_URL)",
+        write!(
+            f,
+            "the server sent the PAT back inside a record, which is not written: only a hostile server or proxy does that; revoke the PAT and check {}",
+            crate::settings::INSTANCE_URL
         )
     }
 }
