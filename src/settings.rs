@@ -21,7 +21,7 @@ pub struct Setting {
     pub var: Option<&'static str>,
     /// The value the flag takes, as `--help` names it; `None` for a switch, which takes none.
     pub value_name: Option<&'static str>,
-    /// The help's description, as it is printed: lines of at most 52 characters, where
+    /// The help's description, as it is printed: lines of at most 54 characters, where
     /// `{var}` stands for the variable.
     pub help: &'static str,
     pub section: Section,
@@ -54,7 +54,8 @@ pub fn named(name: &str) -> Option<&'static Setting> {
     ALL.iter().copied().find(|setting| is(setting.flag) || setting.alias.is_some_and(is))
 }
 
-/// Every setting, in the order of `--help`.
+/// Every setting, in the order of `--help`. The parser knows only the settings listed here,
+/// and a unit test holds this list to `--help` and to the README's configuration table.
 pub const ALL: &[&Setting] = &[
     &INSTANCE_URL,
     &PAT,

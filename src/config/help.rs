@@ -42,8 +42,10 @@ fn flags() -> impl Iterator<Item = &'static str> {
     settings::ALL.iter().flat_map(|setting| std::iter::once(setting.flag).chain(setting.alias))
 }
 
-/// Where a setting's description starts: the flags take the columns before it.
+/// Where a setting's description starts: the flags take the columns before it, after an
+/// indent of four.
 const DESCRIPTION_COLUMN: usize = 32;
+const FLAGS_WIDTH: usize = DESCRIPTION_COLUMN - 4;
 
 /// Appends the rows of the section's settings: the flag and its value's name, then the
 /// description, its continuation lines aligned under its first.
@@ -55,7 +57,7 @@ fn rows(help: &mut String, section: Section) {
         }
         let mut lines = description.lines();
         let first = lines.next().unwrap_or("");
-        help.push_str(&format!("    {:<width$}{first}\n", flags_column(setting), width = 28));
+        help.push_str(&format!("    {:<FLAGS_WIDTH$}{first}\n", flags_column(setting)));
         for line in lines {
             help.push_str(&format!("{:DESCRIPTION_COLUMN$}{line}\n", ""));
         }
@@ -149,6 +151,9 @@ mod tests {
 
     use super::*;
 
+    /// The longest line of a description: the help stays within 86 columns.
+    const DESCRIPTION_WIDTH: usize = 54;
+
     /// The README's configuration table, as pairs of its first two columns without their
     /// backticks: (`--page-size N`, `BATON_PAGE_SIZE`).
     fn readme_settings() -> Result<BTreeSet<(String, String)>> {
@@ -198,8 +203,12 @@ mod tests {
     #[test]
     fn every_row_fits_and_names_its_variable() {
         for setting in settings::ALL {
-            assert!(flags_column(setting).len() < DESCRIPTION_COLUMN - 5, "{}", setting.flag);
+            assert!(flags_column(setting).len() < FLAGS_WIDTH - 1, "{}", setting.flag);
             assert_eq!(setting.help.contains("{var}"), setting.var.is_some(), "{}", setting.flag);
+            let description = setting.help.replace("{var}", setting.var.unwrap_or_default());
+            for line in description.lines() {
+                assert!(line.len() <= DESCRIPTION_WIDTH, "{}: {line}", setting.flag);
+            }
             assert_eq!(settings::named(&setting.flag[2..]), Some(*setting));
         }
     }
