@@ -92,6 +92,8 @@ struct Sources<'a> {
     env: &'a dyn Fn(&str) -> Option<OsString>,
 }
 
+/// A variable is read even where the flag wins, so that one that is not UTF-8 is reported
+/// whether or not a flag hides it.
 impl Sources<'_> {
     /// The values given to the setting's flag, in order; an empty one for each switch.
     fn flags<'s>(&'s self, setting: &Setting) -> impl Iterator<Item = &'s OsString> + use<'s> {
@@ -139,11 +141,11 @@ impl Sources<'_> {
 
     /// A switch: on when its flag is given, else as its variable says.
     fn switch(&self, setting: &Setting) -> Result<bool> {
-        match self.var(setting)? {
-            _ if self.flag(setting).is_some() => Ok(true),
-            Some(text) => parse_bool(&text, setting),
-            None => Ok(false),
+        let var = self.var(setting)?;
+        if self.flag(setting).is_some() {
+            return Ok(true);
         }
+        var.map_or(Ok(false), |text| parse_bool(&text, setting))
     }
 }
 
