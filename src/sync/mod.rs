@@ -67,11 +67,8 @@ pub struct UnknownProject(pub String);
 
 impl fmt::Display for UnknownProject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "--project-id (BATON_PROJECT_IDS) {:?} is not a project of the organization",
-            self.0
-        )
+        let setting = &crate::settings::PROJECT_IDS;
+        write!(f, "{setting} {:?} is not a project of the organization", self.0)
     }
 }
 

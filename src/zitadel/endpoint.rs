@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::settings::{self, Setting};
+
 /// The Management API calls a sync makes.
 #[derive(Debug, Clone, Copy)]
 pub enum Endpoint<'a> {
@@ -40,13 +42,32 @@ struct Entry {
     method: &'static str,
     path: &'static str,
     permission: &'static str,
-    skipped_by: Option<&'static str>,
+    skipped_by: Option<Skip>,
 }
 
-const SKIP_GRANTS: Option<&str> = Some("--skip-grants (BATON_SKIP_GRANTS)");
-const SKIP_MANAGERS: Option<&str> = Some("--skip-managers (BATON_SKIP_MANAGERS)");
-const WITHOUT_PROJECT_GRANTS: Option<&str> =
-    Some("--resource-types user,project,org (BATON_SYNC_RESOURCE_TYPES), without project_grant");
+/// What syncs without a call: a switch, or the resource types that leave its list out.
+#[derive(Clone, Copy)]
+enum Skip {
+    Switch(&'static Setting),
+    WithoutProjectGrants,
+}
+
+const SKIP_GRANTS: Option<Skip> = Some(Skip::Switch(&settings::SKIP_GRANTS));
+const SKIP_MANAGERS: Option<Skip> = Some(Skip::Switch(&settings::SKIP_MANAGERS));
+const WITHOUT_PROJECT_GRANTS: Option<Skip> = Some(Skip::WithoutProjectGrants);
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::Switch(setting) => write!(f, "{setting}"),
+            Skip::WithoutProjectGrants => {
+                let types = &settings::RESOURCE_TYPES;
+                let var = types.var.unwrap_or_default();
+                write!(f, "{} user,project,org ({var}), without project_grant", types.flag)
+            }
+        }
+    }
+}
 
 impl Endpoint<'_> {
     fn entry(&self) -> Entry {
@@ -130,8 +151,8 @@ impl Endpoint<'_> {
 
     /// The setting that syncs without this call, when there is one: what a user lacking its
     /// permission can do instead of asking for it.
-    pub fn skipped_by(&self) -> Option<&'static str> {
-        self.entry().skipped_by
+    pub fn skipped_by(&self) -> Option<String> {
+        self.entry().skipped_by.map(|skip| skip.to_string())
     }
 }
 
@@ -162,6 +183,13 @@ fn path_segment(text: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
+    // As messages spell them.
+    const SKIP_GRANTS: Option<&str> = Some("--skip-grants (BATON_SKIP_GRANTS)");
+    const SKIP_MANAGERS: Option<&str> = Some("--skip-managers (BATON_SKIP_MANAGERS)");
+    const WITHOUT_PROJECT_GRANTS: Option<&str> = Some(
+        "--resource-types user,project,org (BATON_SYNC_RESOURCE_TYPES), without project_grant",
+    );
+
     #[test]
     fn project_ids_are_encoded_as_one_path_segment() {
         assert_eq!(
@@ -183,7 +211,7 @@ mod tests {
         let check = |endpoint: Endpoint, expected: &str, skipped_by: Option<&str>| {
             let shown = format!("{endpoint} needs {}", endpoint.permission());
             assert_eq!(shown, expected);
-            assert_eq!(endpoint.skipped_by(), skipped_by, "{endpoint}");
+            assert_eq!(endpoint.skipped_by().as_deref(), skipped_by, "{endpoint}");
         };
         let (project_id, grant_id) = ("1", "2");
         check(Endpoint::OrgsMe, "GET /management/v1/orgs/me needs org.read", None);

@@ -10,18 +10,12 @@ use super::net::{LookupFailed, ProxyInUse};
 use super::{Endpoint, InstanceUrl, MAX_BODY_BYTES};
 use crate::redact;
 use crate::retry::{self, GiveUp};
+use crate::settings::{CA_CERT, INSTANCE_URL, ORG_ID, PAGE_SIZE, RETRY_MAX_WAIT};
 use crate::wire;
 
 /// The most characters of one piece of server text (an error message, a parser's
 /// complaint) that a message quotes.
 const SHOWN_CHARS: usize = 300;
-
-/// The settings messages name, as the command line spells them.
-const INSTANCE_URL: &str = "--instance-url (BATON_INSTANCE_URL)";
-const CA_CERT: &str = "--ca-cert (BATON_CA_CERT)";
-const ORG_ID: &str = "--org-id (BATON_ORG_ID)";
-const PAGE_SIZE: &str = "--page-size (BATON_PAGE_SIZE)";
-const RETRY_MAX_WAIT: &str = "--retry-max-wait (BATON_RETRY_MAX_WAIT)";
 
 /// A failed attempt, classified by what the user has to do; the exit status follows the
 /// class. Transient failures are `retryable`.
@@ -284,9 +278,9 @@ fn lookup_failure(attempt: &Attempt, lookup: &LookupFailed) -> ApiError {
     let detail = redact::redact(&lookup.detail).into_owned();
     let (whose, setting) = match attempt.proxy {
         Some(proxy) if proxy.proxy.host() == lookup.host => {
-            (format!("the proxy {proxy}"), proxy.variable)
+            (format!("the proxy {proxy}"), proxy.variable.to_string())
         }
-        _ => (attempt.url.to_string(), INSTANCE_URL),
+        _ => (attempt.url.to_string(), INSTANCE_URL.to_string()),
     };
     if lookup.temporary {
         let message = format!("cannot resolve the host of {whose} for now: {detail}");
