@@ -123,19 +123,8 @@ impl<W: Write> Output<W> {
 /// `redact::is_unsafe`). The decoded value stays the same; C0 controls were escaped by the
 /// JSON writers already, and such characters can only stand inside strings.
 fn escape_invisible(lines: &mut Vec<u8>) {
-    // Every such character's UTF-8 form starts with one of these bytes; most lines are
-    // ASCII, or hold none of them.
-    let suspect = |byte: &u8| {
-        matches!(byte, 0xc2 | 0xd8 | 0xdb | 0xdc | 0xe0 | 0xe1 | 0xe2 | 0xef | 0xf0 | 0xf3)
-    };
-    if lines.is_ascii() {
-        return;
-    }
-    let Some(first) = lines.iter().position(suspect) else { return };
+    let Some(first) = first_invisible(lines) else { return };
     let Ok(text) = std::str::from_utf8(&lines[first..]) else { return };
-    if !text.chars().any(unsafe_in_records) {
-        return;
-    }
     let mut escaped = Vec::with_capacity(lines.len() + 64);
     escaped.extend_from_slice(&lines[..first]);
     let mut units = [0u16; 2];
@@ -149,6 +138,38 @@ fn escape_invisible(lines: &mut Vec<u8>) {
         }
     }
     *lines = escaped;
+}
+
+/// Where the first character that `escape_invisible` rewrites starts. Most of an export is
+/// ASCII, passed over 64 bytes at a time; of the rest, only a character that starts with a
+/// byte that begins such characters is decoded.
+fn first_invisible(lines: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while at < lines.len() {
+        let block_end = (at + 64).min(lines.len());
+        if lines[at..block_end].is_ascii() {
+            at = block_end;
+            continue;
+        }
+        while at < block_end {
+            let lead = lines[at];
+            let width = match lead {
+                0xc0..=0xdf => 2,
+                0xe0..=0xef => 3,
+                0xf0..=0xff => 4,
+                _ => 1,
+            };
+            if matches!(lead, 0xc2 | 0xd8 | 0xdb | 0xdc | 0xe0 | 0xe1 | 0xe2 | 0xef | 0xf0 | 0xf3)
+                && let Some(bytes) = lines.get(at..at + width)
+                && let Ok(text) = std::str::from_utf8(bytes)
+                && text.chars().any(unsafe_in_records)
+            {
+                return Some(at);
+            }
+            at += width;
+        }
+    }
+    None
 }
 
 /// A character `escape_invisible` escapes: any unsafe one beyond ASCII.
@@ -330,5 +351,22 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&line).expect("still JSON");
         assert_eq!(value["name"], name, "the same decoded value");
         Ok(())
+    }
+
+    #[test]
+    fn an_invisible_character_is_found_wherever_it_falls() {
+        for at in 0..20 {
+            for (c, escaped) in
+                [('\u{2028}', "\\u2028"), ('\u{85}', "\\u0085"), ('\u{e0041}', "\\udb40\\udc41")]
+            {
+                let text = format!("{}ü{c}ö{}", "a".repeat(at), "b".repeat(20 - at));
+                let mut lines = text.clone().into_bytes();
+                escape_invisible(&mut lines);
+                assert_eq!(lines, text.replace(c, escaped).into_bytes(), "{c:?} at {at}");
+            }
+        }
+        let mut fine = "Zoë Müller – O’Brien ½".repeat(9).into_bytes();
+        escape_invisible(&mut fine);
+        assert_eq!(fine, "Zoë Müller – O’Brien ½".repeat(9).into_bytes());
     }
 }

@@ -39,8 +39,8 @@ const REDACTED: &str = "[redacted]";
 pub struct Redactor {
     /// The secret itself, to measure how far a match found by a piece reaches.
     secret: Vec<u8>,
-    /// Every run of `PIECE_BYTES` bytes of the secret, as a number: a lookup per position of
-    /// the text costs a multiplication and a comparison or two, with no hashing of bytes.
+    /// Every run of `PIECE_BYTES` bytes of the secret, as a number: a lookup costs a
+    /// multiplication and a bit test, with no hashing of bytes.
     pieces: PieceSet,
     /// Every run of `SHORT_PIECE_BYTES` bytes of the secret, likewise: where a text has none,
     /// it has no run of the secret worth a closer look.
@@ -102,10 +102,15 @@ impl Redactor {
             // Too short for the blocks to be sure to fall inside: look at every position.
             return lines.windows(window).any(|run| secret.windows(window).any(|s| s == run));
         }
-        lines.chunks_exact(PIECE_BYTES).enumerate().any(|(block, bytes)| {
-            self.pieces.contains(as_number(bytes))
+        for (block, bytes) in lines.chunks_exact(PIECE_BYTES).enumerate() {
+            let word = u64::from_le_bytes(bytes.try_into().expect("a piece is eight bytes"));
+            if self.pieces.contains(word)
                 && self.longest_run_through(lines, block * PIECE_BYTES) >= window
-        })
+            {
+                return true;
+            }
+        }
+        false
     }
 
     /// The longest run of bytes of the secret in `text` that covers the `PIECE_BYTES` bytes
@@ -234,58 +239,39 @@ fn common_prefix(one: &[u8], other: &[u8]) -> usize {
     one.iter().zip(other).take_while(|(a, b)| a == b).count()
 }
 
-/// A set of 64-bit numbers, small and fixed once built: open addressing in a power-of-two
-/// table, so that a lookup that finds nothing, which is nearly every lookup, costs a
-/// multiplication and one or two comparisons.
+/// A set of 64-bit numbers, small and fixed once built. Nearly every lookup is of a number
+/// not in the set, and ends at one bit of a 4096-bit filter (a multiplication, a shift and a
+/// load); a number whose bit is set is looked up in the sorted members.
 #[derive(Debug)]
 struct PieceSet {
-    slots: Vec<u64>,
-    /// Whether 0, which marks an empty slot, is in the set.
-    has_zero: bool,
+    filter: [u64; 64],
+    sorted: Vec<u64>,
 }
 
 impl PieceSet {
-    const EMPTY: PieceSet = PieceSet { slots: Vec::new(), has_zero: false };
+    const EMPTY: PieceSet = PieceSet { filter: [0; 64], sorted: Vec::new() };
 
     fn new(values: impl Iterator<Item = u64>) -> PieceSet {
-        let values: Vec<u64> = values.collect();
-        let mut set =
-            PieceSet { slots: vec![0; (values.len() * 4).next_power_of_two()], has_zero: false };
-        for value in values {
-            if value == 0 {
-                set.has_zero = true;
-                continue;
-            }
-            let mut slot = set.slot_of(value);
-            while set.slots[slot] != 0 && set.slots[slot] != value {
-                slot = (slot + 1) & (set.slots.len() - 1);
-            }
-            set.slots[slot] = value;
+        let mut set = PieceSet { filter: [0; 64], sorted: values.collect() };
+        set.sorted.sort_unstable();
+        set.sorted.dedup();
+        for &value in &set.sorted {
+            let bit = Self::bit_of(value);
+            set.filter[bit >> 6] |= 1 << (bit & 63);
         }
         set
     }
 
-    fn slot_of(&self, value: u64) -> usize {
-        // Fibonacci hashing: the top bits of the product, as many as the table needs.
-        let bits = self.slots.len().trailing_zeros();
-        (value.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    /// The top 12 bits of a multiplication by a constant (Fibonacci hashing), which mixes
+    /// every byte of the number into them.
+    fn bit_of(value: u64) -> usize {
+        (value.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize
     }
 
+    #[inline]
     fn contains(&self, value: u64) -> bool {
-        if value == 0 {
-            return self.has_zero;
-        }
-        if self.slots.is_empty() {
-            return false;
-        }
-        let mut slot = self.slot_of(value);
-        loop {
-            match self.slots[slot] {
-                0 => return false,
-                found if found == value => return true,
-                _ => slot = (slot + 1) & (self.slots.len() - 1),
-            }
-        }
+        let bit = Self::bit_of(value);
+        self.filter[bit >> 6] & (1 << (bit & 63)) != 0 && self.sorted.binary_search(&value).is_ok()
     }
 }
 
