@@ -217,6 +217,7 @@ fn proxy(s: &Sources) -> Result<ProxyEnv> {
         BadProxyVariable::NotAProxyUrl(var) => {
             anyhow!("{var} is not a valid proxy URL such as http://proxy.example.com:3128")
         }
+        unsupported @ BadProxyVariable::Unsupported { .. } => anyhow!("{unsupported}"),
     })
 }
 

@@ -8,10 +8,11 @@ use std::io::Read;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::deadline::Deadline;
 use super::error::{self, Answer, Attempt, other};
 use super::net::{self, Lookup, ProxyEnv, ProxyInUse};
 use super::{ApiError, Endpoint, InstanceUrl, MAX_BODY_BYTES};
-use crate::log;
+use crate::log::{self, Level};
 use crate::retry::{Attempts, Pace, RetryPolicy};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,6 +42,8 @@ pub struct Client {
     /// The proxy the requests go through, if any, as messages name it.
     proxy: Option<ProxyInUse>,
     timeout: Duration,
+    /// The end of the attempt under way, which every connection obeys.
+    deadline: Deadline,
     policy: RetryPolicy,
     pace: Pace,
     last_request: Option<Instant>,
@@ -51,14 +54,20 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: &Settings) -> Client {
-        let proxy = settings.proxy.proxy_for(settings.url);
+        let route = settings.proxy.route(settings.url);
+        if log::enabled(Level::Debug) {
+            log::log(Level::Debug, &format!("connecting to {} {}", settings.url, route.why), &[]);
+        }
+        let proxy = route.proxy;
+        let deadline = Deadline::default();
         Client {
-            agent: agent(settings, proxy.as_ref()),
+            agent: agent(settings, proxy.as_ref(), deadline.clone()),
             url: settings.url.clone(),
             authorization: format!("Bearer {}", settings.pat),
             org_id: settings.org_id.map(String::from),
             proxy,
             timeout: settings.timeout,
+            deadline,
             policy: settings.retry,
             pace: Pace::new(settings.max_rps),
             last_request: None,
@@ -139,6 +148,7 @@ impl Client {
             org_id: self.org_id.as_deref(),
             timeout: self.timeout,
         };
+        self.deadline.start(self.timeout);
         let mut reply =
             self.agent.run(request).map_err(|err| error::transport_failure(&attempt, &err))?;
         response.clear();
@@ -193,7 +203,7 @@ impl Client {
 
 /// The one agent: a whole-attempt timeout, the user agent, the trusted roots, the proxy, no
 /// redirects, and answers of any status returned rather than turned into errors.
-fn agent(settings: &Settings, proxy: Option<&ProxyInUse>) -> ureq::Agent {
+fn agent(settings: &Settings, proxy: Option<&ProxyInUse>, deadline: Deadline) -> ureq::Agent {
     let roots = match settings.ca_certs {
         Some(certs) => ureq::tls::RootCerts::new_with_certs(
             &certs
@@ -208,7 +218,9 @@ fn agent(settings: &Settings, proxy: Option<&ProxyInUse>) -> ureq::Agent {
         .user_agent(concat!("baton-zitadel/", env!("CARGO_PKG_VERSION")))
         // The timeout bounds each attempt as a whole, from the name lookup to the last
         // byte of the body, so that a server that answers slowly in every phase cannot
-        // hold one attempt for several timeouts. `Lookup` keeps the cost of that low.
+        // hold one attempt for several timeouts. `Lookup` keeps the cost of that low. ureq
+        // leaves one phase out, a proxy's answer to CONNECT: the connector's deadline holds
+        // that one too.
         .timeout_global(Some(settings.timeout))
         .timeout_connect(Some(CONNECT_TIMEOUT.min(settings.timeout)))
         // A redirect would carry the request elsewhere; ZITADEL's API never redirects,
@@ -217,5 +229,5 @@ fn agent(settings: &Settings, proxy: Option<&ProxyInUse>) -> ureq::Agent {
         .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
         .proxy(proxy.map(|in_use| in_use.proxy.clone()))
         .build();
-    ureq::Agent::with_parts(config, net::connector(), Lookup)
+    ureq::Agent::with_parts(config, net::connector(deadline), Lookup)
 }

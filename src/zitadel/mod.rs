@@ -4,9 +4,11 @@
 //! paced requests and waits between retries.
 
 mod client;
+mod deadline;
 mod endpoint;
 mod error;
 mod net;
+mod no_proxy;
 mod url;
 
 pub use client::{Client, Settings};

@@ -5,22 +5,30 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::InstanceUrl;
+use super::deadline::{Bounded, Deadline};
+use super::no_proxy::NoProxy;
+use super::url::{InstanceUrl, host_address, is_localhost};
 
 /// The proxy variables ureq honours, in its order of preference: the first one set is used.
 pub const PROXY_VARIABLES: [&str; 6] =
     ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
-/// The variables that list hosts reached without a proxy; the first one set counts.
+/// The variables that list hosts reached without a proxy; the first one set and not empty
+/// counts, as in Go's tools.
 const NO_PROXY_VARIABLES: [&str; 2] = ["NO_PROXY", "no_proxy"];
+
+/// The proxy schemes this build speaks, as the messages list them. A proxy URL without a
+/// scheme is an HTTP proxy.
+pub const SUPPORTED_SCHEMES: &str = "http:// and https://";
 
 /// What the environment says about proxies, read once when the command line is parsed.
 #[derive(Clone, Default)]
 pub struct ProxyEnv {
     /// The first proxy variable set, and the proxy it names.
     proxy: Option<(&'static str, ureq::Proxy)>,
-    /// The entries of `NO_PROXY`, as ureq reads them.
-    no_proxy: Vec<NoProxyEntry>,
+    /// `NO_PROXY`, and the variable it came from.
+    no_proxy: Option<(&'static str, NoProxy)>,
 }
 
 /// A proxy variable the environment sets to something unusable.
@@ -28,12 +36,48 @@ pub struct ProxyEnv {
 pub enum BadProxyVariable {
     NotUtf8(&'static str),
     NotAProxyUrl(&'static str),
+    /// A proxy of a kind this build cannot speak, such as SOCKS. Passing over it would
+    /// send the traffic, and the name lookups, around the proxy the user asked for.
+    Unsupported {
+        variable: &'static str,
+        scheme: &'static str,
+    },
+}
+
+impl fmt::Display for BadProxyVariable {
+    /// Names the variable, never its value: a proxy URL may carry a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadProxyVariable::NotUtf8(variable) => write!(f, "{variable} is not valid UTF-8"),
+            BadProxyVariable::NotAProxyUrl(variable) => write!(
+                f,
+                "{variable} is not a valid proxy URL such as http://proxy.example.com:3128"
+            ),
+            BadProxyVariable::Unsupported { variable, scheme } => write!(
+                f,
+                "{variable} names a {scheme} proxy, which baton-zitadel cannot use: the proxy schemes it supports are {SUPPORTED_SCHEMES}"
+            ),
+        }
+    }
+}
+
+/// The scheme of a proxy this build cannot speak, as users write it.
+fn unsupported_scheme(protocol: ureq::ProxyProtocol) -> Option<&'static str> {
+    match protocol {
+        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https => None,
+        ureq::ProxyProtocol::Socks4 => Some("socks4://"),
+        ureq::ProxyProtocol::Socks4A => Some("socks4a://"),
+        ureq::ProxyProtocol::Socks5 => Some("socks5://"),
+        ureq::ProxyProtocol::Socks5h => Some("socks5h://"),
+        _ => Some("non-HTTP"),
+    }
 }
 
 impl ProxyEnv {
     /// Reads the proxy variables through `env`, as ureq would read them from the process's
-    /// environment, except that every proxy variable set must be valid: one that is not is
-    /// a mistake to report, not a variable to pass over. An empty variable counts as unset.
+    /// environment, except that every proxy variable set must be valid and name a proxy
+    /// this build speaks: one that does not is a mistake to report, not a variable to pass
+    /// over. An empty variable counts as unset.
     pub fn read(env: impl Fn(&str) -> Option<OsString>) -> Result<ProxyEnv, BadProxyVariable> {
         let mut proxy = None;
         for variable in PROXY_VARIABLES {
@@ -43,31 +87,60 @@ impl ProxyEnv {
             let value = value.into_string().map_err(|_| BadProxyVariable::NotUtf8(variable))?;
             let named =
                 ureq::Proxy::new(&value).map_err(|_| BadProxyVariable::NotAProxyUrl(variable))?;
+            if let Some(scheme) = unsupported_scheme(named.protocol()) {
+                return Err(BadProxyVariable::Unsupported { variable, scheme });
+            }
             proxy.get_or_insert((variable, named));
         }
-        // As ureq does: the first variable set counts, even when empty, and one that is not
-        // UTF-8 counts as unset.
-        let no_proxy = NO_PROXY_VARIABLES
-            .into_iter()
-            .find_map(|variable| env(variable)?.into_string().ok())
-            .map_or_else(Vec::new, |list| list.split(',').map(NoProxyEntry::parse).collect());
+        let mut no_proxy = None;
+        for variable in NO_PROXY_VARIABLES {
+            let Some(value) = env(variable).filter(|value| !value.is_empty()) else {
+                continue;
+            };
+            let value = value.into_string().map_err(|_| BadProxyVariable::NotUtf8(variable))?;
+            no_proxy.get_or_insert((variable, NoProxy::parse(&value)));
+        }
         Ok(ProxyEnv { proxy, no_proxy })
     }
 
-    /// The proxy for requests to `url`: the one the environment names, unless `NO_PROXY`
-    /// exempts the host or the host is loopback. A loopback address means this machine, and
-    /// through a proxy it would mean the proxy's machine instead, with the PAT in clear text
-    /// on the way for `http://`.
-    pub fn proxy_for(&self, url: &InstanceUrl) -> Option<ProxyInUse> {
+    /// How requests to `url` go: through the proxy the environment names, unless the host
+    /// is this machine or `NO_PROXY` exempts it; with the rule that decided, for the debug
+    /// log. A loopback address through a proxy would name the proxy's machine instead,
+    /// with the PAT in clear text on the way for `http://`.
+    pub fn route(&self, url: &InstanceUrl) -> Route {
+        let direct = |why: String| Route { proxy: None, why: format!("directly: {why}") };
         if url.is_loopback() {
-            return None;
+            return direct(format!("{} is this machine", url.host()));
         }
-        let (variable, proxy) = self.proxy.clone()?;
-        if self.no_proxy.iter().any(|entry| entry.matches(url.host())) {
-            return None;
-        }
-        Some(ProxyInUse { proxy, variable })
+        let Some((variable, proxy)) = self.proxy.clone() else {
+            return direct(format!("no proxy variable is set ({})", PROXY_VARIABLES.join(", ")));
+        };
+        let in_use = ProxyInUse { proxy, variable };
+        let why = match &self.no_proxy {
+            Some((list, no_proxy)) => match no_proxy.exempting(url.host(), url.port()) {
+                Some(entry) => {
+                    return direct(format!(
+                        "{list} entry {entry:?} matches {}:{}",
+                        url.host(),
+                        url.port()
+                    ));
+                }
+                None => {
+                    format!("no entry of {list} ({no_proxy}) matches {}:{}", url.host(), url.port())
+                }
+            },
+            None => "NO_PROXY is not set".to_string(),
+        };
+        Route { why: format!("through the proxy {in_use}: {why}"), proxy: Some(in_use) }
     }
+}
+
+/// How requests go: the proxy, if any, and why.
+#[derive(Debug)]
+pub struct Route {
+    pub proxy: Option<ProxyInUse>,
+    /// The rule that chose the proxy or no proxy, as a sentence after "connecting".
+    pub why: String,
 }
 
 impl fmt::Debug for ProxyEnv {
@@ -94,60 +167,23 @@ impl fmt::Display for ProxyInUse {
     }
 }
 
-/// One entry of `NO_PROXY`, read and matched exactly as ureq does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum NoProxyEntry {
-    Everything,
-    Host(String),
-    Prefix(String),
-    Suffix(String),
-}
-
-impl NoProxyEntry {
-    fn parse(entry: &str) -> NoProxyEntry {
-        match entry {
-            "*" => NoProxyEntry::Everything,
-            _ if entry.starts_with('*') => NoProxyEntry::Suffix(entry[1..].to_ascii_lowercase()),
-            _ if entry.starts_with('.') => NoProxyEntry::Suffix(entry.to_ascii_lowercase()),
-            _ if entry.ends_with('*') => {
-                NoProxyEntry::Prefix(entry[..entry.len() - 1].to_ascii_lowercase())
-            }
-            _ if entry.ends_with('.') => NoProxyEntry::Prefix(entry.to_ascii_lowercase()),
-            _ => NoProxyEntry::Host(entry.to_ascii_lowercase()),
-        }
-    }
-
-    fn matches(&self, host: &str) -> bool {
-        let host = host.as_bytes();
-        match self {
-            NoProxyEntry::Everything => true,
-            NoProxyEntry::Host(name) => host.eq_ignore_ascii_case(name.as_bytes()),
-            NoProxyEntry::Prefix(prefix) => {
-                host.len() >= prefix.len()
-                    && host[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-            }
-            NoProxyEntry::Suffix(suffix) => {
-                host.len() >= suffix.len()
-                    && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
-            }
-        }
-    }
-}
-
-/// How the agent connects: through an HTTP proxy's tunnel when there is one, over TCP, with
-/// TLS for `https://`. This is ureq's default chain without its check for SOCKS proxies,
-/// which this build cannot speak: ureq passes over a SOCKS proxy it read from the
-/// environment itself, but would panic on one handed to it, as `ProxyEnv` does.
-pub fn connector() -> impl ureq::unversioned::transport::Connector {
+/// How the agent connects: through an HTTP proxy's tunnel when there is one, over TCP,
+/// beneath the attempt's `deadline`, with TLS for `https://`. This is ureq's default chain
+/// without its check for SOCKS proxies, which this build cannot speak and `ProxyEnv`
+/// refuses, and with the deadline beneath everything that reads, the CONNECT exchange and
+/// the TLS handshake included.
+pub fn connector(deadline: Deadline) -> impl ureq::unversioned::transport::Connector {
     use ureq::unversioned::transport::{
         ConnectProxyConnector, Connector, RustlsConnector, TcpConnector,
     };
     ().chain(ConnectProxyConnector::default())
         .chain(TcpConnector::default())
+        .chain(Bounded(deadline))
         .chain(RustlsConnector::default())
 }
 
-/// Resolves host names for the agent. An IP address needs no lookup; a name is looked up by
+/// Resolves host names for the agent. An IP address, in any form the system resolver
+/// reads as one, needs no lookup; a name is looked up by
 /// ureq's resolver, which bounds it by what is left of `--timeout` with a thread per lookup
 /// (0.7 % more instructions than an IP address on the small benchmark organization). ureq's
 /// resolver alone starts that thread for an IP address too, which cost a sixth of the CPU
@@ -165,12 +201,20 @@ impl ureq::unversioned::resolver::Resolver for Lookup {
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
         let host = uri.host().unwrap_or_default();
-        let literal = host.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
-            let https = uri.scheme_str() == Some("https");
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let mut addrs = self.empty();
-            addrs.push(std::net::SocketAddr::new(ip, port));
+        let https = uri.scheme_str() == Some("https");
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let mut addrs = self.empty();
+        // The address the host names by itself, read as the system resolver would read it,
+        // so that the address connected to is the one `InstanceUrl::is_loopback` judged.
+        if let Some(ip) = host_address(host) {
+            addrs.push(SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        // `localhost` is this machine whatever DNS says (RFC 6761): plain HTTP is allowed
+        // to it, so a resolver that sent `localhost.` elsewhere would receive the PAT.
+        if is_localhost(host) {
+            addrs.push(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port));
+            addrs.push(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port));
             return Ok(addrs);
         }
         let resolver = ureq::unversioned::resolver::DefaultResolver::default();
@@ -234,11 +278,11 @@ mod tests {
     /// The proxy for `url` as messages show it, or "direct".
     fn chosen(env: &ProxyEnv, url: &str) -> String {
         let url = InstanceUrl::parse(url).expect("a valid URL");
-        env.proxy_for(&url).map_or("direct".into(), |proxy| proxy.to_string())
+        env.route(&url).proxy.map_or("direct".into(), |proxy| proxy.to_string())
     }
 
     #[test]
-    fn the_first_proxy_variable_set_is_used_and_every_one_must_be_valid() {
+    fn the_first_proxy_variable_set_is_used_and_every_one_must_be_usable() {
         let remote = "https://acme.example.com";
         let check = |vars: &[(&str, &str)], expected: Result<&str, BadProxyVariable>| {
             let got = read(vars).map(|env| chosen(&env, remote));
@@ -246,6 +290,7 @@ mod tests {
         };
         check(&[], Ok("direct"));
         check(&[("HTTPS_PROXY", "http://proxy:3128")], Ok("proxy:3128 (HTTPS_PROXY)"));
+        check(&[("HTTPS_PROXY", "https://proxy")], Ok("proxy:443 (HTTPS_PROXY)"));
         check(&[("http_proxy", "proxy")], Ok("proxy:80 (http_proxy)"));
         check(
             &[("HTTP_PROXY", "http://b:1"), ("ALL_PROXY", "http://a:1"), ("https_proxy", "c")],
@@ -257,38 +302,102 @@ mod tests {
             Err(BadProxyVariable::NotAProxyUrl("HTTPS_PROXY")),
         );
         check(&[("all_proxy", "ftp://p")], Err(BadProxyVariable::NotAProxyUrl("all_proxy")));
-        let not_utf8 = ProxyEnv::read(|name| {
-            (name == "https_proxy").then(|| std::os::unix::ffi::OsStringExt::from_vec(vec![0xff]))
-        });
-        assert_eq!(not_utf8.err(), Some(BadProxyVariable::NotUtf8("https_proxy")));
+        // A proxy this build cannot speak, even beside one it can.
+        let unsupported = |variable, scheme| BadProxyVariable::Unsupported { variable, scheme };
+        for (value, scheme) in [
+            ("socks5://127.0.0.1:1080", "socks5://"),
+            ("socks://p", "socks5://"),
+            ("SOCKS5H://user:pw@p", "socks5h://"),
+            ("socks4://p", "socks4://"),
+            ("socks4a://p", "socks4a://"),
+        ] {
+            check(&[("ALL_PROXY", value)], Err(unsupported("ALL_PROXY", scheme)));
+            check(
+                &[("HTTPS_PROXY", "http://p:1"), ("http_proxy", value)],
+                Err(unsupported("http_proxy", scheme)),
+            );
+        }
+        let message = unsupported("ALL_PROXY", "socks5://").to_string();
+        assert_eq!(
+            message,
+            "ALL_PROXY names a socks5:// proxy, which baton-zitadel cannot use: the proxy schemes it supports are http:// and https://"
+        );
+        let not_utf8 = |variable: &'static str| {
+            ProxyEnv::read(|name| {
+                (name == variable).then(|| std::os::unix::ffi::OsStringExt::from_vec(vec![0xff]))
+            })
+            .err()
+        };
+        assert_eq!(not_utf8("https_proxy"), Some(BadProxyVariable::NotUtf8("https_proxy")));
+        assert_eq!(not_utf8("no_proxy"), Some(BadProxyVariable::NotUtf8("no_proxy")));
     }
 
     #[test]
     fn loopback_and_no_proxy_hosts_are_reached_directly() -> Result<(), BadProxyVariable> {
         let proxy = ("HTTPS_PROXY", "http://user:secret@proxy:3128");
         let through = "proxy:3128 (HTTPS_PROXY)";
-        let check = |no_proxy: Option<(&str, &str)>, url: &str, expected: &str| {
-            let vars: Vec<_> = [Some(proxy), no_proxy].into_iter().flatten().collect();
+        let check = |no_proxy: &[(&str, &str)], url: &str, expected: &str| {
+            let vars: Vec<_> = [proxy].iter().chain(no_proxy).copied().collect();
             let env = read(&vars).expect("valid variables");
             assert_eq!(chosen(&env, url), expected, "{no_proxy:?} {url}");
         };
-        check(None, "https://acme.example.com", through);
-        check(None, "http://127.0.0.1:8080", "direct");
-        check(None, "https://localhost", "direct");
-        check(None, "http://[::1]:80", "direct");
-        check(Some(("NO_PROXY", "*")), "https://acme.example.com", "direct");
-        check(Some(("NO_PROXY", ".example.com")), "https://acme.example.com", "direct");
-        check(Some(("NO_PROXY", "*example.com")), "https://acme.EXAMPLE.com", "direct");
-        check(Some(("NO_PROXY", ".example.com")), "https://example.com", through);
-        check(Some(("no_proxy", "other,ACME.example.com")), "https://acme.example.com", "direct");
-        check(Some(("NO_PROXY", "acme.")), "https://acme.example.com", "direct");
-        check(Some(("NO_PROXY", "acme*")), "https://acme.example.com", "direct");
-        check(Some(("NO_PROXY", "acme")), "https://acme.example.com", through);
-        check(Some(("NO_PROXY", " acme.example.com")), "https://acme.example.com", through);
-        // The first variable set counts, even empty.
-        let vars = [proxy, ("NO_PROXY", ""), ("no_proxy", "*")];
-        assert_eq!(chosen(&read(&vars)?, "https://acme.example.com"), through);
+        check(&[], "https://acme.example.com", through);
+        for url in [
+            "http://127.0.0.1:8080",
+            "https://localhost",
+            "https://localhost.",
+            "http://[::1]:80",
+            "http://[::ffff:127.0.0.1]:80",
+            "http://0.0.0.0:80",
+            "http://[::]:80",
+            "http://127.1:80",
+        ] {
+            check(&[], url, "direct");
+        }
+        check(&[("NO_PROXY", "*")], "https://acme.example.com", "direct");
+        check(&[("NO_PROXY", ".example.com")], "https://acme.example.com", "direct");
+        check(&[("NO_PROXY", "*example.com")], "https://acme.EXAMPLE.com", "direct");
+        check(&[("NO_PROXY", ".example.com")], "https://example.com", "direct");
+        check(&[("no_proxy", "other,ACME.example.com")], "https://acme.example.com", "direct");
+        check(&[("NO_PROXY", "other, acme.example.com")], "https://acme.example.com", "direct");
+        check(&[("NO_PROXY", "acme.example.com:8443")], "https://acme.example.com", through);
+        check(&[("NO_PROXY", "acme.example.com:8443")], "https://acme.example.com:8443", "direct");
+        check(&[("NO_PROXY", "192.0.2.0/24")], "https://192.0.2.7", "direct");
+        check(&[("NO_PROXY", "acme")], "https://acme.example.com", through);
+        // The first variable set and not empty counts.
+        check(&[("NO_PROXY", ""), ("no_proxy", "*")], "https://acme.example.com", "direct");
+        check(&[("NO_PROXY", "other"), ("no_proxy", "*")], "https://acme.example.com", through);
+        let vars = [proxy, ("NO_PROXY", "*")];
         assert!(!format!("{:?}", read(&vars)?).contains("secret"));
+        Ok(())
+    }
+
+    #[test]
+    fn the_route_says_which_rule_chose_it() -> Result<(), BadProxyVariable> {
+        let check = |vars: &[(&str, &str)], url: &str, expected: &str| {
+            let env = read(vars).expect("valid variables");
+            let url = InstanceUrl::parse(url).expect("a valid URL");
+            assert_eq!(env.route(&url).why, expected, "{vars:?}");
+        };
+        let proxy = ("HTTPS_PROXY", "http://user:secret@proxy:3128");
+        let remote = "https://acme.example.com";
+        check(
+            &[],
+            remote,
+            "directly: no proxy variable is set (ALL_PROXY, all_proxy, HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy)",
+        );
+        check(&[proxy], "http://127.1:8080", "directly: 127.1 is this machine");
+        check(
+            &[proxy, ("no_proxy", "a.com, .example.com")],
+            remote,
+            "directly: no_proxy entry \".example.com\" matches acme.example.com:443",
+        );
+        check(
+            &[proxy, ("NO_PROXY", " a.com, ,b.com")],
+            remote,
+            "through the proxy proxy:3128 (HTTPS_PROXY): no entry of NO_PROXY (a.com,b.com) matches acme.example.com:443",
+        );
+        check(&[proxy], remote, "through the proxy proxy:3128 (HTTPS_PROXY): NO_PROXY is not set");
         Ok(())
     }
 

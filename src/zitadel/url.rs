@@ -2,7 +2,7 @@
 //! joined with an endpoint's path into a request URL.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::Endpoint;
 
@@ -99,22 +99,87 @@ impl InstanceUrl {
         self.text.starts_with("https:")
     }
 
-    /// Whether the host is `localhost` or a loopback address: plain HTTP is allowed there,
-    /// and no proxy is used.
-    pub fn is_loopback(&self) -> bool {
+    /// The port requests go to: the one the URL names, or the scheme's.
+    pub fn port(&self) -> u16 {
         let (_, rest) = self.text.split_once("://").unwrap_or(("", &self.text));
-        let host = match rest.strip_prefix('[') {
-            Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
-            None => rest.split(':').next().unwrap_or(""),
+        let port = match rest.rfind(']') {
+            Some(end) => rest[end + 1..].strip_prefix(':'),
+            None => rest.rsplit_once(':').map(|(_, port)| port),
         };
-        host.eq_ignore_ascii_case("localhost")
-            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        port.and_then(|port| port.parse().ok()).unwrap_or(if self.is_https() { 443 } else { 80 })
+    }
+
+    /// Whether the host reaches this machine: plain HTTP is allowed there, and no proxy is
+    /// used, because through a proxy it would name the proxy's machine instead. That is
+    /// `localhost` (also with the root's trailing dot), every loopback address, the
+    /// unspecified addresses `0.0.0.0` and `::` (a connection to them reaches this machine),
+    /// their IPv4-mapped IPv6 forms, and IPv4 addresses in the short forms the system
+    /// resolver reads as numbers (`127.1`, `0x7f.1`, `2130706433`).
+    pub fn is_loopback(&self) -> bool {
+        is_localhost(&self.host)
+            || host_address(&self.host).is_some_and(|ip| {
+                let ip = match ip {
+                    IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+                    IpAddr::V4(_) => ip,
+                };
+                ip.is_loopback() || ip.is_unspecified()
+            })
     }
 
     /// The URL a request to `endpoint` goes to.
     pub fn request_url(&self, endpoint: &Endpoint) -> String {
         format!("{}{}", self.text, endpoint.path())
     }
+}
+
+/// Whether `host` is `localhost`, with or without the root's trailing dot. Names under
+/// it are not: the system resolver may ask DNS about them.
+pub fn is_localhost(host: &str) -> bool {
+    host.strip_suffix('.').unwrap_or(host).eq_ignore_ascii_case("localhost")
+}
+
+/// The address a host names by itself, without a lookup: an IPv6 literal in brackets, or
+/// an IPv4 address in any form `inet_aton` reads, as the system resolver does before it
+/// asks DNS: one to four parts, each decimal, octal (a leading `0`) or hexadecimal
+/// (`0x`), the last one filling the bytes that are left.
+pub fn host_address(host: &str) -> Option<IpAddr> {
+    if let Some(literal) = host.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+        return literal.parse().ok();
+    }
+    if let Ok(ip) = host.parse() {
+        return Some(ip);
+    }
+    let parts = host.split('.').map(inet_aton_part).collect::<Option<Vec<u32>>>()?;
+    let (last, leading) = parts.split_last()?;
+    if leading.len() > 3 || leading.iter().any(|&part| part > 0xff) {
+        return None;
+    }
+    let last_bits = 32 - 8 * leading.len() as u32;
+    if last_bits < 32 && *last >> last_bits != 0 {
+        return None;
+    }
+    let address = leading
+        .iter()
+        .enumerate()
+        .fold(*last, |address, (at, &part)| address | part << (24 - 8 * at as u32));
+    Some(IpAddr::V4(Ipv4Addr::from(address)))
+}
+
+/// One part of an IPv4 address as `inet_aton` reads it.
+fn inet_aton_part(part: &str) -> Option<u32> {
+    let (digits, radix) = match part.as_bytes() {
+        [b'0', b'x' | b'X', ..] => (&part[2..], 16),
+        [b'0', _, ..] => (&part[1..], 8),
+        _ => (part, 10),
+    };
+    // `from_str_radix` would also take a sign; `inet_aton` does not.
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) || (digits.is_empty() && radix != 16) {
+        return None;
+    }
+    if digits.is_empty() {
+        return Some(0);
+    }
+    u32::from_str_radix(digits, radix).ok()
 }
 
 impl fmt::Display for InstanceUrl {
@@ -157,21 +222,69 @@ mod tests {
     }
 
     #[test]
-    fn loopback_is_localhost_or_a_loopback_address() -> Result<(), InvalidUrl> {
+    fn loopback_is_every_name_and_address_of_this_machine() -> Result<(), InvalidUrl> {
         for (text, loopback) in [
             ("http://127.0.0.1:8080", true),
             ("http://127.1.2.3", true),
             ("http://localhost:1", true),
             ("https://LOCALHOST", true),
+            ("http://localhost.:1", true),
             ("http://[::1]:80/", true),
+            ("http://[0:0:0:0:0:0:0:1]", true),
+            ("http://[::ffff:127.0.0.1]:80", true),
+            ("http://[::ffff:7f00:1]", true),
+            ("http://0.0.0.0:8080", true),
+            ("http://[::]:8080", true),
+            ("http://[::ffff:0.0.0.0]", true),
+            ("http://127.1", true),
+            ("http://127.0.1", true),
+            ("http://0x7f.1", true),
+            ("http://0177.0.0.1", true),
+            ("http://2130706433", true),
+            ("http://0", true),
             ("http://localhost.example.com", false),
+            ("http://localhost..", false),
             ("http://127.0.0.1.example.com", false),
+            ("http://127.0.0.1.", false),
             ("https://[::2]", false),
+            ("https://[::127.0.0.1]", false),
+            ("https://[fe80::1]", false),
+            ("http://128.0.0.1", false),
+            ("http://0.0.0.1", false),
+            ("http://1.1", false),
+            ("http://0x80.1", false),
+            ("http://-127.1", false),
+            ("http://127.256.0.1", false),
+            ("http://4294967296", false),
             ("https://acme.zitadel.cloud", false),
         ] {
             assert_eq!(InstanceUrl::parse(text)?.is_loopback(), loopback, "{text}");
         }
         Ok(())
+    }
+
+    #[test]
+    fn host_addresses_are_read_as_the_system_resolver_reads_numbers() {
+        let check = |host: &str, expected: Option<&str>| {
+            let expected = expected.map(|ip| ip.parse::<IpAddr>().expect("an address"));
+            assert_eq!(host_address(host), expected, "{host}");
+        };
+        check("10.1.2.3", Some("10.1.2.3"));
+        check("10.258", Some("10.0.1.2"));
+        check("10.1.258", Some("10.1.1.2"));
+        check("0xa.0x1.0.010", Some("10.1.0.8"));
+        check("0x", Some("0.0.0.0"));
+        check("167772161", Some("10.0.0.1"));
+        check("[2001:db8::1]", Some("2001:db8::1"));
+        check("10.256.0.1", None);
+        check("10.1.65536", None);
+        check("1.2.3.4.5", None);
+        check("08.1", None);
+        check("+1.2", None);
+        check("1..2", None);
+        check("", None);
+        check("example.com", None);
+        check("2001:db8::1", Some("2001:db8::1"));
     }
 
     #[test]
@@ -183,6 +296,10 @@ mod tests {
         );
         assert_eq!(url.host(), "acme.example.com");
         assert!(url.is_https());
+        assert_eq!(url.port(), 8443);
+        assert_eq!(InstanceUrl::parse("https://[::1]")?.port(), 443);
+        assert_eq!(InstanceUrl::parse("http://[::1]:8080")?.port(), 8080);
+        assert_eq!(InstanceUrl::parse("http://acme.example.com")?.port(), 80);
         Ok(())
     }
 }

@@ -17,6 +17,7 @@ mod exit_status;
 mod filters;
 mod hostile;
 mod logs;
+mod network;
 mod output;
 mod paging;
 mod recipes;
