@@ -10,8 +10,11 @@ pub fn text() -> String {
         help.push_str(heading(section));
         rows(&mut help, section);
         if section == Section::Network {
-            // ureq reads these itself, as it finds them.
-            help.push_str("    HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY are honoured.\n");
+            // Read with the other variables (`zitadel::ProxyEnv`), not listed as settings.
+            help.push_str(
+                "    HTTPS_PROXY, HTTP_PROXY, ALL_PROXY (http:// or https:// proxies) and\n",
+            );
+            help.push_str("    NO_PROXY (read as curl reads it) are honoured.\n");
         }
         help.push('\n');
     }
