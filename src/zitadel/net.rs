@@ -20,7 +20,7 @@ const NO_PROXY_VARIABLES: [&str; 2] = ["NO_PROXY", "no_proxy"];
 
 /// The proxy schemes this build speaks, as the messages list them. A proxy URL without a
 /// scheme is an HTTP proxy.
-pub const SUPPORTED_SCHEMES: &str = "http:// and https://";
+const SUPPORTED_SCHEMES: &str = "http:// and https://";
 
 /// What the environment says about proxies, read once when the command line is parsed.
 #[derive(Clone, Default)]
