@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use fake_zitadel::FakeZitadel;
 
 use crate::harness::*;
-use crate::relays::ConnectProxy;
+use crate::relays::{ConnectProxy, tls_front};
 
 /// A name only the test proxy resolves, at the fake's port, and the flag that allows
 /// plain HTTP to it.
@@ -50,12 +50,20 @@ fn a_proxy_the_program_cannot_speak_is_a_configuration_error() {
     }
     assert_eq!(fake.request_count(), 0);
     assert_eq!(proxy.targets(), Vec::<String>::new());
-    // The schemes it does speak.
+    // The schemes it does speak: http://, the default, and https:// (the test proxy behind
+    // a TLS terminator whose certificate the test CA signed).
     for scheme in ["http://", ""] {
         let value = format!("{scheme}{}", proxy.addr);
         let run = sync(&fake, &args, &[("ALL_PROXY", &value)]);
         assert!(run.stdout == demo_golden(), "{}", run.stderr);
     }
+    let tls = root().join("testdata/tls");
+    let https_proxy = format!("https://localhost:{}", tls_front(proxy.addr, &tls).port());
+    let ca = tls.join("ca.pem");
+    let with_ca = [&args[..], &["--ca-cert", ca.to_str().expect("a UTF-8 path")]].concat();
+    let run = sync(&fake, &with_ca, &[("ALL_PROXY", &https_proxy)]);
+    assert!(run.stdout == demo_golden(), "{}", run.stderr);
+    assert_eq!(proxy.targets().len(), 3, "every sync went through the proxy");
 }
 
 /// A CONNECT proxy that answers one byte every quarter second, a header that never ends.
