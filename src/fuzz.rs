@@ -134,7 +134,12 @@ fn roles(bytes: &[u8]) -> Result<(), Rejected> {
     assert_page_bounds(&page, |_| 0);
     for role in &page.result {
         let line = assert_record(&mapping::entitlement("300", role));
-        assert_eq!(line["id"], format!("project:300:{}", role.key));
+        // Three components, the last the key with its `%` and `:` encoded.
+        let id = line["id"].as_str().expect("an id");
+        let Some(("project", rest)) = id.split_once(':') else { panic!("{id}") };
+        let Some(("300", key)) = rest.split_once(':') else { panic!("{id}") };
+        assert!(!key.contains(':'), "{id}");
+        assert_eq!(key.replace("%3A", ":").replace("%25", "%"), *role.key, "{id}");
         assert_eq!(line["slug"], *role.key);
     }
     Ok(())

@@ -8,6 +8,7 @@ mod config;
 mod file;
 #[cfg(test)]
 mod fuzz;
+mod id;
 mod log;
 mod mapping;
 mod output;

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::id;
 use crate::record::{
     AccountType, EmailAddress, Entitlement, Grant, GrantId, ManagerGrant, OrgGrant, OrgResource,
     ProjectGrantResource, ProjectResource, Status, StructuredName, UserResource, UserTrait,
@@ -219,14 +220,10 @@ pub fn is_inactive(user_grant: &wire::UserGrant) -> bool {
     user_grant.state == "USER_GRANT_STATE_INACTIVE"
 }
 
-/// baton's entitlement id convention: `<resource_type>:<resource_id>:<slug>`.
+/// baton's entitlement id convention: `<resource_type>:<resource_id>:<slug>`, each part
+/// escaped (`id.rs`).
 pub fn entitlement_id(project_id: &str, role_key: &str) -> String {
-    let mut id = String::with_capacity(9 + project_id.len() + role_key.len());
-    id.push_str("project:");
-    id.push_str(project_id);
-    id.push(':');
-    id.push_str(role_key);
-    id
+    id::join(["project", project_id, role_key])
 }
 
 /// Maps a ZITADEL organization state to a baton status.
@@ -311,9 +308,15 @@ pub fn manager_entitlement<'a>(
     role: &'a str,
 ) -> Entitlement<'a> {
     let slug = manager_slug(resource_type, role);
+    // A project's `manager:` is a component of its own, so that no role key, in which a `:`
+    // is escaped, gives the same id.
+    let id = match resource_type {
+        "project" => id::join([resource_type, resource_id, "manager", role]),
+        _ => id::join([resource_type, resource_id, role]),
+    };
     Entitlement {
         kind: "entitlement",
-        id: format!("{resource_type}:{resource_id}:{slug}"),
+        id,
         resource_type,
         resource_id,
         slug,
@@ -335,7 +338,7 @@ pub fn manager_grant<'a>(
 ) -> ManagerGrant<'a> {
     ManagerGrant {
         kind: "grant",
-        id: format!("{entitlement_id}:user:{user_id}"),
+        id: id::extend(entitlement_id, ["user", user_id]),
         entitlement_id,
         resource_type,
         resource_id,
@@ -400,7 +403,7 @@ pub fn org_grant<'a>(
 ) -> OrgGrant<'a> {
     OrgGrant {
         kind: "grant",
-        id: format!("{entitlement_id}:org:{}", grant.granted_org_id),
+        id: id::extend(entitlement_id, ["org", &grant.granted_org_id]),
         entitlement_id,
         resource_type: "project",
         resource_id: project_id,

@@ -32,7 +32,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::ops::ControlFlow;
 
 use crate::wire::ListQuery;
@@ -172,8 +172,9 @@ impl UsedIds {
         self.hashes.contains(&self.hasher.hash_one(id))
     }
 
-    /// Adds `id`; false if it was there already.
-    pub fn insert(&mut self, id: &str) -> bool {
+    /// Adds `id` (a `str`, or what hashes as one, such as a grant's id); false if it was
+    /// there already.
+    pub fn insert<I: Hash + ?Sized>(&mut self, id: &I) -> bool {
         self.hashes.insert(self.hasher.hash_one(id))
     }
 }

@@ -5,8 +5,11 @@
 //! breaking change that the README's schema must follow.
 
 use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
+
+use crate::id;
 
 /// `{"kind":"resource_type",...}`: printed first, one per resource type.
 #[derive(Debug, Serialize)]
@@ -196,24 +199,12 @@ impl Grant<'_> {
         ];
         let [kind, rest @ ..] = fields;
         out.extend_from_slice(kind.0);
-        json_string(out, &[kind.1]);
+        json_string(out, [kind.1]);
         out.extend_from_slice(b",\"id\":");
-        match self.id.project_grant_id {
-            None => json_string(out, &[self.id.entitlement_id, ":user:", self.id.principal_id]),
-            Some(project_grant_id) => json_string(
-                out,
-                &[
-                    self.id.entitlement_id,
-                    ":user:",
-                    self.id.principal_id,
-                    ":project_grant:",
-                    project_grant_id,
-                ],
-            ),
-        }
+        json_string(out, self.id.pieces());
         for (key, value) in rest {
             out.extend_from_slice(key);
-            json_string(out, &[value]);
+            json_string(out, [value]);
         }
         let delegation = [
             (b",\"project_grant_id\":".as_slice(), self.project_grant_id),
@@ -222,7 +213,7 @@ impl Grant<'_> {
         for (key, value) in delegation {
             if let Some(value) = value {
                 out.extend_from_slice(key);
-                json_string(out, &[value]);
+                json_string(out, [value]);
             }
         }
         out.push(b'}');
@@ -232,12 +223,13 @@ impl Grant<'_> {
 /// Appends the concatenated `parts` as one JSON string. Text without quotes, backslashes or
 /// control characters (ids, keys, states: nearly everything) is copied as it is; anything
 /// else is escaped by serde_json, so the result is always what serde_json writes.
-fn json_string(out: &mut Vec<u8>, parts: &[&str]) {
+fn json_string<S: AsRef<str>>(out: &mut Vec<u8>, parts: impl IntoIterator<Item = S>) {
     let plain = |text: &str| {
         text.bytes().fold(true, |plain, b| plain & (b >= 0x20) & (b != b'"') & (b != b'\\'))
     };
     out.push(b'"');
     for part in parts {
+        let part = part.as_ref();
         if plain(part) {
             out.extend_from_slice(part.as_bytes());
         } else {
@@ -251,8 +243,8 @@ fn json_string(out: &mut Vec<u8>, parts: &[&str]) {
 /// A grant's id, `<entitlement_id>:user:<userId>` (`project:<projectId>:<roleKey>:user:<userId>`),
 /// with `:project_grant:<projectGrantId>` after it for a grant made through a project grant
 /// (a user may hold the same role once from the organization and once through a project
-/// grant). Written out without building a string: there is one per grant, and the sync's
-/// largest lists are grants.
+/// grant), each part escaped (`id.rs`). Written out and hashed without building a string:
+/// there is one per grant, and the sync's largest lists are grants.
 #[derive(Debug)]
 pub struct GrantId<'a> {
     pub entitlement_id: &'a str,
@@ -260,16 +252,31 @@ pub struct GrantId<'a> {
     pub project_grant_id: Option<&'a str>,
 }
 
+impl GrantId<'_> {
+    /// The pieces of the id, as `id::pieces` makes them.
+    pub fn pieces(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        let through =
+            self.project_grant_id.map(|project_grant_id| ["project_grant", project_grant_id]);
+        let components =
+            ["user", self.principal_id].into_iter().chain(through.into_iter().flatten());
+        id::pieces(self.entitlement_id, components)
+    }
+}
+
 impl Serialize for GrantId<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.project_grant_id {
-            None => serializer
-                .collect_str(&format_args!("{}:user:{}", self.entitlement_id, self.principal_id)),
-            Some(project_grant_id) => serializer.collect_str(&format_args!(
-                "{}:user:{}:project_grant:{project_grant_id}",
-                self.entitlement_id, self.principal_id
-            )),
+        serializer.serialize_str(&self.pieces().collect::<String>())
+    }
+}
+
+/// Hashes as the id's text does (`str`'s `Hash`: its bytes, then `0xff`), so that a set of
+/// printed ids holds a grant's id and the same id made as a string alike.
+impl Hash for GrantId<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for piece in self.pieces() {
+            state.write(piece.as_bytes());
         }
+        state.write_u8(0xff);
     }
 }
 
@@ -404,6 +411,20 @@ pub struct Counts {
     /// Inactive project grants whose delegation grants were skipped (zero with
     /// `--include-inactive-grants`); the project grant itself is still printed.
     pub inactive_project_grant: u64,
+    /// Grants skipped because a grant with the same id was printed before: a user grant
+    /// removed and made again while its list was read, or a server that repeats one. Only a
+    /// server that does so has it in its summary.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub repeated_grant: u64,
+    /// Project grants skipped, with their roles and managers, because one with the same id
+    /// was printed under another project: the two cannot be told apart. Only a server that
+    /// does so has it in its summary.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub repeated_project_grant: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -426,11 +447,13 @@ impl Counts {
     }
 
     /// The counts of something skipped, by name.
-    pub fn skipped(&self) -> [(&'static str, u64); 5] {
+    pub fn skipped(&self) -> [(&'static str, u64); 7] {
         [
             ("grant_without_principal", self.grant_without_principal),
             ("inactive_project_grant", self.inactive_project_grant),
             ("inactive_user_grant", self.inactive_user_grant),
+            ("repeated_grant", self.repeated_grant),
+            ("repeated_project_grant", self.repeated_project_grant),
             ("unknown_role_key", self.unknown_role_key),
             ("user_grant_without_roles", self.user_grant_without_roles),
         ]
@@ -453,6 +476,7 @@ mod tests {
             "\u{1}",
             "Zoë 東京",
             "del\u{7f}",
+            "co:lon 100%",
         ];
         for (text, project_grant_id) in tricky.into_iter().flat_map(|t| [(t, None), (t, Some(t))]) {
             let grant = Grant {
@@ -480,6 +504,24 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn a_grant_id_is_its_parts_escaped_and_hashes_as_its_text() {
+        use std::hash::{BuildHasher, RandomState};
+        let hasher = RandomState::new();
+        for (project_grant_id, text) in [
+            (None, "project:300:viewer:user:a%3Auser%3Ab"),
+            (Some("4:0%"), "project:300:viewer:user:a%3Auser%3Ab:project_grant:4%3A0%25"),
+        ] {
+            let id = GrantId {
+                entitlement_id: "project:300:viewer",
+                principal_id: "a:user:b",
+                project_grant_id,
+            };
+            assert_eq!(id.pieces().collect::<String>(), text);
+            assert_eq!(hasher.hash_one(&id), hasher.hash_one(text));
+        }
+    }
+
     /// Every count is either printed or skipped, once, under the name the summary record
     /// gives it, so that the summary's words say what its record says.
     #[test]
@@ -501,6 +543,8 @@ mod tests {
             inactive_user_grant: 14,
             grant_without_principal: 15,
             inactive_project_grant: 16,
+            repeated_grant: 17,
+            repeated_project_grant: 18,
         };
         let record = serde_json::to_value(&counts)?;
         let by_name: Vec<(&str, u64)> = counts
@@ -510,9 +554,16 @@ mod tests {
             .chain(counts.skipped())
             .collect();
         assert_eq!(Some(by_name.len()), record.as_object().map(|fields| fields.len()));
+        let fields = by_name.len();
         for (name, count) in by_name {
             assert_eq!(record[name], count, "{name}");
         }
+        // The counts only a hostile server gives are left out while zero, so that the
+        // summary of every other sync keeps its fields.
+        let quiet = Counts { repeated_grant: 0, repeated_project_grant: 0, ..counts };
+        let quiet = serde_json::to_value(&quiet)?;
+        assert_eq!(quiet.as_object().map(|fields| fields.len()), Some(fields - 2));
+        assert!(quiet.get("repeated_grant").is_none());
         Ok(())
     }
 }

@@ -181,7 +181,12 @@ impl Contract {
         if !self.known(&format!("resource:{}", r.resource_type), r.resource_id) {
             return Err("an entitlement before its resource".into());
         }
-        if r.id != format!("{}:{}:{}", r.resource_type, r.resource_id, r.slug) {
+        // A project's manager role `manager:<ROLE>` is two components of its id.
+        let slug = match (r.resource_type, r.purpose, r.slug.strip_prefix("manager:")) {
+            ("project", "PERMISSION", Some(role)) => vec!["manager", role],
+            _ => vec![r.slug],
+        };
+        if r.id != joined("", [r.resource_type, r.resource_id].into_iter().chain(slug)) {
             return Err("an entitlement id other than <resource_type>:<resource_id>:<slug>".into());
         }
         let of = [r.resource_type, r.resource_id, r.slug].map(String::from);
@@ -203,9 +208,9 @@ impl Contract {
             return Err("a grant before its principal".into());
         }
         self.unnamed.remove(&(r.principal_type.to_string(), r.principal_id.to_string()));
-        let mut id = format!("{}:{}:{}", r.entitlement_id, r.principal_type, r.principal_id);
+        let mut id = joined(r.entitlement_id, [r.principal_type, r.principal_id]);
         if let (Some(project_grant), "user") = (r.project_grant_id, r.principal_type) {
-            id = format!("{id}:project_grant:{project_grant}");
+            id = joined(&id, ["project_grant", project_grant]);
         }
         if r.id != id {
             return Err(format!("a grant id other than {id:?}"));
@@ -244,6 +249,19 @@ impl Contract {
             _ => Err("a grant of no kind the stream has".into()),
         }
     }
+}
+
+/// The id `head` (an id, or nothing) followed by `components`, each after a `:` with its
+/// `%` and `:` percent-encoded (`%25`, `%3A`): ids name their components and nothing else.
+fn joined<'c>(head: &str, components: impl IntoIterator<Item = &'c str>) -> String {
+    let mut id = head.to_string();
+    for component in components {
+        if !id.is_empty() {
+            id.push(':');
+        }
+        id.push_str(&component.replace('%', "%25").replace(':', "%3A"));
+    }
+    id
 }
 
 #[cfg(test)]
@@ -335,6 +353,22 @@ mod tests {
         for (records, broken) in cases {
             assert_eq!(check(records, &COUNTS), Err(broken.to_string()));
         }
+        // A `:` inside a component is escaped, so an id cannot be mistaken for another's.
+        let colon = Record { id: "project:2:a:b", slug: "a:b", ..VIEWER };
+        let broken = check(&[USER_TYPE, PROJECT_TYPE, PORTAL, colon], &COUNTS);
+        assert_eq!(
+            broken,
+            Err("an entitlement id other than <resource_type>:<resource_id>:<slug>".into())
+        );
+        let escaped = Record { id: "project:2:a%3Ab%25", slug: "a:b%", ..VIEWER };
+        let manager = Record {
+            id: "project:2:manager:OWNER",
+            slug: "manager:OWNER",
+            purpose: "PERMISSION",
+            ..VIEWER
+        };
+        let counts = [("project", 1), ("entitlement", 2)];
+        assert_eq!(check(&[USER_TYPE, PROJECT_TYPE, PORTAL, escaped, manager], &counts), Ok(()));
         let stream = [USER_TYPE, PROJECT_TYPE, ALICE, PORTAL, VIEWER, ALICE_VIEWS];
         let counted = check(&stream, &[("user", 1), ("project", 1), ("entitlement", 1)]);
         assert_eq!(counted, Err("summary count of grant is Some(0), the stream holds 1".into()));

@@ -1,7 +1,9 @@
 //! The ledger of one sync: the output and everything known of what went into it — the
-//! counts, the users and external users and organizations printed, warnings about the rows
+//! counts, the users, external users and organizations, project grants and grants printed,
+//! warnings about the rows
 //! skipped, and the progress line. It makes no request.
 
+use std::hash::Hash;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -25,6 +27,11 @@ pub struct Ledger<'o, W: Write> {
     external_users: UsedIds,
     /// The other organizations printed so far (granted a project), each printed once.
     external_orgs: UsedIds,
+    /// The ids of the project grants printed, each printed once: one id under two projects
+    /// would be two resources with one id.
+    project_grants: UsedIds,
+    /// The ids of the grants printed for the current project (`forget_grants`).
+    grants: UsedIds,
 }
 
 /// What a grant's user is to this sync (`Ledger::principal`).
@@ -55,6 +62,8 @@ pub enum Skipped {
     GrantWithoutPrincipal,
     UserGrantWithoutRoles,
     UnknownRoleKey,
+    RepeatedGrant,
+    RepeatedProjectGrant,
 }
 
 impl Skipped {
@@ -63,6 +72,8 @@ impl Skipped {
             Skipped::GrantWithoutPrincipal => &mut counts.grant_without_principal,
             Skipped::UserGrantWithoutRoles => &mut counts.user_grant_without_roles,
             Skipped::UnknownRoleKey => &mut counts.unknown_role_key,
+            Skipped::RepeatedGrant => &mut counts.repeated_grant,
+            Skipped::RepeatedProjectGrant => &mut counts.repeated_project_grant,
         }
     }
 
@@ -71,6 +82,8 @@ impl Skipped {
             Skipped::GrantWithoutPrincipal => "grant_without_principal",
             Skipped::UserGrantWithoutRoles => "user_grant_without_roles",
             Skipped::UnknownRoleKey => "unknown_role_key",
+            Skipped::RepeatedGrant => "repeated_grant",
+            Skipped::RepeatedProjectGrant => "repeated_project_grant",
         }
     }
 }
@@ -81,13 +94,19 @@ const LISTED_WARNINGS: u64 = 10;
 
 impl<'o, W: Write> Ledger<'o, W> {
     pub fn new(out: &'o mut Output<W>, org: &'o wire::Org<'static>) -> Ledger<'o, W> {
+        // The organization itself is never an external one: a project grant to it, which
+        // ZITADEL refuses but a server may send, names the `org` record printed already.
+        let mut external_orgs = UsedIds::default();
+        external_orgs.insert(&*org.id);
         Ledger {
             out,
             org,
             counts: Counts::default(),
             printed_users: None,
             external_users: UsedIds::default(),
-            external_orgs: UsedIds::default(),
+            external_orgs,
+            project_grants: UsedIds::default(),
+            grants: UsedIds::default(),
         }
     }
 
@@ -160,6 +179,28 @@ impl<'o, W: Write> Ledger<'o, W> {
             self.counts.external_org += 1;
         }
         Ok(())
+    }
+
+    /// Whether the project grant `id` was not printed before (under another project); it
+    /// counts as printed from now on.
+    pub fn new_project_grant(&mut self, id: &str) -> bool {
+        self.project_grants.insert(id)
+    }
+
+    /// Whether the grant `id` (a string, or a user grant's `GrantId`) was not printed before
+    /// in this project; it counts as printed from now on. Grants of managers are not asked
+    /// about: their list is keyed by user and each row's roles are made distinct, so a
+    /// repeat is impossible there.
+    pub fn new_grant<I: Hash + ?Sized>(&mut self, id: &I) -> bool {
+        self.grants.insert(id)
+    }
+
+    /// Forgets the grants printed, as a new project begins: the id of every grant of a
+    /// project (and of its project grants) begins with that project's id (or with one of
+    /// its project grants' ids, printed under one project only), so no grant of one project
+    /// can repeat one of another, and the set stays as large as one project's grants.
+    pub fn forget_grants(&mut self) {
+        self.grants = UsedIds::default();
     }
 
     /// Counts a skipped grant and warns about it, as long as few of its kind were listed.

@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::distinct;
 use super::fetcher::{Fetcher, List};
 use super::ledger::{Ledger, Principal, Skipped, UserOrg};
 use super::parse::{Rejected, parse};
-use super::projects::{Project, Roles};
+use super::projects::Project;
 use crate::config::Config;
 use crate::mapping;
 use crate::wire;
@@ -31,9 +31,6 @@ struct Resource<'r> {
     /// Its resource type, as records name it: `org`, `project` or `project_grant`.
     kind: &'static str,
     id: &'r str,
-    /// A project's role keys, which a manager role's slug (`manager:<ROLE>`) must not
-    /// equal: the two entitlements would have one id.
-    reserved: Option<&'r Roles>,
 }
 
 /// The manager roles of one resource whose entitlements were printed: role to entitlement id.
@@ -65,7 +62,7 @@ pub fn org<W: Write>(fetcher: &mut Fetcher, ledger: &mut Ledger<W>, config: &Con
         return Ok(());
     }
     let roles = member_roles(fetcher, Endpoint::OrgMemberRoles)?;
-    let org = Resource { kind: "org", id: &org.id, reserved: None };
+    let org = Resource { kind: "org", id: &org.id };
     managers(fetcher, ledger, config, Endpoint::OrgMembers, &org, &roles)
 }
 
@@ -80,7 +77,7 @@ pub fn project_managers<W: Write>(
     let list = &mut manager_roles.project;
     let roles = read_once(fetcher, list, Endpoint::ProjectMemberRoles)?;
     let endpoint = Endpoint::ProjectMembers { project_id: project.id };
-    let resource = Resource { kind: "project", id: project.id, reserved: Some(&project.roles) };
+    let resource = Resource { kind: "project", id: project.id };
     managers(fetcher, ledger, config, endpoint, &resource, roles)
 }
 
@@ -95,7 +92,7 @@ pub fn project_grant_managers<W: Write>(
     let list = &mut manager_roles.project_grant;
     let roles = read_once(fetcher, list, Endpoint::ProjectGrantMemberRoles)?;
     let endpoint = Endpoint::ProjectGrantMembers { project_id, grant_id };
-    let resource = Resource { kind: "project_grant", id: grant_id, reserved: None };
+    let resource = Resource { kind: "project_grant", id: grant_id };
     managers(fetcher, ledger, config, endpoint, &resource, roles)
 }
 
@@ -193,17 +190,9 @@ fn manager_entitlement<W: Write>(
     if let Some(id) = printed.get(role) {
         return Ok(id.clone());
     }
+    // A project's role key may equal a manager role's slug (`manager:PROJECT_OWNER`): ids
+    // escape the key's `:`, so the two entitlements have two ids.
     let entitlement = mapping::manager_entitlement(resource.kind, resource.id, role);
-    if let Some(reserved) = resource.reserved
-        && reserved.contains_key(&*entitlement.slug)
-    {
-        bail!(
-            "project {} has a role key {:?} that equals the slug of its manager role {role}, so both entitlements would have the id {}: rename the role key, or sync with --skip-managers",
-            resource.id,
-            entitlement.slug,
-            entitlement.id
-        );
-    }
     ledger.print(&entitlement)?;
     ledger.counts.entitlement += 1;
     printed.insert(role.to_string(), entitlement.id.clone());

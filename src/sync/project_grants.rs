@@ -67,6 +67,15 @@ pub fn project_grants<W: Write>(
     let list = ProjectGrants { project_id: project.id };
     fetcher
         .walk(&list, |fetcher, grant| {
+            if !ledger.new_project_grant(&grant.grant_id) {
+                ledger.skip(Skipped::RepeatedProjectGrant, || {
+                    format!(
+                        "project grant {} of project {} has the id of a project grant of another project printed before; it, the roles it delegates and its managers are not printed",
+                        grant.grant_id, project.id
+                    )
+                });
+                return Ok(());
+            }
             project_grant(ledger, config, project, grant)?;
             if config.filters.skip_managers {
                 return Ok(());
@@ -100,7 +109,17 @@ fn project_grant<W: Write>(
     ledger.print(&mapping::project_grant(grant, project.name))?;
     ledger.counts.project_grant += 1;
     for (key, entitlement_id) in delegated {
-        ledger.print(&mapping::org_grant(project.id, key, entitlement_id, grant))?;
+        let org_grant = mapping::org_grant(project.id, key, entitlement_id, grant);
+        if !ledger.new_grant(&*org_grant.id) {
+            ledger.skip(Skipped::RepeatedGrant, || {
+                format!(
+                    "project grant {} delegates role {key:?} of project {} to organization {org_id}, as a project grant read before did; one grant record",
+                    grant.grant_id, project.id
+                )
+            });
+            continue;
+        }
+        ledger.print(&org_grant)?;
         ledger.counts.org_grant += 1;
         ledger.counts.grant += 1;
     }

@@ -76,6 +76,7 @@ pub fn projects<W: Write>(
             }
             ledger.print(&mapping::project(project, &ledger.org().id))?;
             ledger.counts.project += 1;
+            ledger.forget_grants();
             let roles = roles(fetcher, ledger, &project.id)?;
             let project = Project { id: &project.id, name: &project.name, roles };
             if !filters.skip_managers {

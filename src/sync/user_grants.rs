@@ -109,10 +109,19 @@ fn user_grant<W: Write>(
             });
             continue;
         };
+        let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
+        if !ledger.new_grant(&grant.id) {
+            ledger.skip(Skipped::RepeatedGrant, || {
+                format!(
+                    "user grant {} of user {} gives role {role_key:?} of project {project_id} again, as a user grant read before did (removed and made again while the list was read?); one grant record",
+                    user_grant.id, user_grant.user_id
+                )
+            });
+            continue;
+        }
         if principal == Principal::External {
             ledger.external_user(&user_grant.user_id, || mapping::external_user(user_grant))?;
         }
-        let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
         ledger.print_with(|line| grant.write_json(line))?;
         ledger.counts.grant += 1;
         ledger.counts.delegated_grant += u64::from(delegated);

@@ -16,6 +16,7 @@ mod deploy;
 mod exit_status;
 mod filters;
 mod hostile;
+mod ids;
 mod logs;
 mod network;
 mod output;

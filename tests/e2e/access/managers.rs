@@ -334,28 +334,3 @@ fn project_managers_are_entitlements_and_grants_of_the_project() {
         .count();
     assert_eq!(roles_read, 1);
 }
-
-#[test]
-fn a_project_role_key_equal_to_a_manager_slug_exits_1() {
-    // Role keys are free text: this one would give two entitlements one id.
-    let mut dataset = demo();
-    let role = format!(
-        r#"{{"key":"manager:PROJECT_OWNER","details":{{"resourceOwner":"{ACME}"}},"displayName":"Manager"}}"#
-    );
-    dataset.add_role(ACME, PORTAL, &role).unwrap();
-    let fake = serve(dataset, Options::default());
-    let run = sync(&fake, &[], &[]);
-    assert_failure(
-        &run,
-        1,
-        &[&format!("project {PORTAL}"), "\"manager:PROJECT_OWNER\"", "--skip-managers"],
-    );
-    // Without managers, there is no such slug: the role is one as any other.
-    let run = sync_ok(&fake, &["--skip-managers"], &[]);
-    let records = stream_records(&run.stdout);
-    let role = record(&records, "entitlement", &format!("project:{PORTAL}:manager:PROJECT_OWNER"));
-    assert_eq!(
-        (&role["purpose"], &role["display_name"]),
-        (&json!("ASSIGNMENT"), &json!("Manager"))
-    );
-}
