@@ -1,7 +1,6 @@
 //! The ledger of one sync: the output and everything known of what went into it — the
 //! counts, the users, external users and organizations, project grants and grants printed,
-//! warnings about the rows
-//! skipped, and the progress line. It makes no request.
+//! warnings about the rows skipped, and the progress line. It makes no request.
 
 use std::hash::Hash;
 use std::io::{self, Write};
