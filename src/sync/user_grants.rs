@@ -113,7 +113,7 @@ fn user_grant<W: Write>(
         if !ledger.new_grant(&grant.id) {
             ledger.skip(Skipped::RepeatedGrant, || {
                 format!(
-                    "user grant {} of user {} gives role {role_key:?} of project {project_id} again, as a user grant read before did (removed and made again while the list was read?); one grant record",
+                    "user grant {} of user {} gives role {role_key:?} of project {project_id} again, as a user grant read before did (perhaps removed and made again while the list was read); one grant record",
                     user_grant.id, user_grant.user_id
                 )
             });
