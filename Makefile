@@ -26,9 +26,17 @@ demo-smoke:
 	  echo "demo-smoke: make demo printed the golden records, whatever BATON_* said"
 
 # The whole suite: the static binary's smoke test, the demo's, then unit and end-to-end
-# tests, the fake ZITADEL's own included.
-test: static-smoke demo-smoke
-	$(CARGO) test --workspace
+# tests, the fake ZITADEL's own included, with the tools they need installed first.
+test: static-smoke demo-smoke test-tools
+	DUCKDB_PYTHON=$(DUCKDB_PYTHON) $(CARGO) test --workspace
+
+# Installs what the tests run besides the binary when it is missing (.ci/test-tools says
+# how): jq, sqlite3, script, and DuckDB's Python module in a Python environment under
+# target/, which the recipe tests find through DUCKDB_PYTHON.
+.PHONY: test-tools
+DUCKDB_PYTHON := $(CURDIR)/target/test-tools/venv/bin/python
+test-tools:
+	@.ci/test-tools
 
 check: fmt clippy test
 
