@@ -1,9 +1,15 @@
 //! Records what `--version` reports besides the version: the target triple, the version of
 //! the bundled root certificates (the `webpki-roots` crate, from `Cargo.lock`) and, when
-//! built from a git checkout, the commit, marked when the tree had uncommitted changes.
+//! built from a git checkout, the commit, marked when the binary's sources had uncommitted
+//! changes.
 
 use std::path::Path;
 use std::process::Command;
+
+/// What the binary is built from. Cargo runs this script again when one of them changes (or
+/// the commit does), and only then: an edit to the documents or the tests changes nothing
+/// the binary reports. `-dirty` says that one of them differs from the commit.
+const SOURCES: [&str; 4] = ["src", "build.rs", "Cargo.toml", "Cargo.lock"];
 
 fn main() {
     let target = std::env::var("TARGET").unwrap_or_default();
@@ -12,7 +18,9 @@ fn main() {
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
     let roots = locked_version(&lock, "webpki-roots").unwrap_or("unknown");
     println!("cargo:rustc-env=BATON_BUILD_ROOTS=webpki-roots {roots}");
-    println!("cargo:rerun-if-changed=Cargo.lock");
+    for source in SOURCES {
+        println!("cargo:rerun-if-changed={source}");
+    }
 
     println!("cargo:rustc-env=BATON_BUILD_COMMIT={}", commit().unwrap_or_default());
 }
@@ -25,10 +33,8 @@ fn locked_version<'l>(lock: &'l str, package: &str) -> Option<&'l str> {
     lines.next()?.strip_prefix("version = \"")?.strip_suffix('"')
 }
 
-/// `<commit>` or `<commit>-dirty`, or `None` outside a git checkout or without git.
-///
-/// Cargo runs this again when the commit or the index changes, or any file of the package
-/// outside `target/` (which may make the tree dirty or clean).
+/// `<commit>` or `<commit>-dirty` (the sources differ from it), or `None` outside a git
+/// checkout or without git.
 fn commit() -> Option<String> {
     // A package unpacked inside some other repository is not a checkout of its own.
     let top = git(&["rev-parse", "--show-toplevel"])?;
@@ -37,21 +43,17 @@ fn commit() -> Option<String> {
         return None;
     }
     let head = git(&["rev-parse", "HEAD"])?;
-    for path in ["HEAD", "index", "packed-refs"] {
+    // The commit moves with HEAD (another branch), the branch's ref or the packed refs.
+    for path in ["HEAD", "packed-refs"] {
         watch(git(&["rev-parse", "--git-path", path]));
     }
     if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
         watch(git(&["rev-parse", "--git-path", &branch]));
     }
-    for entry in std::fs::read_dir(".").ok()?.flatten() {
-        let name = entry.file_name();
-        if name != "target" && name != ".git" {
-            println!("cargo:rerun-if-changed={}", name.to_string_lossy());
-        }
-    }
-    // Read-only: `git status` must not rewrite the index, which would run this again.
+    // Read-only: `git status` must not rewrite the index.
     let status = Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
+        .args(["status", "--porcelain", "--untracked-files=no", "--"])
+        .args(SOURCES)
         .env("GIT_OPTIONAL_LOCKS", "0")
         .output()
         .ok()

@@ -151,7 +151,8 @@ fn version_names_target_root_certificates_and_commit() {
     assert!(target.starts_with(std::env::consts::ARCH), "{target}");
     assert!(target.contains(std::env::consts::OS), "{target}");
 
-    // Built from a checkout: the commit, marked when files differed from it.
+    // Built from a checkout: the commit, marked when the binary's sources (build.rs's
+    // `SOURCES`) differed from it.
     let git = |args: &[&str]| {
         let output = Command::new("git").args(args).current_dir(root()).output().ok()?;
         output.status.success().then(|| String::from_utf8(output.stdout).unwrap())
@@ -159,7 +160,9 @@ fn version_names_target_root_certificates_and_commit() {
     let commit = lines.iter().find_map(|line| line.strip_prefix("commit: "));
     match git(&["rev-parse", "HEAD"]) {
         Some(head) => {
-            let dirty = !git(&["status", "--porcelain", "--untracked-files=no"])
+            let sources = ["src", "build.rs", "Cargo.toml", "Cargo.lock"];
+            let status = [&["status", "--porcelain", "--untracked-files=no", "--"][..], &sources];
+            let dirty = !git(&status.concat())
                 .unwrap_or_default()
                 .is_empty();
             let expected = format!("{}{}", head.trim(), if dirty { "-dirty" } else { "" });
