@@ -12,7 +12,7 @@ mod relays;
 mod access;
 mod check;
 mod cli;
-mod deploy;
+mod docs;
 mod exit_status;
 mod filters;
 mod hostile;
@@ -21,11 +21,5 @@ mod logs;
 mod network;
 mod output;
 mod paging;
-mod recipes;
 mod retries;
 mod secrets;
-
-// The documentation's tests (`recipes`, `deploy`) reach the harness, and these, through
-// `super::*`.
-use harness::*;
-use std::path::{Path, PathBuf};
