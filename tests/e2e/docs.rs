@@ -654,7 +654,7 @@ const IO_MODULES: [&str; 7] = [
     "src/log.rs",
     "src/output.rs",
     "src/file.rs",
-    "src/config",
+    "src/config/files.rs",
     "src/zitadel/client.rs",
     "src/zitadel/net.rs",
 ];
