@@ -1,7 +1,7 @@
 //! baton-zitadel: syncs one ZITADEL organization to stdout as baton NDJSON records.
 //!
-//! This file only wires things together and maps failures to exit statuses; see the README's
-//! codemap for where everything else lives.
+//! This file only wires things together and maps failures to exit statuses; see the codemap
+//! in `docs/ARCHITECTURE.md` for where everything else lives.
 
 mod check;
 mod config;

@@ -2,7 +2,7 @@
 //!
 //! Each record is one JSON object on one line with `kind` first; field names are snake_case
 //! and fields are written in declaration order, so renaming or reordering a field here is a
-//! breaking change that the README's schema must follow.
+//! breaking change that the schema in `docs/output.md` must follow.
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};

@@ -6,8 +6,8 @@
 //! checksum, the stream's contract of ids and references; see `verify.rs`) and never stored,
 //! and the fake's request log is held to the minimum per endpoint. Wall time is measured
 //! here; the child's own CPU time and peak RSS come from `wait4`. The tables are markdown,
-//! so they can be pasted into the README. The exit status is 1 when an output or request
-//! check fails: a missed CPU or memory target is reported, not fatal.
+//! so they can be pasted into `docs/performance.md`. The exit status is 1 when an output or
+//! request check fails: a missed CPU or memory target is reported, not fatal.
 
 mod measure;
 mod report;

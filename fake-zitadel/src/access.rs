@@ -1,7 +1,8 @@
 //! Who administers what and which other orgs may hand out roles: the member (manager) lists, their role lists, and project grants.
 //!
-//! Wire facts from `zitadel-access-api.md`: every list is unordered (served in dataset order),
-//! pages like the other v1 lists, and answers an unknown or foreign id with an empty list.
+//! Wire facts from `docs/zitadel-api.md#managers` and `#project-grants`: every list is
+//! unordered (served in dataset order), pages like the other v1 lists, and answers an unknown
+//! or foreign id with an empty list.
 
 use crate::Options;
 use crate::dataset::{Dataset, MemberLevel, MemberRow, ProjectGrantRow};
@@ -247,8 +248,8 @@ fn members(cx: &Context, members: &[MemberRow], owner: &str) -> String {
     list_body(total, rows, cx.sequence)
 }
 
-/// A `Member` (`zitadel-access-api.md` §1): the membership's fields, then the user's in the
-/// proto's order, with empty ones omitted. A machine has no email or names, and its
+/// A `Member` (`docs/zitadel-api.md#managers`): the membership's fields, then the user's in
+/// the proto's order, with empty ones omitted. A machine has no email or names, and its
 /// `displayName` is the machine's name. `avatarUrl` names the membership's org rather than
 /// the user's, as ZITADEL builds it from the member row's resource owner.
 fn member_json(

@@ -1,7 +1,7 @@
 //! A fake ZITADEL Management API v1 that serves a dataset over loopback HTTP/1.1, for tests, the demo and benchmarks.
 //!
-//! It reproduces the wire facts of `zitadel-api.md`: the JSON mapping (rows are stored in wire
-//! format, so they are served exactly as ZITADEL would), paging with or without the v4.20
+//! It reproduces the wire facts of `docs/zitadel-api.md`: the JSON mapping (rows are stored in
+//! wire format, so they are served exactly as ZITADEL would), paging with or without the v4.20
 //! limits, the error bodies and their order (routing, body decoding, authentication, org
 //! context, permission, validation, limits), and Go's framing (`Content-Length` up to 2 KiB,
 //! chunked above). Tests can inject faults and change the data while it runs.
@@ -72,7 +72,8 @@ pub struct Options {
     pub shuffle_seed: Option<u64>,
 }
 
-/// The page-size rules of a ZITADEL version (`zitadel-api.md` §2 and §2a).
+/// The page-size rules of a ZITADEL version (`docs/zitadel-api.md#lists-and-paging` and
+/// `#page-limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limits {
     /// Before v4.20: `limit` 0 or absent returns every row, and there is no maximum.

@@ -235,9 +235,10 @@ fn validated_page(
     Ok(Page { offset: list.offset, limit, shuffle })
 }
 
-/// Answers `ListUserGrants` with ZITADEL's resource-owner rule (`zitadel-access-api.md`
-/// §6.1): the context org's own grants, and with any `withGrantedQuery` also the grants other
-/// orgs made on the context org's projects through project grants.
+/// Answers `ListUserGrants` with ZITADEL's resource-owner rule
+/// (`docs/zitadel-api.md#grants-made-through-project-grants`): the context org's own grants,
+/// and with any `withGrantedQuery` also the grants other orgs made on the context org's
+/// projects through project grants.
 fn user_grants(
     dataset: &Dataset,
     index: &Index,

@@ -162,9 +162,7 @@ fn version_names_target_root_certificates_and_commit() {
         Some(head) => {
             let sources = ["src", "build.rs", "Cargo.toml", "Cargo.lock"];
             let status = [&["status", "--porcelain", "--untracked-files=no", "--"][..], &sources];
-            let dirty = !git(&status.concat())
-                .unwrap_or_default()
-                .is_empty();
+            let dirty = !git(&status.concat()).unwrap_or_default().is_empty();
             let expected = format!("{}{}", head.trim(), if dirty { "-dirty" } else { "" });
             assert_eq!(commit, Some(expected.as_str()), "{}", run.stdout);
         }

@@ -720,3 +720,47 @@ fn the_runtime_dependencies_are_the_five() {
         .collect();
     assert_eq!(names, ["anyhow", "lexopt", "serde", "serde_json", "ureq"]);
 }
+
+/// The documents under `docs/` that `text` cites, each with the heading it names after `#`.
+fn cited_documents(text: &str) -> Vec<(String, Option<String>)> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut cited = Vec::new();
+    for (at, _) in text.match_indices("docs/") {
+        let rest = &text[at + "docs/".len()..];
+        let name_end = rest.find(|c: char| !word(c)).unwrap_or(rest.len());
+        let Some(after) = rest[name_end..].strip_prefix(".md") else { continue };
+        let file = format!("docs/{}.md", &rest[..name_end]);
+        let anchor = after
+            .strip_prefix('#')
+            .map(|a| a[..a.find(|c| !word(c)).unwrap_or(a.len())].to_string());
+        cited.push((file, anchor));
+    }
+    cited
+}
+
+#[test]
+fn every_document_the_code_cites_has_the_section_cited() {
+    let mut files = Vec::new();
+    for dir in ["src", "fake-zitadel", "examples", "tests", "build.rs"] {
+        let path = root().join(dir);
+        if path.is_dir() { rust_files(&path, &mut files) } else { files.push(path) }
+    }
+    let mut citations = 0;
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (file, anchor) in cited_documents(&text) {
+            let name = path.strip_prefix(root()).unwrap().display().to_string();
+            let target = root().join(&file);
+            assert!(target.exists(), "{name} cites {file}, which does not exist");
+            if let Some(anchor) = anchor {
+                let headings = anchors(&std::fs::read_to_string(&target).unwrap());
+                assert!(
+                    headings.contains(&anchor),
+                    "{name} cites {file}#{anchor}: no such heading"
+                );
+            }
+            citations += 1;
+        }
+    }
+    assert!(citations >= 5, "the fake cites docs/zitadel-api.md: {citations} citations found");
+}

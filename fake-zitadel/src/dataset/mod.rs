@@ -201,7 +201,7 @@ impl MemberRow {
     }
 }
 
-/// The fields of a `GrantedProject` (`zitadel-access-api.md` §4.1), for rendering it in
+/// The fields of a `GrantedProject` (`docs/zitadel-api.md#project-grants`), for rendering it in
 /// ZITADEL's field order with its defaults omitted.
 pub struct GrantedProject<'a> {
     pub grant_id: &'a str,
@@ -357,8 +357,8 @@ impl Dataset {
     }
 
     /// Adds a manager of the org itself: `{"userId":..,"details":{..},"roles":[..]}`, the
-    /// membership's own fields of a `Member` (`zitadel-access-api.md` §1); the user may belong
-    /// to any org of the dataset, and its fields are joined in when the row is served.
+    /// membership's own fields of a `Member` (`docs/zitadel-api.md#managers`); the user may
+    /// belong to any org of the dataset, and its fields are joined in when the row is served.
     pub fn add_org_member(&mut self, org_id: &str, member_json: &str) -> Result<(), String> {
         self.add_org_member_value(org_id, &json::parse(member_json)?)
     }
@@ -375,7 +375,7 @@ impl Dataset {
 
     /// Adds a grant of one of the org's projects to another org:
     /// `{"grantId","grantedOrgId","grantedRoleKeys","state","details","members"}`, served as
-    /// the `GrantedProject` of `zitadel-access-api.md` §4.1 with the names joined in now.
+    /// the `GrantedProject` of `docs/zitadel-api.md#project-grants`, names joined in now.
     pub fn add_project_grant(
         &mut self,
         org_id: &str,
