@@ -1,0 +1,317 @@
+//! Every recipe of the README and of `docs/recipes.md` runs verbatim on the demo's output
+//! (what `make demo > acme.ndjson` writes; `make demo-smoke` holds that to the golden file)
+//! and prints what is shown below it; every output example is a line of that output.
+//!
+//! The recipes need jq, sqlite3 and DuckDB's Python module, which `make test` installs. Run
+//! by `cargo test` alone on a machine without one of them, the recipes that need it are
+//! skipped with a line that says what to install; under `CI=true` nothing is skipped.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{Block, blocks_of, blocks_of_section};
+use crate::harness::*;
+
+/// A fresh directory holding the demo's output as `acme.ndjson`.
+fn with_demo_output(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("baton-zitadel-recipes-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("acme.ndjson"), demo_golden()).unwrap();
+    dir
+}
+
+/// Whether a tool a recipe needs is here. When it is not, the recipe is skipped with one line
+/// saying what to install, unless `CI` says this is CI, where every recipe must run.
+fn available(present: bool, what: &str, install: &str) -> bool {
+    if present {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false");
+    assert!(!ci, "{what} is missing, and CI runs every recipe: {install}");
+    eprintln!("skipped the recipes that need {what}: {install}, or run `make test`");
+    false
+}
+
+/// Whether `program` runs with `args` and succeeds.
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// The Python that has DuckDB's module: `DUCKDB_PYTHON` (which `make test` sets to the
+/// project's own environment under `target/`), else that environment if it exists, else
+/// `python3`.
+fn duckdb_python() -> String {
+    if let Ok(python) = std::env::var("DUCKDB_PYTHON")
+        && !python.is_empty()
+    {
+        return python;
+    }
+    let venv = root().join("target/test-tools/venv/bin/python");
+    if venv.exists() { venv.to_string_lossy().into_owned() } else { "python3".to_string() }
+}
+
+/// Whether the tools `recipe` needs are here (see `available`).
+fn can_run(recipe: &Block) -> bool {
+    match recipe.language.as_str() {
+        "sql" => available(
+            runs(&duckdb_python(), &["-c", "import duckdb"]),
+            "DuckDB's Python module",
+            "python3 -m venv target/test-tools/venv && target/test-tools/venv/bin/pip install duckdb",
+        ),
+        _ if recipe.text.starts_with("sqlite3 ") => {
+            available(runs("sqlite3", &["-version"]), "sqlite3", "apt-get install sqlite3")
+        }
+        _ => available(runs("jq", &["--version"]), "jq", "apt-get install jq"),
+    }
+}
+
+/// Runs a shell recipe with bash in `dir`; returns its status and stdout, and fails the
+/// test if it wrote to stderr.
+fn run_shell(recipe: &str, dir: &Path) -> (i32, String) {
+    let output = Command::new("bash")
+        .args(["-o", "pipefail", "-c", recipe])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.is_empty(),
+        "{recipe}
+wrote to stderr: {stderr}"
+    );
+    (output.status.code().unwrap_or(-1), String::from_utf8(output.stdout).unwrap())
+}
+
+/// Runs SQL statements with DuckDB (its Python module) in `dir`; prints the last
+/// statement's rows, tab-separated, as the recipes show them.
+fn run_duckdb(sql: &str, dir: &Path) -> String {
+    const RUNNER: &str = r#"
+import sys
+import duckdb
+def text(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+for row in duckdb.connect().sql(sys.stdin.read()).fetchall():
+    print("\t".join(text(value) for value in row))
+"#;
+    let mut child = Command::new(duckdb_python())
+        .args(["-c", RUNNER])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child.stdin.take().unwrap().write_all(sql.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "DuckDB failed on\n{sql}\n{stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Whether `actual` is what the document shows: all of it, or its first lines up to `...`.
+fn shows(expected: &str, actual: &str) -> bool {
+    match expected.strip_suffix("...\n") {
+        Some(first_lines) => actual.starts_with(first_lines) && actual.len() > first_lines.len(),
+        None => actual == expected,
+    }
+}
+
+/// The recipe that compares two days' exports, which needs two of them: tested on its own.
+fn compares_two_exports(recipe: &Block) -> bool {
+    recipe.text.contains("yesterday.ndjson")
+}
+
+/// Runs every recipe of `blocks` (each followed by its output) that the tools here allow;
+/// returns the languages of the recipes found.
+fn run_recipes(document: &str, blocks: &[Block]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (index, recipe) in blocks.iter().enumerate() {
+        if (recipe.language != "sh" && recipe.language != "sql") || compares_two_exports(recipe) {
+            continue;
+        }
+        found.push(recipe.language.clone());
+        let expected = blocks.get(index + 1).filter(|block| block.language == "text");
+        let expected = expected.unwrap_or_else(|| {
+            panic!("{document}: recipe {index} is followed by its output:\n{}", recipe.text)
+        });
+        if !can_run(recipe) {
+            continue;
+        }
+        let dir = with_demo_output(&format!("{}-{index}", document.replace('/', "-")));
+        let actual = match recipe.language.as_str() {
+            "sh" => {
+                let (status, stdout) = run_shell(&recipe.text, &dir);
+                assert_eq!(status, 0, "{}", recipe.text);
+                stdout
+            }
+            _ => run_duckdb(&recipe.text, &dir),
+        };
+        assert!(
+            shows(&expected.text, &actual),
+            "{document}: recipe\n{}\nprinted\n{actual}\nwhere the document shows\n{}",
+            recipe.text,
+            expected.text
+        );
+    }
+    found
+}
+
+#[test]
+fn every_recipe_prints_what_the_documents_show() {
+    let readme = run_recipes("README.md", &blocks_of_section("README.md", "## Recipes"));
+    assert_eq!(readme, ["sh", "sh", "sh"], "the README shows three recipes");
+    let all = run_recipes("docs/recipes.md", &blocks_of("docs/recipes.md"));
+    for language in ["sh", "sql"] {
+        assert!(all.iter().filter(|l| *l == language).count() >= 2, "{language} recipes: {all:?}");
+    }
+    // The README's recipes are among the whole collection's, as they are written there.
+    let collection = blocks_of("docs/recipes.md");
+    for recipe in blocks_of_section("README.md", "## Recipes") {
+        assert!(
+            collection.iter().any(|b| b.text == recipe.text),
+            "not in docs/recipes.md:\n{}",
+            recipe.text
+        );
+    }
+}
+
+#[test]
+fn grants_per_project_counts_projects_without_grants() {
+    // The demo's projects all have grants; without grants every project must still show.
+    let blocks = blocks_of("docs/recipes.md");
+    let recipe = blocks
+        .iter()
+        .find(|b| b.language == "sh" && b.text.contains("[$r.display_name, 0, 0, 0]"))
+        .unwrap();
+    if !can_run(recipe) {
+        return;
+    }
+    let dir = with_demo_output("no-grants");
+    let without_grants: String = demo_golden()
+        .lines()
+        .filter(|l| !l.contains("\"kind\":\"grant\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.join("acme.ndjson"), without_grants).unwrap();
+    let (status, stdout) = run_shell(&recipe.text, &dir);
+    assert_eq!(status, 0);
+    assert_eq!(
+        stdout,
+        "Customer Portal\t0\t0\t0\nInternal Tools\t0\t0\t0\nLegacy Billing\t0\t0\t0\n"
+    );
+}
+
+#[test]
+fn comparing_two_exports_shows_what_changed() {
+    let blocks = blocks_of_section("docs/recipes.md", "## Comparing two exports");
+    let recipe = blocks.iter().find(|b| compares_two_exports(b)).unwrap();
+    if !can_run(recipe) {
+        return;
+    }
+    let dir = with_demo_output("compare");
+    // Yesterday Erin was still active and Alice was not yet an admin of the portal.
+    let yesterday: String = demo_golden()
+        .lines()
+        .filter(|line| {
+            !line.contains("\"id\":\"project:284906487321587717:admin:user:284906014215673861\"")
+        })
+        .map(|line| {
+            line.replace(
+                "\"status\":\"DISABLED\",\"status_details\":\"USER_STATE_INACTIVE\"",
+                "\"status\":\"ENABLED\",\"status_details\":\"USER_STATE_ACTIVE\"",
+            ) + "\n"
+        })
+        .collect();
+    std::fs::write(dir.join("yesterday.ndjson"), yesterday).unwrap();
+    std::fs::copy(dir.join("acme.ndjson"), dir.join("today.ndjson")).unwrap();
+    let (_, stdout) = run_shell(&recipe.text, &dir);
+    assert_eq!(
+        stdout,
+        "10a11\n> 284906014215673861\tproject:284906487321587717:admin\n\
+         10c10\n< 284910045582151685\tENABLED\n---\n> 284910045582151685\tDISABLED\n"
+    );
+}
+
+/// The records of the `json` blocks among `blocks`, unwrapped: a line that does not start a
+/// record continues the one before, its indentation dropped.
+fn shown_records(blocks: &[Block]) -> Vec<String> {
+    let mut shown: Vec<String> = Vec::new();
+    for block in blocks.iter().filter(|b| b.language == "json") {
+        for line in block.text.lines() {
+            match shown.last_mut() {
+                Some(record) if !line.starts_with('{') => record.push_str(line.trim_start()),
+                _ => shown.push(line.to_string()),
+            }
+        }
+    }
+    shown
+}
+
+/// Fails unless each record is a whole line of the demo, byte for byte, so that field order,
+/// names and values are what the binary prints.
+fn assert_lines_of_the_demo(document: &str, shown: &[String]) {
+    let demo = demo_golden();
+    let lines: Vec<&str> = demo.lines().collect();
+    for record in shown {
+        assert!(
+            lines.contains(&record.as_str()),
+            "{document} shows\n{record}\nwhich the demo does not print"
+        );
+    }
+}
+
+#[test]
+fn every_output_example_is_a_line_of_the_demo() {
+    let shown = shown_records(&blocks_of("docs/output.md"));
+    assert_lines_of_the_demo("docs/output.md", &shown);
+    // Every kind of record the schema describes has an example.
+    let kinds = [
+        "{\"kind\":\"resource_type\",\"id\":\"project_grant\"",
+        "{\"kind\":\"resource\",\"resource_type\":\"user\"",
+        "\"external\":true,\"user\":",
+        "\"org_name\":\"Globex\",\"external\":true,\"user\":",
+        "{\"kind\":\"resource\",\"resource_type\":\"project\"",
+        "{\"kind\":\"resource\",\"resource_type\":\"org\"",
+        "\"display_name\":\"Initech\",\"external\":true}",
+        "{\"kind\":\"resource\",\"resource_type\":\"project_grant\"",
+        "\"purpose\":\"ASSIGNMENT\"",
+        "{\"kind\":\"entitlement\",\"id\":\"org:",
+        "{\"kind\":\"entitlement\",\"id\":\"project_grant:",
+        "\"slug\":\"manager:PROJECT_OWNER\",\"display_name\"",
+        "\"state\":\"USER_GRANT_STATE_ACTIVE\"}",
+        "\"granted_by_org_id\":",
+        "\"principal_type\":\"org\"",
+        "{\"kind\":\"grant\",\"id\":\"org:",
+        "{\"kind\":\"grant\",\"id\":\"project_grant:",
+        "\"slug\":\"manager:PROJECT_OWNER\",\"principal_type\"",
+        "{\"kind\":\"summary\"",
+    ];
+    for kind in kinds {
+        assert!(shown.iter().any(|record| record.contains(kind)), "no example with {kind}");
+    }
+}
+
+#[test]
+fn the_readme_shows_one_line_of_each_kind() {
+    let shown = shown_records(&blocks_of_section("README.md", "## The output at a glance"));
+    assert_lines_of_the_demo("README.md", &shown);
+    let kinds: Vec<&str> = shown
+        .iter()
+        .map(|record| record["{\"kind\":\"".len()..].split('"').next().unwrap())
+        .collect();
+    assert_eq!(kinds, ["resource_type", "resource", "entitlement", "grant", "summary"]);
+}
