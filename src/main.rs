@@ -8,6 +8,7 @@ mod config;
 mod file;
 #[cfg(test)]
 mod fuzz;
+mod generate;
 mod id;
 mod log;
 mod mapping;
@@ -59,6 +60,11 @@ fn main() -> ExitCode {
         }
         Command::Version => {
             print!("{}", version());
+            return ExitCode::SUCCESS;
+        }
+        Command::Generate(kind) => {
+            let help = config::help_text();
+            print!("{}", generate::text(kind, &help, env!("CARGO_PKG_VERSION")));
             return ExitCode::SUCCESS;
         }
         Command::Sync(config) => (config, false),

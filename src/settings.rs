@@ -21,6 +21,9 @@ pub struct Setting {
     pub var: Option<&'static str>,
     /// The value the flag takes, as `--help` names it; `None` for a switch, which takes none.
     pub value_name: Option<&'static str>,
+    /// The values the flag accepts, for a flag that takes one of a few words (or a
+    /// comma-separated list of them, when its value is a `LIST`); empty for any other.
+    pub values: &'static [&'static str],
     /// The help's description, as it is printed: lines of at most 54 characters, where
     /// `{var}` stands for the variable.
     pub help: &'static str,
@@ -80,6 +83,7 @@ pub const ALL: &[&Setting] = &[
     &ALLOW_INSECURE_HTTP,
     &HELP,
     &VERSION,
+    &GENERATE,
 ];
 
 /// The fields most rows leave empty.
@@ -89,6 +93,7 @@ const ROW: Setting = Setting {
     alias: None,
     var: None,
     value_name: None,
+    values: &[],
     help: "",
     section: Section::Options,
 };
@@ -170,6 +175,7 @@ pub const RESOURCE_TYPES: Setting = Setting {
     alias: Some("--sync-resource-types"),
     var: Some("BATON_SYNC_RESOURCE_TYPES"),
     value_name: Some("LIST"),
+    values: &["user", "project", "org", "project_grant"],
     help: "sync only these resource types: user, project, org,\n\
            project_grant (which needs project); baton's name\n\
            --sync-resource-types works too\n\
@@ -211,6 +217,7 @@ pub const LOG_LEVEL: Setting = Setting {
     flag: "--log-level",
     var: Some("BATON_LOG_LEVEL"),
     value_name: Some("LEVEL"),
+    values: &["error", "warn", "info", "debug"],
     help: "error, warn, info or debug (every request attempt)\n\
            [env: {var}] [default: info]",
     section: Section::Logs,
@@ -221,6 +228,7 @@ pub const LOG_FORMAT: Setting = Setting {
     flag: "--log-format",
     var: Some("BATON_LOG_FORMAT"),
     value_name: Some("FORMAT"),
+    values: &["console", "json"],
     help: "console or json (one object per line)\n\
            [env: {var}] [default: console on a\n\
            terminal, json otherwise]",
@@ -311,6 +319,16 @@ pub const VERSION: Setting = Setting {
     short: Some('V'),
     help: "print the version, target, bundled root certificates\n\
            and git commit",
+    section: Section::Program,
+    ..ROW
+};
+
+pub const GENERATE: Setting = Setting {
+    flag: "--generate",
+    value_name: Some("WHAT"),
+    values: &["man", "complete-bash", "complete-zsh", "complete-fish"],
+    help: "print the man page (man) or a completion script\n\
+           (complete-bash, complete-zsh or complete-fish)",
     section: Section::Program,
     ..ROW
 };

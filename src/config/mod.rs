@@ -28,6 +28,8 @@ pub enum Command {
     Check(Config),
     Help,
     Version,
+    /// Print a man page or a completion script, made from the table of settings.
+    Generate(crate::generate::Kind),
 }
 
 /// Everything a sync needs to know, checked.

@@ -13,13 +13,14 @@ use super::{
     Command, Config, DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_TIMEOUT, Filters, MAX_PAGE_SIZE, Secret, files, help,
 };
+use crate::generate::Kind;
 use crate::log::{Format, Level};
 use crate::retry::RetryPolicy;
 use crate::settings::{self, Setting};
 use crate::settings::{
-    ALLOW_INSECURE_HTTP, CA_CERT, CHECK, INCLUDE_INACTIVE_GRANTS, INSTANCE_URL, LOG_FORMAT,
-    LOG_LEVEL, MAX_RETRIES, MAX_RPS, NO_PROGRESS, ORG_ID, OUTPUT, PAGE_SIZE, PAT, PAT_FILE,
-    PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT, SKIP_GRANTS, SKIP_MANAGERS, TIMEOUT,
+    ALLOW_INSECURE_HTTP, CA_CERT, CHECK, GENERATE, INCLUDE_INACTIVE_GRANTS, INSTANCE_URL,
+    LOG_FORMAT, LOG_LEVEL, MAX_RETRIES, MAX_RPS, NO_PROGRESS, ORG_ID, OUTPUT, PAGE_SIZE, PAT,
+    PAT_FILE, PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT, SKIP_GRANTS, SKIP_MANAGERS, TIMEOUT,
 };
 use crate::zitadel::{BadProxyVariable, InstanceUrl, ProxyEnv};
 
@@ -44,11 +45,23 @@ pub fn parse(
             Some(_) => parser.value()?,
             None => OsString::new(),
         };
+        // Like --help, it asks about the program, so no other setting needs to be valid.
+        if *setting == GENERATE {
+            return generate(value).map(Command::Generate);
+        }
         given.push((setting, value));
     }
     let sources = Sources { given, env: &env };
     let config = resolve(&sources)?;
     Ok(if sources.switch(&CHECK)? { Command::Check(config) } else { Command::Sync(config) })
+}
+
+/// What `--generate` names: one of the words of its row.
+fn generate(value: OsString) -> Result<Kind> {
+    let text = string(value, &GENERATE)?;
+    Kind::named(&text).ok_or_else(|| {
+        anyhow!("{} must be one of {}, got {text:?}", GENERATE.flag, GENERATE.values.join(", "))
+    })
 }
 
 /// Each setting's value, from its source, checked. A new setting is one line here.
@@ -278,10 +291,10 @@ fn parse_seconds(text: &str, setting: &Setting, zero_ok: bool) -> Result<Duratio
 
 /// A comma-separated list of resource types, returned in output order without repeats.
 fn parse_resource_types(text: &str) -> Result<Vec<&'static str>> {
-    const KNOWN: [&str; 4] = ["user", "project", "org", "project_grant"];
+    let known = RESOURCE_TYPES.values;
     let mut wanted = Vec::new();
     for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
-        match KNOWN.iter().find(|known| **known == name) {
+        match known.iter().find(|known| **known == name) {
             Some(known) => wanted.push(*known),
             None => bail!(
                 "{RESOURCE_TYPES} knows the resource types user, project, org and project_grant, got {name:?}"
@@ -298,7 +311,7 @@ fn parse_resource_types(text: &str) -> Result<Vec<&'static str>> {
             "{RESOURCE_TYPES} names project_grant without project: a project grant's grants are grants of its project's roles, so add project"
         );
     }
-    Ok(KNOWN.into_iter().filter(|known| wanted.contains(known)).collect())
+    Ok(known.iter().copied().filter(|known| wanted.contains(known)).collect())
 }
 
 fn parse_max_retries(text: &str) -> Result<u32> {
