@@ -1,7 +1,7 @@
 # Thin aliases for the commands the README documents.
 CARGO ?= cargo
 
-.PHONY: demo demo-smoke test check fmt clippy bench static static-smoke
+.PHONY: demo demo-smoke test check fmt clippy bench static static-smoke dist dist-check
 
 # Runs a real sync against the bundled fake ZITADEL (testdata/demo.json) on loopback. Its
 # stdout is the NDJSON and nothing else (`make demo > acme.ndjson`), so no recipe line is
@@ -38,7 +38,7 @@ DUCKDB_PYTHON := $(CURDIR)/target/test-tools/venv/bin/python
 test-tools:
 	@.ci/test-tools
 
-check: fmt clippy test
+check: fmt clippy test dist-check
 
 fmt:
 	$(CARGO) fmt --check
@@ -77,3 +77,14 @@ static-smoke: static
 	  tail -n 1 out.ndjson | grep -q '^{"kind":"summary",' || { echo "no summary line" >&2; exit 1; }; \
 	  cmp -s out.ndjson "$(CURDIR)/testdata/golden/demo.ndjson" || { echo "output differs from testdata/golden/demo.ndjson" >&2; exit 1; }; \
 	  echo "static-smoke: $$dir/baton-zitadel synced $$(wc -l < out.ndjson) lines ending in a summary"
+
+# The release, in dist/: the binary's archive (with the documents, deployment files, man page
+# and completions), the offline source archive, the bill of materials and SHA256SUMS; see
+# tools/dist.sh.
+dist:
+	tools/dist.sh
+
+# Checks what `make dist` built as a user of it would: the checksums, the archive's files,
+# --version against the archive's name, and the source archive built with no network.
+dist-check: dist test-tools
+	tools/dist-check.sh

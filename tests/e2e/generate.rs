@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use super::*;
+use crate::harness::*;
 
 /// What `baton-zitadel --generate WHAT` prints, with exit status 0.
 fn generated(what: &str) -> String {

@@ -22,5 +22,6 @@ mod logs;
 mod network;
 mod output;
 mod paging;
+mod release;
 mod retries;
 mod secrets;

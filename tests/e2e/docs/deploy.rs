@@ -162,11 +162,44 @@ fn the_cron_line_runs_the_installed_binary_daily() {
     assert!(fields.contains(&"--output"), "an export replaced only by a complete sync");
 }
 
+/// A Dockerfile's instructions, without comments and blank lines.
+fn instructions(dockerfile: &str) -> Vec<&str> {
+    dockerfile.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).collect()
+}
+
+/// The numeric user of a Dockerfile's `USER`: a scratch image has no passwd file to name one.
+fn image_user(instructions: &[&str]) -> u32 {
+    let user = instructions.iter().find_map(|l| l.strip_prefix("USER ")).unwrap();
+    user.split(':').next().unwrap().parse().expect("a numeric user: no passwd file")
+}
+
 #[test]
-fn the_container_image_is_the_static_binary_on_an_empty_base_as_non_root() {
+fn the_container_image_is_the_release_binary_on_an_empty_base_built_offline() {
     let dockerfile = deploy_file("Dockerfile");
-    let instructions: Vec<&str> =
-        dockerfile.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).collect();
+    // Nothing but the binary of the unpacked archive, which holds it at its top: nothing to
+    // run, download or pull, so it builds with no network.
+    assert_eq!(
+        instructions(&dockerfile),
+        [
+            "FROM scratch",
+            "COPY baton-zitadel /baton-zitadel",
+            "USER 65532:65532",
+            "ENTRYPOINT [\"/baton-zitadel\"]",
+        ]
+    );
+    assert_ne!(image_user(&instructions(&dockerfile)), 0);
+    // Its comment builds it from this version's archive, as tools/dist.sh names it.
+    let archive = format!("baton-zitadel-{}-x86_64-linux", env!("CARGO_PKG_VERSION"));
+    assert!(dockerfile.contains(&format!("#   tar -xzf {archive}.tar.gz\n#   cd {archive}\n")));
+    assert!(dockerfile.contains("docker build -f deploy/Dockerfile "));
+    let dist = std::fs::read_to_string(root().join("tools/dist.sh")).unwrap();
+    assert!(dist.contains("install -m 0755 \"$binary\" \"$stage/baton-zitadel\""));
+}
+
+#[test]
+fn the_source_dockerfile_builds_the_same_image_with_a_rust_the_crate_builds_with() {
+    let dockerfile = deploy_file("Dockerfile.source");
+    let instructions = instructions(&dockerfile);
     let stages: Vec<&&str> = instructions.iter().filter(|l| l.starts_with("FROM ")).collect();
     assert_eq!(*stages.last().unwrap(), &"FROM scratch", "the image is the binary alone");
     // The build stage's Rust is one the crate builds with.
@@ -186,9 +219,10 @@ fn the_container_image_is_the_static_binary_on_an_empty_base_as_non_root() {
     let workdir = instructions.iter().find_map(|l| l.strip_prefix("WORKDIR ")).unwrap();
     assert_eq!(parts[2], format!("{workdir}/{static_bin}"));
     assert_eq!(*instructions.last().unwrap(), format!("ENTRYPOINT [\"{}\"]", parts[3]));
-    let user = instructions.iter().find_map(|l| l.strip_prefix("USER ")).unwrap();
-    let uid: u32 = user.split(':').next().unwrap().parse().expect("a numeric user: no passwd file");
-    assert_ne!(uid, 0);
+    assert_ne!(image_user(&instructions), 0);
+    // From the source archive, whose vendored crates need no download.
+    let archive = format!("baton-zitadel-{}-src", env!("CARGO_PKG_VERSION"));
+    assert!(dockerfile.contains(&format!("#   tar -xzf {archive}.tar.gz\n")));
     assert!(std::fs::read_to_string(root().join(".dockerignore")).unwrap().contains("target/"));
 }
 
