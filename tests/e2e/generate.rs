@@ -31,15 +31,18 @@ fn pipe(program: &str, args: &[&str], input: &str) -> (bool, String, String) {
     (output.status.success(), text(output.stdout), text(output.stderr))
 }
 
-/// Whether groff is here. When it is not, the man page's test is skipped with one line
-/// saying what to install, unless `CI` says this is CI, where every test runs.
-fn groff_is_here() -> bool {
-    let present = Command::new("groff").arg("--version").output().is_ok();
+/// Whether `program` is here. When it is not, the test that needs it is skipped with one
+/// line saying what to install, unless `CI` says this is CI, where every test runs.
+fn is_here(program: &str, package: &str) -> bool {
+    let present = Command::new(program).arg("--version").output().is_ok();
     let ci = std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false");
-    assert!(present || !ci, "groff is missing, and CI runs every test: apt-get install groff-base");
+    assert!(
+        present || !ci,
+        "{program} is missing, and CI runs every test: apt-get install {package}"
+    );
     if !present {
         eprintln!(
-            "skipped the man page's rendering: apt-get install groff-base, or run `make test`"
+            "skipped a test that needs {program}: apt-get install {package}, or run `make test`"
         );
     }
     present
@@ -47,7 +50,7 @@ fn groff_is_here() -> bool {
 
 #[test]
 fn the_man_page_renders_without_warnings_and_names_every_variable() {
-    if !groff_is_here() {
+    if !is_here("groff", "groff-base") {
         return;
     }
     let page = generated("man");
@@ -116,4 +119,28 @@ fn an_unknown_kind_of_generated_text_is_a_configuration_error() {
     let run = run(command);
     assert_failure(&run, 2, &["--generate must be one of man, complete-bash"]);
     assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn fish_completes_resource_types_and_zsh_reads_its_completion() {
+    if is_here("fish", "fish") {
+        let script = temp_file("baton-zitadel.fish", &generated("complete-fish"));
+        let complete = |line: &str| {
+            let command = format!("source {}; complete -C '{line}'", script.display());
+            let (ok, stdout, stderr) = pipe("fish", &["--no-config", "-c", &command], "");
+            assert!(ok && stderr.is_empty(), "fish: {stderr}");
+            let words = stdout.lines().map(|line| line.split('\t').next().unwrap().to_string());
+            words.collect::<Vec<_>>()
+        };
+        assert_eq!(complete("baton-zitadel --res"), ["--resource-types"]);
+        assert_eq!(
+            complete("baton-zitadel --resource-types user,p"),
+            ["user,project", "user,project_grant"]
+        );
+        assert_eq!(complete("baton-zitadel --log-level d"), ["debug"]);
+    }
+    if is_here("zsh", "zsh") {
+        let (ok, _, stderr) = pipe("zsh", &["-n"], &generated("complete-zsh"));
+        assert!(ok && stderr.is_empty(), "zsh -n: {stderr}");
+    }
 }
