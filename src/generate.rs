@@ -17,10 +17,16 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The kind `--generate` names, by the words of its row, in the same order.
+    /// The kind `--generate` names, one of the words of its row.
     pub fn named(name: &str) -> Option<Kind> {
-        let at = GENERATE.values.iter().position(|value| *value == name)?;
-        [Kind::Man, Kind::Bash, Kind::Zsh, Kind::Fish].get(at).copied()
+        let kind = match name {
+            "man" => Kind::Man,
+            "complete-bash" => Kind::Bash,
+            "complete-zsh" => Kind::Zsh,
+            "complete-fish" => Kind::Fish,
+            _ => return None,
+        };
+        GENERATE.values.contains(&name).then_some(kind)
     }
 }
 
@@ -401,10 +407,13 @@ mod tests {
 
     #[test]
     fn every_word_of_a_row_is_a_value_the_program_takes() -> Result<()> {
+        let mut kinds = Vec::new();
         for word in GENERATE.values {
             let Some(kind) = Kind::named(word) else { bail!("--generate {word}") };
-            assert!(!text(kind, &help(), "0.0.0").is_empty());
+            kinds.push(kind);
         }
+        assert_eq!(kinds, [Kind::Man, Kind::Bash, Kind::Zsh, Kind::Fish]);
+        assert!(text(Kind::Bash, &help(), "0.0.0").starts_with("# bash completion"));
         assert!(settings::LOG_LEVEL.values.iter().all(|word| Level::parse(word).is_some()));
         assert!(settings::LOG_FORMAT.values.iter().all(|word| Format::parse(word).is_some()));
         Ok(())
