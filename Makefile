@@ -24,6 +24,17 @@ demo-smoke:
 	    diff "$$dir/stdout" testdata/golden/demo.ndjson | head -n 5 >&2; exit 1; }; \
 	  [ ! -e "$$dir/export.ndjson" ] || { echo "make demo wrote BATON_OUTPUT" >&2; exit 1; }; \
 	  echo "demo-smoke: make demo printed the golden records, whatever BATON_* said"
+	@# `make demo > acme.ndjson`, as the README's first steps run it, leaves the checkout as git
+	@# saw it: the demo writes nothing there, and acme.ndjson is ignored.
+	@set -eu; if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  out=$$(mktemp); trap 'rm -f "$$out"' EXIT; \
+	  before=$$(git status --porcelain --untracked-files=all); \
+	  $(MAKE) --no-print-directory demo > "$$out" 2>/dev/null; \
+	  after=$$(git status --porcelain --untracked-files=all); \
+	  [ "$$before" = "$$after" ] || { printf 'make demo changed what git shows:\n%s\n' "$$after" >&2; exit 1; }; \
+	  git check-ignore -q acme.ndjson || { echo "acme.ndjson, where make demo's output goes, is not ignored" >&2; exit 1; }; \
+	  echo "demo-smoke: make demo leaves git status as it was, and acme.ndjson is ignored"; \
+	fi
 
 # The whole suite: the static binary's smoke test, the demo's, then unit and end-to-end
 # tests, the fake ZITADEL's own included, with the tools they need installed first.

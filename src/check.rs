@@ -1,17 +1,41 @@
 //! `--check`: probes every permission a sync needs with the smallest request each, reports
 //! one line per permission on stderr, and fails as the sync would have failed.
 
+use std::time::Duration;
+
 use anyhow::{Result, anyhow};
 use serde::de::IgnoredAny;
 
 use crate::config::Config;
 use crate::log::{self, Level};
+use crate::retry::RetryPolicy;
 use crate::sync::{self, Fetcher};
 use crate::wire::{self, ListQuery};
-use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass};
+use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass, Settings};
 
 /// Every probe asks for one row at most.
 const QUERY: ListQuery = ListQuery { offset: 0, limit: 1, asc: true };
+
+/// The longest one probe's attempt may take: a one-row page comes back in well under a
+/// second from a healthy instance.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One retry, after a wait of at most a second (the first backoff): two attempts and the
+/// wait between them take at most 11 seconds, so a check of a host that does not answer
+/// ends within 15.
+const RETRY: RetryPolicy = RetryPolicy { max_retries: 1, max_total_wait: Duration::from_secs(1) };
+
+/// The client settings of a check: as a sync's, but a host that does not answer is given
+/// up on quickly, since a check is run by someone waiting for its answer.
+pub fn bounded(settings: Settings) -> Settings {
+    Settings {
+        timeout: settings.timeout.min(ATTEMPT_TIMEOUT),
+        retry: RetryPolicy {
+            max_retries: settings.retry.max_retries.min(RETRY.max_retries),
+            max_total_wait: settings.retry.max_total_wait.min(RETRY.max_total_wait),
+        },
+        ..settings
+    }
+}
 
 /// Runs the probes in the order a sync makes its calls. Returns the first failure, which
 /// gives the exit status the sync would have had.
@@ -24,12 +48,14 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
         Ok(org) => org,
         Err(err) => {
             report("org.read", Err(&err));
-            return Err(err);
+            return Err(err.context(
+                "check failed at org.read, the first probe: nothing else can be checked",
+            ));
         }
     };
     report("org.read", Ok(format!("organization {:?} ({})", org.name, org.id)));
 
-    let mut probes = Probes { fetcher, config, first_failure: None };
+    let mut probes = Probes { fetcher, config, failures: Vec::new() };
     if filters.users() {
         let users = total(&mut probes.fetcher, Endpoint::Users, &wire::users_request(QUERY));
         let found = users.map(|n| format!("{n} users (ZITADEL counts metadata rows too)"));
@@ -43,22 +69,23 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
         let project = probes.project(&org.id);
         probes.project_lists(project.as_deref());
     }
-    finish(probes.first_failure)
+    finish(probes.failures)
 }
 
-/// The probes after the organization's: the fetcher they share and the first failure.
+/// The probes after the organization's: the fetcher they share and the failures, each
+/// with its permission.
 struct Probes<'c> {
     fetcher: Fetcher<'c>,
     config: &'c Config,
-    first_failure: Option<anyhow::Error>,
+    failures: Vec<(&'static str, anyhow::Error)>,
 }
 
 impl Probes<'_> {
     /// Reports a permission's outcome and keeps the first failure.
-    fn note(&mut self, permission: &str, outcome: Result<String>) {
+    fn note(&mut self, permission: &'static str, outcome: Result<String>) {
         report(permission, outcome.as_ref().map(String::clone));
         if let Err(err) = outcome {
-            self.first_failure.get_or_insert(err);
+            self.failures.push((permission, err));
         }
     }
 
@@ -160,13 +187,16 @@ impl Probes<'_> {
     }
 }
 
-fn finish(first_failure: Option<anyhow::Error>) -> Result<()> {
-    match first_failure {
+/// The check's outcome: the first failure gives the exit status, and the context, which is
+/// all that is printed of it, names the probes that failed, whose messages are above.
+fn finish(failures: Vec<(&'static str, anyhow::Error)>) -> Result<()> {
+    let names: Vec<&str> = failures.iter().map(|(permission, _)| *permission).collect();
+    match failures.into_iter().next() {
         None => {
             log::info("check passed: a sync would succeed");
             Ok(())
         }
-        Some(err) => Err(err.context("check failed")),
+        Some((_, err)) => Err(err.context(format!("check failed at {}", names.join(", ")))),
     }
 }
 

@@ -85,6 +85,15 @@ pub fn is_stdout(target: &Path) -> bool {
     own_descriptor(target) == Some(1)
 }
 
+/// Whether stdout is a pipe (or a socket, as some shells and runners use), looked at through
+/// a copy of the descriptor.
+pub fn stdout_is_pipe() -> bool {
+    use std::os::fd::AsFd;
+    let copy = io::stdout().as_fd().try_clone_to_owned();
+    let kind = copy.and_then(|fd| File::from(fd).metadata()).map(|meta| meta.file_type());
+    kind.is_ok_and(|kind| kind.is_fifo() || kind.is_socket())
+}
+
 /// The descriptor that `target` names if it is one of the process's own: `/dev/stdout`,
 /// `/dev/stderr`, `/dev/fd/N` or `/proc/self/fd/N` (what `>(...)` in a shell expands to).
 fn own_descriptor(target: &Path) -> Option<c_int> {
@@ -234,10 +243,25 @@ fn create_temp(target: &Path, name: &OsStr) -> Result<(File, PathBuf)> {
         match created {
             Ok(file) => return Ok((file, temp)),
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            // The export is written beside its target and renamed over it, so the message
+            // names the directory that must exist and be writable, not the temporary file.
             Err(err) => {
-                let dir = temp.parent().unwrap_or(Path::new("."));
+                let dir = match target.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir,
+                    _ => Path::new("."),
+                };
+                if err.kind() == io::ErrorKind::NotFound {
+                    anyhow::bail!(
+                        "{SETTING} {}: the directory {} does not exist: create it, or name a file in a directory that does",
+                        target.display(),
+                        dir.display()
+                    );
+                }
                 return Err(err).with_context(|| {
-                    format!("cannot create a temporary file in {} for {SETTING}", dir.display())
+                    format!(
+                        "cannot create the export in the directory {} for {SETTING}",
+                        dir.display()
+                    )
                 });
             }
         }

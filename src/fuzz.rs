@@ -149,7 +149,7 @@ fn grants(bytes: &[u8]) -> Result<(), Rejected> {
     let page = sync::parse_page::<wire::UserGrant>(bytes, LIMIT)?;
     assert_page_bounds(&page, |grant| grant.role_keys.len());
     for user_grant in &page.result {
-        let external = assert_record(&mapping::external_user(user_grant));
+        let external = assert_record(&mapping::external_user(user_grant, None));
         assert_eq!(external["id"], *user_grant.user_id);
         assert_eq!(external["external"], true);
         for key in &user_grant.role_keys {

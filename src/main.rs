@@ -45,13 +45,11 @@ fn main() -> ExitCode {
     // A file size limit (`ulimit -f`) then fails a write with EFBIG, which is reported and
     // leaves whole lines, instead of killing the process in the middle of a record.
     file::ignore_file_size_signal();
-    let command = match config::parse(std::env::args_os().skip(1), |name| std::env::var_os(name)) {
+    let args = std::env::args_os().skip(1);
+    let variables = std::env::vars_os().map(|(name, _)| name);
+    let command = match config::parse(args, |name| std::env::var_os(name), variables) {
         Ok(command) => command,
-        Err(err) => {
-            // One line, as every error; the messages point to --help where it helps.
-            eprintln!("baton-zitadel: {err:#}");
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(err) => return bad_configuration(&err),
     };
     let (config, check) = match command {
         Command::Help => {
@@ -79,13 +77,30 @@ fn main() -> ExitCode {
     } else {
         log::Format::Json
     });
-    log::init(config.log_level, format, terminal && config.progress);
 
-    let mut client = Client::new(&client_settings(&config));
-    let result = match (check, &config.output) {
-        (true, _) => check::run(&config, &mut client),
-        (false, None) => sync_to_stdout(&config, &mut client),
-        (false, Some(path)) => sync_to_file(&config, &mut client, path),
+    // A pipe usually feeds a program that writes to the same terminal, whose output the
+    // progress line would break.
+    let progress = config.progress.unwrap_or_else(|| terminal && !file::stdout_is_pipe());
+    log::init(config.log_level, format, progress);
+    for warning in &config.warnings {
+        log::warn(warning);
+    }
+    // The export is opened before any request: a directory that does not exist is the
+    // configuration's fault, reported as a bad flag is.
+    let output = match (check, &config.output) {
+        (false, Some(path)) => match OutputFile::open(path) {
+            Ok(file) => Some((path.as_path(), file)),
+            Err(err) => return bad_configuration(&err),
+        },
+        _ => None,
+    };
+
+    let settings = client_settings(&config);
+    let mut client = Client::new(&if check { check::bounded(settings) } else { settings });
+    let result = match output {
+        _ if check => check::run(&config, &mut client),
+        None => sync_to_stdout(&config, &mut client),
+        Some((path, file)) => sync_to_file(&config, &mut client, path, file),
     };
     log::clear_progress();
     // Only a reader of stdout that has seen enough (`| head`) ends the sync well: a FIFO
@@ -94,11 +109,27 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if to_stdout && is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // Each probe of `--check` has printed its own failure; the error says only that the
+        // check failed, so that no message is printed twice.
+        Err(err) if check => {
+            log::error(&err.to_string());
+            ExitCode::from(exit_status(&err))
+        }
         Err(err) => {
             log::error(&format!("{err:#}"));
             ExitCode::from(exit_status(&err))
         }
     }
+}
+
+/// Reports an error found before the sync starts (a setting, the export's directory) in the
+/// one form such errors have whatever the log format, since that format may be the very
+/// setting that is wrong: one console line, escaped and redacted as every log line is.
+fn bad_configuration(err: &anyhow::Error) -> ExitCode {
+    let message = format!("{err:#}");
+    let line = format!("baton-zitadel: {}\n", redact::escape_controls(&message));
+    eprint!("{}", redact::redact(&line));
+    ExitCode::from(EXIT_USAGE)
 }
 
 /// What the HTTP client is told of the configuration.
@@ -161,8 +192,8 @@ fn sync_to_file(
     config: &Config,
     client: &mut Client,
     path: &std::path::Path,
+    file: OutputFile,
 ) -> anyhow::Result<()> {
-    let file = OutputFile::open(path).map_err(|err| err.context(Usage))?;
     let name = match file::is_stdout(path) {
         true => "stdout".to_string(),
         false => format!("{} {}", settings::OUTPUT.flag, path.display()),
@@ -174,18 +205,6 @@ fn sync_to_file(
     file.commit()
 }
 
-/// Marks an error as the user's configuration to fix: exit status 2.
-#[derive(Debug)]
-struct Usage;
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("bad configuration")
-    }
-}
-
-impl std::error::Error for Usage {}
-
 fn exit_status(err: &anyhow::Error) -> u8 {
     if err.chain().any(|cause| cause.is::<sync::OrgChanged>()) {
         return EXIT_ORG_CHANGED;
@@ -193,10 +212,7 @@ fn exit_status(err: &anyhow::Error) -> u8 {
     if output::is_write_failure(err) {
         return EXIT_OUTPUT_FAILED;
     }
-    // A context, such as `Usage`, is found by downcasting the error, not its chain.
-    if err.downcast_ref::<Usage>().is_some()
-        || err.chain().any(|cause| cause.is::<sync::UnknownProject>())
-    {
+    if err.chain().any(|cause| cause.is::<sync::UnknownProject>()) {
         return EXIT_USAGE;
     }
     match err.chain().find_map(|cause| cause.downcast_ref::<ApiError>()) {

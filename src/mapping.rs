@@ -88,8 +88,12 @@ pub fn user<'a>(user: &'a wire::User<'a>, org_id: &'a str) -> UserResource<'a> {
     }
 }
 
-/// A user of another organization, built only from what a user grant says about it.
-pub fn external_user<'a>(grant: &'a wire::UserGrant<'a>) -> UserResource<'a> {
+/// A user of another organization, built only from what a user grant says about it and
+/// the name the stream knows its organization by (`known_org_name`), if the grant has none.
+pub fn external_user<'a>(
+    grant: &'a wire::UserGrant<'a>,
+    known_org_name: Option<&'a str>,
+) -> UserResource<'a> {
     external(Someone {
         id: &grant.user_id,
         display_name: &grant.display_name,
@@ -100,7 +104,7 @@ pub fn external_user<'a>(grant: &'a wire::UserGrant<'a>) -> UserResource<'a> {
         email: &grant.email,
         user_type: &grant.user_type,
         org_id: Some(&grant.granted_org_id),
-        org_name: &grant.granted_org_name,
+        org_name: non_empty(&grant.granted_org_name).or(known_org_name).unwrap_or(""),
     })
 }
 
@@ -348,9 +352,13 @@ pub fn manager_grant<'a>(
     }
 }
 
-/// A manager from another organization, built only from what the member list says of it:
-/// no user name, and no organization on servers before zitadel#9168.
-pub fn external_member<'a>(member: &'a wire::Member<'a>) -> UserResource<'a> {
+/// A manager from another organization, built only from what the member list says of it
+/// (no user name, and no organization on servers before zitadel#9168) and the name the
+/// stream knows its organization by, which the member list never gives.
+pub fn external_member<'a>(
+    member: &'a wire::Member<'a>,
+    known_org_name: Option<&'a str>,
+) -> UserResource<'a> {
     external(Someone {
         id: &member.user_id,
         display_name: &member.display_name,
@@ -361,7 +369,7 @@ pub fn external_member<'a>(member: &'a wire::Member<'a>) -> UserResource<'a> {
         email: &member.email,
         user_type: &member.user_type,
         org_id: non_empty(&member.user_resource_owner),
-        org_name: "",
+        org_name: known_org_name.unwrap_or(""),
     })
 }
 
@@ -590,7 +598,7 @@ mod tests {
     -> Result<(), Box<dyn std::error::Error>> {
         check(
             EXTERNAL_GRANT,
-            |g: &wire::UserGrant| json(&external_user(g)),
+            |g: &wire::UserGrant| json(&external_user(g, None)),
             r#"{"kind":"resource","resource_type":"user","id":"777","display_name":"Eve P.","status":"UNSPECIFIED",
                "org_id":"800","org_name":"Globex","external":true,
                "user":{"account_type":"HUMAN","login":"eve@globex.example.com","username":"eve",
@@ -599,7 +607,7 @@ mod tests {
         )?;
         check(
             r#"{"id":"501","userId":"778","userName":"bot","userType":"TYPE_MACHINE","grantedOrgId":"800"}"#,
-            |g: &wire::UserGrant| json(&external_user(g)),
+            |g: &wire::UserGrant| json(&external_user(g, None)),
             r#"{"kind":"resource","resource_type":"user","id":"778","display_name":"bot","status":"UNSPECIFIED",
                "org_id":"800","external":true,"user":{"account_type":"SERVICE","username":"bot","emails":[]}}"#,
         )
@@ -731,17 +739,24 @@ mod tests {
             r#"{"userId":"777","details":{"resourceOwner":"900"},"roles":["ORG_OWNER"],"preferredLoginName":"eve@globex.example.com",
                 "email":"eve@globex.example.com","firstName":"Eve","lastName":"Polastri","displayName":"Eve P.",
                 "userType":"TYPE_HUMAN","userResourceOwner":"800"}"#,
-            |m: &wire::Member| json(&external_member(m)),
+            |m: &wire::Member| json(&external_member(m, None)),
             r#"{"kind":"resource","resource_type":"user","id":"777","display_name":"Eve P.","status":"UNSPECIFIED",
                "org_id":"800","external":true,
                "user":{"account_type":"HUMAN","login":"eve@globex.example.com",
                        "emails":[{"address":"eve@globex.example.com","is_primary":true}],
                        "structured_name":{"given_name":"Eve","family_name":"Polastri"}}}"#,
         )?;
+        // The name the stream knows the manager's organization by, from a project grant.
+        check(
+            r#"{"userId":"777","roles":["ORG_OWNER"],"displayName":"Eve P.","userResourceOwner":"800"}"#,
+            |m: &wire::Member| json(&external_member(m, Some("Globex"))),
+            r#"{"kind":"resource","resource_type":"user","id":"777","display_name":"Eve P.","status":"UNSPECIFIED",
+               "org_id":"800","org_name":"Globex","external":true,"user":{"emails":[]}}"#,
+        )?;
         // A machine manager on a server without `userResourceOwner` (before zitadel#9168).
         check(
             r#"{"userId":"778","roles":["PROJECT_OWNER"],"preferredLoginName":"bot@globex","displayName":"Deploy Bot","userType":"TYPE_MACHINE"}"#,
-            |m: &wire::Member| json(&external_member(m)),
+            |m: &wire::Member| json(&external_member(m, None)),
             r#"{"kind":"resource","resource_type":"user","id":"778","display_name":"Deploy Bot","status":"UNSPECIFIED",
                "external":true,"user":{"account_type":"SERVICE","login":"bot@globex","emails":[]}}"#,
         )

@@ -19,12 +19,14 @@ pub struct Setting {
     pub alias: Option<&'static str>,
     /// The environment variable; `None` for a flag that has none, such as `--check`.
     pub var: Option<&'static str>,
+    /// Another name the variable answers to, the singular or shorter one people guess.
+    pub var_alias: Option<&'static str>,
     /// The value the flag takes, as `--help` names it; `None` for a switch, which takes none.
     pub value_name: Option<&'static str>,
     /// The values the flag accepts, for a flag that takes one of a few words (or a
     /// comma-separated list of them, when its value is a `LIST`); empty for any other.
     pub values: &'static [&'static str],
-    /// The help's description, as it is printed: lines of at most 54 characters, where
+    /// The help's description, as it is printed: lines of at most 50 characters, where
     /// `{var}` stands for the variable.
     pub help: &'static str,
     pub section: Section,
@@ -57,6 +59,12 @@ pub fn named(name: &str) -> Option<&'static Setting> {
     ALL.iter().copied().find(|setting| is(setting.flag) || setting.alias.is_some_and(is))
 }
 
+/// The setting a variable names, by its name or its alias.
+pub fn variable(name: &str) -> Option<&'static Setting> {
+    let is = |var: Option<&str>| var == Some(name);
+    ALL.iter().copied().find(|setting| is(setting.var) || is(setting.var_alias))
+}
+
 /// Every setting, in the order of `--help`. The parser knows only the settings listed here,
 /// and a unit test holds this list to `--help` and to the README's configuration table.
 pub const ALL: &[&Setting] = &[
@@ -74,6 +82,7 @@ pub const ALL: &[&Setting] = &[
     &SKIP_MANAGERS,
     &LOG_LEVEL,
     &LOG_FORMAT,
+    &PROGRESS,
     &NO_PROGRESS,
     &TIMEOUT,
     &MAX_RETRIES,
@@ -92,6 +101,7 @@ const ROW: Setting = Setting {
     short: None,
     alias: None,
     var: None,
+    var_alias: None,
     value_name: None,
     values: &[],
     help: "",
@@ -102,8 +112,9 @@ pub const INSTANCE_URL: Setting = Setting {
     flag: "--instance-url",
     var: Some("BATON_INSTANCE_URL"),
     value_name: Some("URL"),
-    help: "ZITADEL instance, scheme and host only, e.g.\n\
-           https://acme.zitadel.cloud [env: {var}]",
+    help: "the ZITADEL instance, scheme and host only,\n\
+           e.g. https://acme.zitadel.cloud\n\
+           [env: {var}]",
     ..ROW
 };
 
@@ -112,8 +123,9 @@ pub const PAT: Setting = Setting {
     var: Some("BATON_PAT"),
     value_name: Some("TOKEN"),
     help: "the service user's Personal Access Token\n\
-           [env: {var}]. Prefer BATON_PAT or --pat-file:\n\
-           a flag is visible to other local users in `ps`.",
+           [env: {var}], one trailing newline removed.\n\
+           Prefer BATON_PAT or --pat-file: a flag is\n\
+           visible to other local users in `ps`.",
     ..ROW
 };
 
@@ -121,8 +133,8 @@ pub const PAT_FILE: Setting = Setting {
     flag: "--pat-file",
     var: Some("BATON_PAT_FILE"),
     value_name: Some("PATH"),
-    help: "read the PAT from a file, trailing whitespace trimmed\n\
-           [env: {var}]",
+    help: "read the PAT from a file, trailing whitespace\n\
+           trimmed [env: {var}]",
     ..ROW
 };
 
@@ -139,8 +151,8 @@ pub const PAGE_SIZE: Setting = Setting {
     flag: "--page-size",
     var: Some("BATON_PAGE_SIZE"),
     value_name: Some("N"),
-    help: "rows per request, 1 to 1000 [env: {var}]\n\
-           [default: 1000]",
+    help: "rows per request, 1 to 1000\n\
+           [env: {var}] [default: 1000]",
     ..ROW
 };
 
@@ -157,16 +169,17 @@ pub const OUTPUT: Setting = Setting {
     flag: "--output",
     var: Some("BATON_OUTPUT"),
     value_name: Some("PATH"),
-    help: "write the records to PATH instead of stdout, replacing\n\
-           it only when the sync completed; `-` is stdout\n\
-           [env: {var}]",
+    help: "write the records to PATH instead of stdout,\n\
+           replacing it only when the sync completed; `-`\n\
+           is stdout [env: {var}]",
     ..ROW
 };
 
 pub const CHECK: Setting = Setting {
     flag: "--check",
     help: "probe every permission the sync needs, report on\n\
-           stderr and write no records",
+           stderr and write no records; a host that does\n\
+           not answer is tried twice, within 15 seconds",
     ..ROW
 };
 
@@ -174,12 +187,14 @@ pub const RESOURCE_TYPES: Setting = Setting {
     flag: "--resource-types",
     alias: Some("--sync-resource-types"),
     var: Some("BATON_SYNC_RESOURCE_TYPES"),
+    var_alias: Some("BATON_RESOURCE_TYPES"),
     value_name: Some("LIST"),
     values: &["user", "project", "org", "project_grant"],
-    help: "sync only these resource types: user, project, org,\n\
-           project_grant (which needs project); baton's name\n\
-           --sync-resource-types works too\n\
-           [env: {var}] [default: all]",
+    help: "sync only these resource types: user, project,\n\
+           org, project_grant (which needs project)\n\
+           [env: {var}] [default: all];\n\
+           baton's --sync-resource-types and\n\
+           BATON_RESOURCE_TYPES work too",
     section: Section::Filters,
     ..ROW
 };
@@ -187,9 +202,11 @@ pub const RESOURCE_TYPES: Setting = Setting {
 pub const PROJECT_IDS: Setting = Setting {
     flag: "--project-id",
     var: Some("BATON_PROJECT_IDS"),
+    var_alias: Some("BATON_PROJECT_ID"),
     value_name: Some("ID"),
     help: "sync only this project, its roles and grants;\n\
-           repeatable [env: {var}=ID,ID]",
+           repeatable [env: {var}=ID,ID];\n\
+           BATON_PROJECT_ID works too",
     section: Section::Filters,
     ..ROW
 };
@@ -218,7 +235,7 @@ pub const LOG_LEVEL: Setting = Setting {
     var: Some("BATON_LOG_LEVEL"),
     value_name: Some("LEVEL"),
     values: &["error", "warn", "info", "debug"],
-    help: "error, warn, info or debug (every request attempt)\n\
+    help: "error, warn, info or debug (each request attempt)\n\
            [env: {var}] [default: info]",
     section: Section::Logs,
     ..ROW
@@ -236,11 +253,22 @@ pub const LOG_FORMAT: Setting = Setting {
     ..ROW
 };
 
+pub const PROGRESS: Setting = Setting {
+    flag: "--progress",
+    var: Some("BATON_PROGRESS"),
+    help: "draw the progress line even if stdout is a pipe\n\
+           or stderr no terminal (by default it is drawn\n\
+           only on a terminal, and not when stdout is a\n\
+           pipe; console logs at info level only)\n\
+           [env: {var}=1|0]",
+    section: Section::Logs,
+    ..ROW
+};
+
 pub const NO_PROGRESS: Setting = Setting {
     flag: "--no-progress",
     var: Some("BATON_NO_PROGRESS"),
-    help: "no progress line, even on a terminal (there is none\n\
-           at --log-level warn or error, nor in json)\n\
+    help: "no progress line, even on a terminal\n\
            [env: {var}=1|0]",
     section: Section::Logs,
     ..ROW
@@ -250,8 +278,8 @@ pub const TIMEOUT: Setting = Setting {
     flag: "--timeout",
     var: Some("BATON_TIMEOUT"),
     value_name: Some("SECONDS"),
-    help: "the longest one request may take [env: {var}]\n\
-           [default: 120]",
+    help: "the longest one request may take\n\
+           [env: {var}] [default: 120]",
     section: Section::Network,
     ..ROW
 };
@@ -261,8 +289,8 @@ pub const MAX_RETRIES: Setting = Setting {
     var: Some("BATON_MAX_RETRIES"),
     value_name: Some("N"),
     help: "retries of a request after a transient failure\n\
-           (connection, timeout, 408, 429, 5xx, cut-short body)\n\
-           [env: {var}] [default: 8]",
+           (connection, timeout, 408, 429, 5xx, cut-short\n\
+           body) [env: {var}] [default: 8]",
     section: Section::Network,
     ..ROW
 };
@@ -271,8 +299,9 @@ pub const RETRY_MAX_WAIT: Setting = Setting {
     flag: "--retry-max-wait",
     var: Some("BATON_RETRY_MAX_WAIT"),
     value_name: Some("SECONDS"),
-    help: "the most time one request spends waiting between\n\
-           retries [env: {var}] [default: 300]",
+    help: "the most time one request spends waiting\n\
+           between retries [env: {var}]\n\
+           [default: 300]",
     section: Section::Network,
     ..ROW
 };
@@ -281,8 +310,9 @@ pub const MAX_RPS: Setting = Setting {
     flag: "--max-rps",
     var: Some("BATON_MAX_RPS"),
     value_name: Some("N"),
-    help: "at most N requests per second [env: {var}]\n\
-           [default: no limit; after a 429, the rate is halved]",
+    help: "at most N requests per second\n\
+           [env: {var}]\n\
+           [default: no limit; halved after a 429]",
     section: Section::Network,
     ..ROW
 };
@@ -291,8 +321,9 @@ pub const CA_CERT: Setting = Setting {
     flag: "--ca-cert",
     var: Some("BATON_CA_CERT"),
     value_name: Some("PATH"),
-    help: "trust these PEM certificates instead of the bundled\n\
-           roots, for a private CA [env: {var}]",
+    help: "trust these PEM certificates instead of the\n\
+           bundled roots, for a private CA\n\
+           [env: {var}]",
     section: Section::Network,
     ..ROW
 };
@@ -300,8 +331,9 @@ pub const CA_CERT: Setting = Setting {
 pub const ALLOW_INSECURE_HTTP: Setting = Setting {
     flag: "--allow-insecure-http",
     var: Some("BATON_ALLOW_INSECURE_HTTP"),
-    help: "allow http:// to a host other than loopback, sending\n\
-           the PAT in clear text [env: {var}]",
+    help: "allow http:// to a host other than loopback,\n\
+           sending the PAT in clear text\n\
+           [env: {var}]",
     section: Section::Network,
     ..ROW
 };
@@ -317,8 +349,8 @@ pub const HELP: Setting = Setting {
 pub const VERSION: Setting = Setting {
     flag: "--version",
     short: Some('V'),
-    help: "print the version, target, bundled root certificates\n\
-           and git commit",
+    help: "print the version, target, bundled root\n\
+           certificates and git commit",
     section: Section::Program,
     ..ROW
 };

@@ -40,14 +40,26 @@ pub fn did_you_mean(unknown: &str) -> Option<&'static str> {
     (distance <= (typed.len() / 3).max(2)).then_some(flag)
 }
 
+/// The known variable an unknown `BATON_*` one was probably meant to be, found as for a
+/// flag: `BATON_SKIP_GRANT` is `BATON_SKIP_GRANTS`.
+pub fn did_you_mean_variable(unknown: &str) -> Option<&'static str> {
+    let typed = unknown.strip_prefix("BATON_")?;
+    let variables =
+        settings::ALL.iter().flat_map(|setting| setting.var.into_iter().chain(setting.var_alias));
+    let (distance, var) = variables
+        .map(|var| (edit_distance(typed, &var["BATON_".len()..]), var))
+        .min_by_key(|(distance, _)| *distance)?;
+    (distance <= (typed.len() / 3).max(2)).then_some(var)
+}
+
 /// Every long flag and alias, in the order of `--help`.
 fn flags() -> impl Iterator<Item = &'static str> {
     settings::ALL.iter().flat_map(|setting| std::iter::once(setting.flag).chain(setting.alias))
 }
 
 /// Where a setting's description starts: the flags take the columns before it, after an
-/// indent of four.
-const DESCRIPTION_COLUMN: usize = 32;
+/// indent of four. With descriptions of at most 49 characters, the help fits 80 columns.
+const DESCRIPTION_COLUMN: usize = 31;
 const FLAGS_WIDTH: usize = DESCRIPTION_COLUMN - 4;
 
 /// Appends the rows of the section's settings: the flag and its value's name, then the
@@ -80,7 +92,8 @@ fn heading(section: Section) -> &'static str {
     match section {
         Section::Options => "OPTIONS:\n",
         Section::Filters => {
-            "FILTERS (named in the summary record, so a filtered stream is never taken for a whole one):\n"
+            "FILTERS (named in the summary record: a filtered stream is never taken\n\
+             for a whole one):\n"
         }
         Section::Logs => "LOGS (stderr):\n",
         Section::Network => "NETWORK:\n",
@@ -90,10 +103,13 @@ fn heading(section: Section) -> &'static str {
 
 /// What comes before the options: what the program does and how it is called.
 const ABOUT: &str = "\
-baton-zitadel: sync who has access to what in one ZITADEL organization (users, projects,
-roles, managers, project grants to other organizations, and every user grant, those made
-through project grants included) to stdout as newline-delimited JSON in ConductorOne's
-baton model. Read-only.
+baton-zitadel: sync who has access to what in one ZITADEL organization (users,
+projects, roles, managers, project grants to other organizations, and every
+user grant, those made through project grants included) to stdout as
+newline-delimited JSON in ConductorOne's baton model. Read-only.
+
+The PAT is a service user's, with the role Org Owner Viewer (ORG_OWNER_VIEWER)
+on the organization; `--check` says whether it can read all a sync needs.
 
 USAGE:
     baton-zitadel --instance-url URL [OPTIONS]
@@ -103,32 +119,36 @@ USAGE:
 /// What follows the options: the output, the exit statuses and examples.
 const AFTER_OPTIONS: &str = "
 OUTPUT:
-    One JSON object per line on stdout, `kind` first: resource_type, resource (users,
-    projects, the organization and others granted a project, project grants),
-    entitlement (project roles, manager roles), grant (role keys of user grants, manager
-    roles held, roles delegated to organizations), and last a summary. The summary is written only when the sync completed: a stream without it
-    is incomplete. Progress and warnings go to stderr.
+    One JSON object per line on stdout, `kind` first: resource_type, resource
+    (users, projects, the organization and others granted a project, project
+    grants), entitlement (project roles, manager roles), grant (role keys of
+    user grants, manager roles held, roles delegated to organizations), and a
+    summary, written only when the sync completed: a stream without it is
+    incomplete. Progress and warnings go to stderr. Every record and field is
+    described in docs/output.md (in the release archive and the repository).
 
 EXIT STATUS:
     0  the sync completed (or stdout was closed early, as by `| head`)
     1  network, server or response error (after retries)
-    2  bad flag, environment variable, PAT file or CA file
+    2  bad flag, environment variable, PAT file, CA file or --output directory
     3  ZITADEL rejected the PAT (401)
     4  the PAT lacks a permission, or cannot access the organization (403, 404)
-    5  the organization changed during the sync faster than it could recover: run again
-    6  the records could not be written to stdout or --output (disk full, file size
-       limit, I/O error); the message names which
+    5  the organization changed during the sync faster than it could recover:
+       run again
+    6  the records could not be written to stdout or --output (disk full, file
+       size limit, I/O error); the message names which
 
 EXAMPLES:
     BATON_PAT_FILE=/run/secrets/zitadel-pat \\
-        baton-zitadel --instance-url https://acme.zitadel.cloud --output acme.ndjson
+        baton-zitadel --instance-url https://acme.zitadel.cloud \\
+        --output acme.ndjson
 
     # Can this token see everything a sync needs?
     baton-zitadel --instance-url https://acme.zitadel.cloud --check
 
     # Who holds role `admin` in project 123?
-    jq -r 'select(.kind == \"grant\" and .resource_id == \"123\" and .slug == \"admin\")
-           | .principal_id' acme.ndjson
+    jq -r 'select(.kind == \"grant\" and .resource_id == \"123\"
+                  and .slug == \"admin\") | .principal_id' acme.ndjson
 ";
 
 /// The Levenshtein distance: insertions, deletions and substitutions of characters.
@@ -154,8 +174,8 @@ mod tests {
 
     use super::*;
 
-    /// The longest line of a description: the help stays within 86 columns.
-    const DESCRIPTION_WIDTH: usize = 54;
+    /// The longest line of a description: the help stays within 80 columns.
+    const DESCRIPTION_WIDTH: usize = 80 - DESCRIPTION_COLUMN;
 
     /// The README's configuration table, as pairs of its first two columns without their
     /// backticks: (`--page-size N`, `BATON_PAGE_SIZE`).

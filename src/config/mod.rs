@@ -58,8 +58,11 @@ pub struct Config {
     pub log_format: Option<Format>,
     /// Where the records go: `None` for stdout, else a file replaced atomically.
     pub output: Option<PathBuf>,
-    /// Whether a progress line may be drawn on a terminal (off with `--no-progress`).
-    pub progress: bool,
+    /// Whether to draw the progress line: `Some` as `--progress` or `--no-progress` say,
+    /// `None` to draw it only when stderr is a terminal and stdout is not a pipe.
+    pub progress: Option<bool>,
+    /// What the environment holds that no setting reads, to be logged as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// What part of the organization to sync.

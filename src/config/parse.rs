@@ -20,14 +20,18 @@ use crate::settings::{self, Setting};
 use crate::settings::{
     ALLOW_INSECURE_HTTP, CA_CERT, CHECK, GENERATE, INCLUDE_INACTIVE_GRANTS, INSTANCE_URL,
     LOG_FORMAT, LOG_LEVEL, MAX_RETRIES, MAX_RPS, NO_PROGRESS, ORG_ID, OUTPUT, PAGE_SIZE, PAT,
-    PAT_FILE, PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT, SKIP_GRANTS, SKIP_MANAGERS, TIMEOUT,
+    PAT_FILE, PROGRESS, PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT, SKIP_GRANTS, SKIP_MANAGERS,
+    TIMEOUT,
 };
 use crate::zitadel::{BadProxyVariable, InstanceUrl, ProxyEnv};
 
-/// Parses `args` (without the program name) and the environment, as looked up by `env`.
+/// Parses `args` (without the program name) and the environment, as looked up by `env`;
+/// `names` are the names of the variables set, of which every `BATON_*` one this program
+/// does not know is warned about.
 pub fn parse(
     args: impl IntoIterator<Item = OsString>,
     env: impl Fn(&str) -> Option<OsString>,
+    names: impl IntoIterator<Item = OsString>,
 ) -> Result<Command> {
     let mut given = Vec::new();
     let mut parser = lexopt::Parser::from_args(args);
@@ -52,7 +56,8 @@ pub fn parse(
         given.push((setting, value));
     }
     let sources = Sources { given, env: &env };
-    let config = resolve(&sources)?;
+    let mut config = resolve(&sources)?;
+    config.warnings = names.into_iter().filter_map(|name| unknown_variable(&name)).collect();
     Ok(if sources.switch(&CHECK)? { Command::Check(config) } else { Command::Sync(config) })
 }
 
@@ -94,7 +99,8 @@ fn resolve(s: &Sources) -> Result<Config> {
         log_level: s.parsed(&LOG_LEVEL, parse_log_level)?.unwrap_or(Level::Info),
         log_format: s.parsed(&LOG_FORMAT, parse_log_format)?,
         output: s.path(&OUTPUT)?.filter(|path| path.as_os_str() != "-"),
-        progress: !s.switch(&NO_PROGRESS)?,
+        progress: progress(s)?,
+        warnings: Vec::new(),
     })
 }
 
@@ -119,12 +125,19 @@ impl Sources<'_> {
         self.flags(setting).last()
     }
 
-    /// The setting's variable, unless it is unset or empty.
+    /// The setting's variable, or else its alias, unless it is unset or empty.
     fn var(&self, setting: &Setting) -> Result<Option<String>> {
-        match setting.var.and_then(self.env) {
+        let read = |var: Option<&str>| match var.and_then(self.env) {
             Some(value) if value.is_empty() => Ok(None),
             Some(value) => string(value, setting).map(Some),
             None => Ok(None),
+        };
+        match (read(setting.var)?, read(setting.var_alias)?) {
+            (Some(_), Some(_)) => bail!(
+                "{setting} and {} both set: use only one",
+                setting.var_alias.unwrap_or_default()
+            ),
+            (var, alias) => Ok(var.or(alias)),
         }
     }
 
@@ -191,7 +204,7 @@ fn pat(s: &Sources) -> Result<Secret> {
         (None, Some(path)) => (files::read_pat_file(path.as_ref())?, &PAT_FILE),
         (None, None) => match (s.var(&PAT)?, s.var(&PAT_FILE)?) {
             (Some(_), Some(_)) => bail!("{PAT} and {PAT_FILE} both set: use only one"),
-            (Some(pat), None) => (pat, &PAT),
+            (Some(pat), None) => (without_one_newline(pat), &PAT),
             (None, Some(path)) => (files::read_pat_file(path.as_ref())?, &PAT_FILE),
             (None, None) => bail!(
                 "missing PAT: set BATON_PAT or BATON_PAT_FILE (or --pat-file) to the service user's Personal Access Token"
@@ -199,6 +212,50 @@ fn pat(s: &Sources) -> Result<Secret> {
         },
     };
     check_pat(pat, source)
+}
+
+/// The PAT without one trailing newline, as a Kubernetes secret made with `--from-file`
+/// carries into the variable, and as `--pat-file` trims.
+fn without_one_newline(mut pat: String) -> String {
+    if pat.ends_with('\n') {
+        pat.pop();
+        if pat.ends_with('\r') {
+            pat.pop();
+        }
+    }
+    pat
+}
+
+/// Whether to draw the progress line: `Some` when a flag or variable says so, `None` to
+/// decide by where stdout and stderr go. Of the two flags, the last given wins, as a later
+/// flag overrides an earlier one; the two variables must not both be on.
+fn progress(s: &Sources) -> Result<Option<bool>> {
+    let is_progress = |setting: &Setting| [PROGRESS.flag, NO_PROGRESS.flag].contains(&setting.flag);
+    if let Some((setting, _)) = s.given.iter().rev().find(|(setting, _)| is_progress(setting)) {
+        return Ok(Some(setting.flag == PROGRESS.flag));
+    }
+    match (s.switch(&PROGRESS)?, s.switch(&NO_PROGRESS)?) {
+        (true, true) => bail!("{PROGRESS} and {NO_PROGRESS} both set: use only one"),
+        (true, false) => Ok(Some(true)),
+        (false, true) => Ok(Some(false)),
+        (false, false) => Ok(None),
+    }
+}
+
+/// The warning for a `BATON_*` variable that no setting reads, with the one it was
+/// probably meant to be. It is a warning, not an error: one environment may serve several
+/// baton connectors, each reading its own `BATON_*` variables.
+fn unknown_variable(name: &OsString) -> Option<String> {
+    let name = name.to_str()?;
+    if !name.starts_with("BATON_") || settings::variable(name).is_some() {
+        return None;
+    }
+    Some(match help::did_you_mean_variable(name) {
+        Some(var) => format!("unknown variable {name} is ignored: did you mean {var}?"),
+        None => format!(
+            "unknown variable {name} is ignored: see baton-zitadel --help for every variable"
+        ),
+    })
 }
 
 /// The projects to sync: every `--project-id` given, else the variable's comma-separated list.
@@ -373,9 +430,11 @@ mod tests {
     /// Parses `args` with `vars` as the whole environment.
     fn parse_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Command> {
         let args = args.iter().map(OsString::from).collect::<Vec<_>>();
-        parse(args, |name| {
+        let names = vars.iter().map(|(name, _)| OsString::from(name));
+        let env = |name: &str| {
             vars.iter().find(|(var, _)| *var == name).map(|(_, value)| OsString::from(value))
-        })
+        };
+        parse(args, env, names)
     }
 
     fn sync(args: &[&str], vars: &[(&str, &str)]) -> Result<Config> {
@@ -383,6 +442,11 @@ mod tests {
             Command::Sync(config) => Ok(config),
             other => bail!("expected a sync, got {other:?}"),
         }
+    }
+
+    /// `BASE` and `vars`.
+    fn with(vars: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        [&BASE[..], vars].concat()
     }
 
     /// The one-line message of the error that parsing must end in.
@@ -546,10 +610,65 @@ mod tests {
     }
 
     #[test]
-    fn progress_can_be_turned_off() -> Result<()> {
-        assert!(sync(&[], &BASE)?.progress);
-        assert!(!sync(&["--no-progress"], &BASE)?.progress);
-        assert!(!sync(&[], &[BASE[0], BASE[1], ("BATON_NO_PROGRESS", "1")])?.progress);
+    fn progress_can_be_forced_on_or_off() -> Result<()> {
+        assert_eq!(sync(&[], &BASE)?.progress, None);
+        assert_eq!(sync(&["--no-progress"], &BASE)?.progress, Some(false));
+        assert_eq!(sync(&["--progress"], &BASE)?.progress, Some(true));
+        assert_eq!(sync(&["--progress", "--no-progress"], &BASE)?.progress, Some(false));
+        assert_eq!(sync(&["--no-progress", "--progress"], &BASE)?.progress, Some(true));
+        assert_eq!(sync(&[], &with(&[("BATON_NO_PROGRESS", "1")]))?.progress, Some(false));
+        assert_eq!(sync(&[], &with(&[("BATON_PROGRESS", "1")]))?.progress, Some(true));
+        assert_eq!(sync(&[], &with(&[("BATON_PROGRESS", "0")]))?.progress, None);
+        let flag_wins = [("BATON_NO_PROGRESS", "1")];
+        assert_eq!(sync(&["--progress"], &with(&flag_wins))?.progress, Some(true));
+        let both = with(&[("BATON_NO_PROGRESS", "1"), ("BATON_PROGRESS", "1")]);
+        assert!(error(&[], &both)?.contains("both set: use only one"));
+        Ok(())
+    }
+
+    #[test]
+    fn shorter_variable_names_people_guess_are_aliases() -> Result<()> {
+        let config = sync(&[], &with(&[("BATON_RESOURCE_TYPES", "user,org")]))?;
+        assert_eq!(config.filters.resource_types, Some(vec!["user", "org"]));
+        let config = sync(&[], &with(&[("BATON_PROJECT_ID", "1,2")]))?;
+        assert_eq!(config.filters.project_ids, ["1", "2"]);
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        let both = with(&[("BATON_PROJECT_ID", "1"), ("BATON_PROJECT_IDS", "2")]);
+        assert_eq!(
+            error(&[], &both)?,
+            "--project-id (BATON_PROJECT_IDS) and BATON_PROJECT_ID both set: use only one"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_baton_variables_are_warned_about_with_a_suggestion() -> Result<()> {
+        let vars = [
+            BASE[0],
+            BASE[1],
+            ("BATON_SKIP_GRANT", "1"),
+            ("BATON_ORGID", "1"),
+            ("BATON_CLIENT_SECRET", "x"),
+            ("HOME", "/root"),
+        ];
+        assert_eq!(
+            sync(&[], &vars)?.warnings,
+            [
+                "unknown variable BATON_SKIP_GRANT is ignored: did you mean BATON_SKIP_GRANTS?",
+                "unknown variable BATON_ORGID is ignored: did you mean BATON_ORG_ID?",
+                "unknown variable BATON_CLIENT_SECRET is ignored: see baton-zitadel --help for every variable",
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn one_trailing_newline_of_the_pat_variable_is_removed() -> Result<()> {
+        for pat in ["pat-123\n", "pat-123\r\n", "pat-123"] {
+            assert_eq!(sync(&[], &[BASE[0], ("BATON_PAT", pat)])?.pat.expose(), "pat-123");
+        }
+        let two = error(&[], &[BASE[0], ("BATON_PAT", "pat-123\n\n")])?;
+        assert!(two.contains("whitespace or control characters"), "{two}");
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! counts, the users, external users and organizations, project grants and grants printed,
 //! warnings about the rows skipped, and the progress line. It makes no request.
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::io::{self, Write};
 
@@ -31,6 +32,9 @@ pub struct Ledger<'o, W: Write> {
     project_grants: UsedIds,
     /// The ids of the grants printed for the current project (`forget_grants`).
     grants: UsedIds,
+    /// The names that records printed so far give other organizations (a project grant
+    /// names its granted organization), for the external users of those printed later.
+    org_names: HashMap<String, String>,
 }
 
 /// What a grant's user is to this sync (`Ledger::principal`).
@@ -106,6 +110,7 @@ impl<'o, W: Write> Ledger<'o, W> {
             external_orgs,
             project_grants: UsedIds::default(),
             grants: UsedIds::default(),
+            org_names: HashMap::new(),
         }
     }
 
@@ -152,6 +157,18 @@ impl<'o, W: Write> Ledger<'o, W> {
             UserOrg::Member(org) => org == self.org.id,
         };
         if ours { Principal::NotPrinted } else { Principal::External }
+    }
+
+    /// Remembers the name a printed record gives another organization.
+    pub fn learn_org_name(&mut self, org_id: &str, name: &str) {
+        if !name.is_empty() && !self.org_names.contains_key(org_id) {
+            self.org_names.insert(org_id.to_string(), name.to_string());
+        }
+    }
+
+    /// The name the records printed so far give the organization `org_id`, if any.
+    pub fn known_org_name(&self, org_id: &str) -> Option<&str> {
+        self.org_names.get(org_id).map(String::as_str)
     }
 
     /// Prints an external user (made by `record`) unless it was printed before.

@@ -157,7 +157,8 @@ fn manager<W: Write>(
     match ledger.principal(user_id, UserOrg::Member(&member.user_resource_owner)) {
         Principal::Printed => {}
         Principal::External => {
-            ledger.external_user(user_id, || mapping::external_member(member))?;
+            let org = ledger.known_org_name(&member.user_resource_owner).map(str::to_owned);
+            ledger.external_user(user_id, || mapping::external_member(member, org.as_deref()))?;
         }
         Principal::NotPrinted => {
             let Resource { kind, id, .. } = resource;

@@ -106,6 +106,7 @@ fn project_grant<W: Write>(
     if !delegated.is_empty() && config.filters.orgs() {
         ledger.external_org(org_id, || mapping::external_org(org_id, &grant.granted_org_name))?;
     }
+    ledger.learn_org_name(org_id, &grant.granted_org_name);
     ledger.print(&mapping::project_grant(grant, project.name))?;
     ledger.counts.project_grant += 1;
     for (key, entitlement_id) in delegated {

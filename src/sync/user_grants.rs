@@ -120,7 +120,9 @@ fn user_grant<W: Write>(
             continue;
         }
         if principal == Principal::External {
-            ledger.external_user(&user_grant.user_id, || mapping::external_user(user_grant))?;
+            let org = ledger.known_org_name(&user_grant.granted_org_id).map(str::to_owned);
+            let record = || mapping::external_user(user_grant, org.as_deref());
+            ledger.external_user(&user_grant.user_id, record)?;
         }
         ledger.print_with(|line| grant.write_json(line))?;
         ledger.counts.grant += 1;

@@ -163,6 +163,7 @@ impl Client {
             status,
             location: header("location"),
             retry_after: header("retry-after"),
+            content_type: header("content-type"),
             body: response,
         };
         error::judge_answer(&attempt, &answer, SystemTime::now()).map(|()| status)

@@ -109,11 +109,14 @@ pub(super) struct Answer<'a> {
     pub location: Option<&'a str>,
     /// The `Retry-After` header, if there is one.
     pub retry_after: Option<&'a str>,
+    /// The `Content-Type` header, if there is one.
+    pub content_type: Option<&'a str>,
     pub body: &'a [u8],
 }
 
-/// Judges an answer: a 2xx is a success; anything else is a failure, retryable when a later
-/// attempt may get another answer (408, 429, 5xx but 501). `now` dates `Retry-After`.
+/// Judges an answer: a 2xx with a body that may be JSON is a success; anything else is a
+/// failure, retryable when a later attempt may get another answer (408, 429, 5xx but 501).
+/// `now` dates `Retry-After`.
 pub(super) fn judge_answer(
     attempt: &Attempt,
     answer: &Answer,
@@ -121,6 +124,7 @@ pub(super) fn judge_answer(
 ) -> Result<(), ApiError> {
     let status = answer.status;
     match status {
+        200..=299 if !may_be_json(answer.body) => Err(not_json(answer)),
         200..=299 => Ok(()),
         // A redirect would carry the request elsewhere; ZITADEL's API never redirects, so
         // one means the instance URL points at something else.
@@ -136,6 +140,29 @@ pub(super) fn judge_answer(
             ..status_error(attempt, status, answer.body)
         }),
     }
+}
+
+/// Whether a body starts as ZITADEL's JSON does. An empty one, or one that starts so but is
+/// cut short, is left to the parser, which has it retried.
+fn may_be_json(body: &[u8]) -> bool {
+    let start = body.iter().find(|byte| !byte.is_ascii_whitespace());
+    start.is_none_or(|byte| matches!(byte, b'{' | b'['))
+}
+
+/// A success that is not JSON: a proxy's login page or a web server answering for a URL
+/// that is not the instance. Another attempt gets the same page, so it is final, and the
+/// message shows what the answer looked like.
+fn not_json(answer: &Answer) -> ApiError {
+    let content_type = match answer.content_type {
+        Some(content_type) => format!("Content-Type {}", redact::server_text(content_type, 80)),
+        None => "no Content-Type".to_string(),
+    };
+    let head = &answer.body[..answer.body.len().min(4 * SHOWN_CHARS)];
+    let head = redact::server_text(&String::from_utf8_lossy(head), 120);
+    other(format!(
+        "HTTP {} but the answer is not JSON ({content_type}, starting \"{head}\"): check that {INSTANCE_URL} is the ZITADEL instance's own address, not a login page or web server in front of it",
+        answer.status
+    ))
 }
 
 /// What a failure status means, by the status and ZITADEL's error id in the body.
@@ -372,7 +399,8 @@ mod tests {
     ) {
         // Sun, 06 Nov 1994 08:49:37 GMT
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
-        let answer = Answer { status, location, retry_after, body: body.as_bytes() };
+        let answer =
+            Answer { status, location, retry_after, content_type: None, body: body.as_bytes() };
         let judged = judge_answer(attempt, &answer, now).err();
         assert_eq!(judged.as_ref().map_or("ok".into(), summary), expected, "{status} {body}");
     }
@@ -399,6 +427,34 @@ mod tests {
             "",
             "Other - final: HTTP 307: the server redirects to nowhere; not followed: check that --instance-url (BATON_INSTANCE_URL) is the instance's own address",
         );
+    }
+
+    #[test]
+    fn a_success_that_is_not_json_is_final_and_shown() {
+        let url = url();
+        let plain = attempt(&url, None);
+        let now = SystemTime::UNIX_EPOCH;
+        let page = "<!DOCTYPE html>\n<html><title>Sign in\u{1b}[2J</title>";
+        let answer = Answer {
+            status: 200,
+            location: None,
+            retry_after: None,
+            content_type: Some("text/html; charset=utf-8"),
+            body: page.as_bytes(),
+        };
+        let judged = judge_answer(&plain, &answer, now).expect_err("not JSON");
+        assert_eq!(
+            summary(&judged),
+            "Other - final: HTTP 200 but the answer is not JSON (Content-Type text/html; charset=utf-8, starting \"<!DOCTYPE html>\\n<html><title>Sign in\\u{1b}[2J</title>\"): check that --instance-url (BATON_INSTANCE_URL) is the ZITADEL instance's own address, not a login page or web server in front of it"
+        );
+        let long = "x".repeat(5000);
+        let answer = Answer { content_type: None, body: long.as_bytes(), ..answer };
+        let message = judge_answer(&plain, &answer, now).expect_err("not JSON").message;
+        assert!(message.contains("(no Content-Type, starting \"xxx"), "{message}");
+        assert!(message.len() < 400, "{message}");
+        // A body cut short, or empty, is the parser's to judge, and is retried.
+        check_answer(&plain, 200, NO_HEADERS, "  {\"result\": [", "ok");
+        check_answer(&plain, 200, NO_HEADERS, "", "ok");
     }
 
     #[test]

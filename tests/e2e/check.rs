@@ -93,7 +93,10 @@ fn check_names_each_permission_of_the_access_picture_and_the_setting_that_skips_
             "{token}: {}",
             run.stderr
         );
-        let error = run.stderr.lines().last().unwrap();
+        // The probe's line gives the advice; the last line only names the probe.
+        let error = run.stderr.lines().find(|line| line.contains("missing")).unwrap();
+        let last = run.stderr.lines().last().unwrap();
+        assert_eq!(last, format!("baton-zitadel: check failed at {permission}"), "{token}");
         for needle in [
             &format!("this call needs {permission}") as &str,
             "Org Owner Viewer role (ORG_OWNER_VIEWER)",
@@ -160,6 +163,9 @@ fn check_names_each_missing_permission_and_fails_as_the_sync_would() {
     assert_eq!(run.status, 4, "{}", run.stderr);
     assert!(run.stderr.contains("check: user.read ok"));
     assert!(run.stderr.contains("warning: check: user.grant.read missing: POST /management/v1/users/grants/_search at offset 0: permission denied (HTTP 403: No matching permissions found (AUTH-5mWD2))"), "{}", run.stderr);
+    // A failed probe's message is printed once: the last line names the probe only.
+    assert_eq!(run.stderr.matches("AUTH-5mWD2").count(), 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().last(), Some("baton-zitadel: check failed at user.grant.read"));
 
     let run = check(&fake, &[], &[("BATON_PAT", "demo-pat-acme-settings")]);
     assert_eq!(run.status, 4);
@@ -172,10 +178,43 @@ fn check_names_each_missing_permission_and_fails_as_the_sync_would() {
     }
     assert!(run.stderr.contains("check: project.role.read not checked"));
     let error = run.stderr.lines().last().unwrap();
-    assert!(
-        error.starts_with("baton-zitadel: check failed: POST /management/v1/users/_search"),
-        "the sync's first failure: {error}"
+    assert_eq!(
+        error,
+        "baton-zitadel: check failed at user.read, project.read, project.member.read, project.grant.member.read, user.grant.read"
     );
+    assert_eq!(run.stderr.matches("POST /management/v1/users/_search").count(), 1);
+}
+
+/// A host that does not answer: `--check` tries it twice at most and is done well within
+/// 15 seconds whatever `--timeout` and `--max-retries` say, naming the probe that failed.
+#[test]
+fn check_gives_up_on_a_silent_host_within_15_seconds_naming_the_step() {
+    // A listener that never accepts: connections complete in the backlog, and no answer
+    // ever comes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_baton-zitadel"));
+    command.env_clear().args(["--check", "--instance-url", &url]).envs([
+        ("BATON_PAT", ACME_PAT),
+        ("BATON_LOG_FORMAT", "console"),
+        ("BATON_MAX_RETRIES", "8"),
+        ("BATON_TIMEOUT", "120"),
+    ]);
+    let started = std::time::Instant::now();
+    let run = run(command);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}: {}", run.stderr);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("retrying in").count(), 1, "one retry: {}", run.stderr);
+    assert!(run.stderr.contains("check: org.read failed: "), "{}", run.stderr);
+    assert!(run.stderr.contains("gave up after 2 attempts: no complete answer"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().last(),
+        Some(
+            "baton-zitadel: check failed at org.read, the first probe: nothing else can be checked"
+        )
+    );
+    assert_eq!(run.stderr.matches("no complete answer").count(), 2, "{}", run.stderr);
 }
 
 #[test]

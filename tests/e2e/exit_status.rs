@@ -86,10 +86,7 @@ fn server_errors_exit_1_and_name_endpoint_and_offset() {
 #[test]
 fn broken_responses_exit_1() {
     let cases: [(FaultAction, &[&str]); 4] = [
-        (
-            FaultAction::Garbage,
-            &["POST /management/v1/users/_search at offset 0", "malformed response"],
-        ),
+        (FaultAction::Garbage, &["POST /management/v1/users/_search at offset 0", "is not JSON"]),
         (FaultAction::DropConnection, &["POST /management/v1/users/_search at offset 0", "failed"]),
         (FaultAction::CutBody, &["POST /management/v1/users/_search at offset 0"]),
         (
@@ -106,6 +103,26 @@ fn broken_responses_exit_1() {
         fake.inject(Fault::new(action).on_path("/users/_search"));
         assert_failure(&sync(&fake, &[], &[("BATON_MAX_RETRIES", "0")]), 1, needles);
     }
+}
+
+/// A wrong URL fails fast and says so: a web page answered with 200 (a proxy's login page,
+/// a web server) is the same on every attempt, so it is not retried, and the message names
+/// the setting to fix and shows what came back, escaped.
+#[test]
+fn a_web_page_instead_of_the_api_fails_at_once_naming_the_instance_url() {
+    let fake = serve_demo();
+    fake.inject(Fault::new(FaultAction::Garbage));
+    let run = sync(&fake, &[], &[]);
+    assert_failure(
+        &run,
+        1,
+        &[
+            "HTTP 200 but the answer is not JSON (Content-Type text/html, starting \"<html>\\r\\n<head><title>502 Bad Gateway",
+            "check that --instance-url (BATON_INSTANCE_URL) is the ZITADEL instance's own address",
+        ],
+    );
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+    assert_eq!(fake.request_count(), 1, "one request, no retry");
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod cli;
 mod docs;
 mod exit_status;
 mod filters;
+mod first_run;
 mod generate;
 mod hostile;
 mod ids;

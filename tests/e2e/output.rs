@@ -53,9 +53,24 @@ fn output_files_are_replaced_only_by_a_complete_sync() {
     assert_eq!(run.status, 1);
     assert!(run.stdout.contains("\"kind\":\"resource_type\""), "`-` is stdout");
 
-    let run = sync(&fake, &["--output", dir.join("missing/acme.ndjson").to_str().unwrap()], &[]);
-    assert_eq!(run.status, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("cannot create") && run.stderr.contains("--output (BATON_OUTPUT)"));
+    // A missing directory is named, not the temporary file, in the one form of every
+    // configuration error, whatever the log format, and before any request.
+    let missing = dir.join("missing/acme.ndjson");
+    let requests = fake.request_count();
+    for format in ["console", "json"] {
+        let env = [("BATON_LOG_FORMAT", format)];
+        let run = sync(&fake, &["--output", missing.to_str().unwrap()], &env);
+        assert_eq!(run.status, 2, "{}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "baton-zitadel: --output (BATON_OUTPUT) {}: the directory {} does not exist: create it, or name a file in a directory that does\n",
+                missing.display(),
+                dir.join("missing").display()
+            )
+        );
+    }
+    assert_eq!(fake.request_count(), requests, "no request");
     let run = sync(&fake, &["--output", dir.to_str().unwrap()], &[]);
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(run.stderr.contains("is a directory"));

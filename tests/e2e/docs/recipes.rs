@@ -20,6 +20,7 @@ fn with_demo_output(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("acme.ndjson"), demo_golden()).unwrap();
+    std::fs::write(dir.join("yesterday.ndjson"), yesterdays_export()).unwrap();
     dir
 }
 
@@ -67,7 +68,7 @@ fn can_run(recipe: &Block) -> bool {
             "DuckDB's Python module",
             "python3 -m venv target/test-tools/venv && target/test-tools/venv/bin/pip install duckdb",
         ),
-        _ if recipe.text.starts_with("sqlite3 ") => {
+        _ if recipe.text.contains("sqlite3 acme.db") => {
             available(runs("sqlite3", &["-version"]), "sqlite3", "apt-get install sqlite3")
         }
         _ => available(runs("jq", &["--version"]), "jq", "apt-get install jq"),
@@ -130,17 +131,12 @@ fn shows(expected: &str, actual: &str) -> bool {
     }
 }
 
-/// The recipe that compares two days' exports, which needs two of them: tested on its own.
-fn compares_two_exports(recipe: &Block) -> bool {
-    recipe.text.contains("yesterday.ndjson")
-}
-
 /// Runs every recipe of `blocks` (each followed by its output) that the tools here allow;
 /// returns the languages of the recipes found.
 fn run_recipes(document: &str, blocks: &[Block]) -> Vec<String> {
     let mut found = Vec::new();
     for (index, recipe) in blocks.iter().enumerate() {
-        if (recipe.language != "sh" && recipe.language != "sql") || compares_two_exports(recipe) {
+        if recipe.language != "sh" && recipe.language != "sql" {
             continue;
         }
         found.push(recipe.language.clone());
@@ -215,35 +211,87 @@ fn grants_per_project_counts_projects_without_grants() {
     );
 }
 
+/// Yesterday's export, for the recipes that compare two: the demo's output as it was before
+/// Frank Fischer joined, Alice Anderson became an admin of the portal, Erin Evans was
+/// disabled, Initech was granted a project and its Peter Gibbons made a manager of that
+/// grant, and while Gina Green (a copy of Carol Clark, with her user grant) still worked here.
+pub fn yesterdays_export() -> String {
+    const FRANK: &str = "284911893456683013";
+    const PETER: &str = "284905802156290051";
+    const INITECH: &str = "284905733281462275";
+    const ALICE: &str = "284906014215673861";
+    const CAROL: &str = "284908102417326085";
+    const GINA: &str = "284908000000000001";
+    let mut lines = Vec::new();
+    for line in demo_golden().lines() {
+        let gone = line.contains(FRANK)
+            || line.contains(PETER)
+            || line.contains(&format!("\"principal_id\":\"{INITECH}\""))
+            || line.contains(&format!("\"resource_type\":\"org\",\"id\":\"{INITECH}\""))
+            || line.contains(&format!(
+                "\"slug\":\"admin\",\"principal_type\":\"user\",\"principal_id\":\"{ALICE}\""
+            ));
+        if gone {
+            continue;
+        }
+        let line = line.replace(
+            "\"display_name\":\"Erin Evans\",\"status\":\"DISABLED\",\"status_details\":\"USER_STATE_INACTIVE\"",
+            "\"display_name\":\"Erin Evans\",\"status\":\"ENABLED\",\"status_details\":\"USER_STATE_ACTIVE\"",
+        );
+        let carols = line.contains(&format!("\"resource_type\":\"user\",\"id\":\"{CAROL}\""))
+            || line.contains(&format!("\"principal_id\":\"{CAROL}\",\"user_grant_id\""));
+        let gina = carols.then(|| line.replace(CAROL, GINA).replace("Carol Clark", "Gina Green"));
+        lines.push(line);
+        lines.extend(gina);
+    }
+    lines.iter().map(|line| format!("{line}\n")).collect()
+}
+
 #[test]
-fn comparing_two_exports_shows_what_changed() {
+fn the_change_recipes_agree_and_name_every_kind_of_change() {
     let blocks = blocks_of_section("docs/recipes.md", "## Comparing two exports");
-    let recipe = blocks.iter().find(|b| compares_two_exports(b)).unwrap();
+    let recipes: Vec<&Block> =
+        blocks.iter().filter(|b| b.text.contains("yesterday.ndjson")).collect();
+    let [duckdb, jq] = recipes[..] else { panic!("a DuckDB and a jq recipe: {}", recipes.len()) };
+    assert_eq!((duckdb.language.as_str(), jq.language.as_str()), ("sql", "sh"));
+    if !can_run(duckdb) || !can_run(jq) {
+        return;
+    }
+    let dir = with_demo_output("changes");
+    let by_duckdb = run_duckdb(&duckdb.text, &dir);
+    let (status, by_jq) = run_shell(&jq.text, &dir);
+    assert_eq!(status, 0);
+    assert_eq!(by_duckdb, by_jq, "the two recipes print the same");
+    for change in [
+        "grant gained",
+        "grant lost",
+        "user added",
+        "user removed",
+        "user disabled",
+        "new external user",
+        "new external org",
+    ] {
+        assert!(by_jq.contains(&format!("{change}\t")), "no {change}: {by_jq}");
+    }
+}
+
+/// The SQLite recipe makes a database only its user can read, and can be run again (on a
+/// newer export) without an error or a row counted twice.
+#[test]
+fn the_sqlite_recipe_can_be_run_twice_into_a_private_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let blocks = blocks_of_section("docs/recipes.md", "## SQLite");
+    let recipe = blocks.iter().find(|b| b.text.contains("sqlite3 acme.db")).unwrap();
     if !can_run(recipe) {
         return;
     }
-    let dir = with_demo_output("compare");
-    // Yesterday Erin was still active and Alice was not yet an admin of the portal.
-    let yesterday: String = demo_golden()
-        .lines()
-        .filter(|line| {
-            !line.contains("\"id\":\"project:284906487321587717:admin:user:284906014215673861\"")
-        })
-        .map(|line| {
-            line.replace(
-                "\"status\":\"DISABLED\",\"status_details\":\"USER_STATE_INACTIVE\"",
-                "\"status\":\"ENABLED\",\"status_details\":\"USER_STATE_ACTIVE\"",
-            ) + "\n"
-        })
-        .collect();
-    std::fs::write(dir.join("yesterday.ndjson"), yesterday).unwrap();
-    std::fs::copy(dir.join("acme.ndjson"), dir.join("today.ndjson")).unwrap();
-    let (_, stdout) = run_shell(&recipe.text, &dir);
-    assert_eq!(
-        stdout,
-        "10a11\n> 284906014215673861\tproject:284906487321587717:admin\n\
-         10c10\n< 284910045582151685\tENABLED\n---\n> 284910045582151685\tDISABLED\n"
-    );
+    let dir = with_demo_output("sqlite-twice");
+    let first = run_shell(&recipe.text, &dir);
+    let second = run_shell(&recipe.text, &dir);
+    assert_eq!(first.0, 0);
+    assert_eq!(first, second, "the same rows, none twice");
+    let mode = std::fs::metadata(dir.join("acme.db")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 }
 
 /// The records of the `json` blocks among `blocks`, unwrapped: a line that does not start a
