@@ -16,11 +16,8 @@ mod docs;
 mod exit_status;
 mod filters;
 mod first_run;
-<<<<<<< HEAD
 mod generate;
-=======
 mod hardened;
->>>>>>> 3423791 (deploy: the CronJob admitted at the restricted Pod Security level (seccomp RuntimeDefault, read-only root, no token, resources from the bench, timeZone) and run again only after exit status 5 through a podFailurePolicy, with its PersistentVolumeClaim and the optional CA ConfigMap; the systemd service as user baton, the export 0640 for group baton-readers outside /var/lib/private, sandboxed (systemd-analyze security 8.4 -> 1.1) with an OnFailure hook; the cron job's log rotated; the operations guide says which user, group and directories to create; tests parse the YAML with PyYAML and run systemd-analyze verify and security, which make test-tools installs)
 mod hostile;
 mod ids;
 mod logs;
