@@ -69,6 +69,7 @@ pub fn projects<W: Write>(
     // The manager roles of projects and of project grants, read when first needed.
     let mut manager_roles = ManagerRoles::default();
     let filters = &config.filters;
+    let mut grants = project_grants::Source::new(config);
     fetcher
         .walk(&Projects, |fetcher, project| {
             if !filters.project(&project.id) {
@@ -83,12 +84,13 @@ pub fn projects<W: Write>(
                 managers::project_managers(fetcher, ledger, config, &mut manager_roles, &project)?;
             }
             if filters.project_grants() {
+                let project = (&project, &mut grants);
                 project_grants::project_grants(
                     fetcher,
                     ledger,
                     config,
                     &mut manager_roles,
-                    &project,
+                    project,
                 )?;
             }
             if !filters.skip_grants {

@@ -29,6 +29,8 @@ pub enum Endpoint<'a> {
     ProjectGrants {
         project_id: &'a str,
     },
+    /// The project grants of every project of the organization, in one list.
+    AllProjectGrants,
     ProjectGrantMembers {
         project_id: &'a str,
         grant_id: &'a str,
@@ -107,6 +109,11 @@ impl Endpoint<'_> {
             ),
             Endpoint::ProjectGrants { .. } => post(
                 "/management/v1/projects/{project_id}/grants/_search",
+                "project.grant.read",
+                WITHOUT_PROJECT_GRANTS,
+            ),
+            Endpoint::AllProjectGrants => post(
+                "/management/v1/projectgrants/_search",
                 "project.grant.read",
                 WITHOUT_PROJECT_GRANTS,
             ),
@@ -255,6 +262,11 @@ mod tests {
         check(
             Endpoint::ProjectGrants { project_id },
             "POST /management/v1/projects/1/grants/_search needs project.grant.read",
+            WITHOUT_PROJECT_GRANTS,
+        );
+        check(
+            Endpoint::AllProjectGrants,
+            "POST /management/v1/projectgrants/_search needs project.grant.read",
             WITHOUT_PROJECT_GRANTS,
         );
         check(

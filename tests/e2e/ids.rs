@@ -44,6 +44,11 @@ fn page(rows: &[Value]) -> String {
 /// Makes the fake answer every request whose path contains `path` with `body`, as a server
 /// that sends what ZITADEL would refuse to store.
 fn serve_page(fake: &FakeZitadel, path: &str, body: String) {
+    if path.starts_with("/management/v1/projects/") && path.ends_with("/grants/_search") {
+        // A project's own list of project grants is read when the organization's is empty.
+        let empty = FaultAction::Status { status: 200, body: page(&[]), headers: Vec::new() };
+        fake.inject(Fault::new(empty).on_path("/management/v1/projectgrants/_search"));
+    }
     let action = FaultAction::Status { status: 200, body, headers: Vec::new() };
     fake.inject(Fault::new(action).on_path(path));
 }

@@ -108,6 +108,10 @@ impl Generator {
         let plan = self.plan_project_grants(granted.len());
         let delegated = delegated_counts(&spec, plan.len());
         let mut next_delegated = 0;
+        if !self.projects.is_empty() {
+            // One list of the organization's project grants, read for the first project.
+            tally.request("/management/v1/projectgrants/_search", pages(plan.len()));
+        }
         for p in 0..self.projects.len() {
             let project_id = self.projects[p].id.clone();
             let members = self.project_managers(&mut tally, p);
@@ -124,7 +128,10 @@ impl Generator {
             let project = format!("/management/v1/projects/{project_id}");
             tally.request(&format!("{project}/roles/_search"), pages(self.projects[p].roles.len()));
             tally.request(&format!("{project}/members/_search"), pages(members));
-            tally.request(&format!("{project}/grants/_search"), pages(grants.len()));
+            if plan.is_empty() {
+                // The organization's list was empty: each project's is read instead.
+                tally.request(&format!("{project}/grants/_search"), 1);
+            }
             tally.request("/management/v1/users/grants/_search", pages(user_grants));
         }
 
