@@ -300,3 +300,66 @@ fn resource_types_without_project_grant_keep_grants_made_through_them() {
     assert!(run.stderr.contains("names project_grant without project"), "{}", run.stderr);
     assert_eq!(fake.request_count(), 0);
 }
+
+/// The paths of the project-grant lists a sync asked for: the organization's and each
+/// project's.
+fn project_grant_lists(fake: &FakeZitadel) -> (usize, Vec<String>) {
+    let requests = fake.requests();
+    let whole = requests.iter().filter(|r| r.path == "/management/v1/projectgrants/_search");
+    let per_project = requests.iter().filter(|r| {
+        r.path.starts_with("/management/v1/projects/") && r.path.ends_with("/grants/_search")
+    });
+    (whole.count(), per_project.map(|r| r.path.clone()).collect())
+}
+
+#[test]
+fn the_organizations_project_grants_are_one_list_read_once_with_the_same_records() {
+    let fake = serve_demo();
+    let run = sync_ok(&fake, &[], &[]);
+    assert_eq!(records_and_requests(&run.stdout).0, records_and_requests(&demo_golden()).0);
+    assert_eq!(project_grant_lists(&fake), (1, Vec::new()), "one list instead of three");
+}
+
+#[test]
+fn with_project_id_each_named_project_reads_its_own_project_grants() {
+    let fake = serve_demo();
+    let run = sync_ok(&fake, &["--project-id", BILLING, "--project-id", PORTAL], &[]);
+    let expected = [PORTAL, BILLING].map(|p| format!("/management/v1/projects/{p}/grants/_search"));
+    assert_eq!(project_grant_lists(&fake), (0, expected.to_vec()));
+    // The same project grants as a whole sync prints for these two projects.
+    let of_named = |stdout: &str| -> Vec<Value> {
+        let records = stream_records(stdout).into_iter();
+        let named = |r: &Value| r["project_id"] == PORTAL || r["project_id"] == BILLING;
+        records.filter(|r| r["resource_type"] == "project_grant" && named(r)).collect()
+    };
+    assert_eq!(of_named(&run.stdout), of_named(&demo_golden()));
+    assert!(!of_named(&run.stdout).is_empty());
+}
+
+#[test]
+fn a_token_scoped_to_projects_sees_no_organization_list_and_reads_each_projects() {
+    // ZITADEL narrows the organization's list for a token whose project.grant.read comes from
+    // Project Owner memberships to the ids of the project grants it manages: none. Each of
+    // its projects' own lists still shows all of that project's grants.
+    let fake = serve_demo();
+    let empty = r#"{"details":{"processedSequence":"7","viewTimestamp":"2025-05-02T08:30:00Z"}}"#;
+    let action = FaultAction::Status { status: 200, body: empty.into(), headers: Vec::new() };
+    fake.inject(Fault::new(action).on_path("/management/v1/projectgrants/_search"));
+    let run = sync_ok(&fake, &[], &[]);
+    assert_eq!(records_and_requests(&run.stdout).0, records_and_requests(&demo_golden()).0);
+    let (whole, per_project) = project_grant_lists(&fake);
+    assert_eq!((whole, per_project.len()), (1, 3), "{per_project:?}");
+}
+
+#[test]
+fn a_project_grant_without_project_id_in_the_organizations_list_is_refused() {
+    let fake = serve_demo();
+    let grant = json!({"grantId": BILLING_GRANT, "grantedOrgId": ACME, "details": {}});
+    let page =
+        json!({"details": {"totalResult": "1", "processedSequence": "7"}, "result": [grant]});
+    let action = FaultAction::Status { status: 200, body: page.to_string(), headers: Vec::new() };
+    fake.inject(Fault::new(action).on_path("/management/v1/projectgrants/_search"));
+    let run = sync(&fake, &[], &[]);
+    let needles = ["POST /management/v1/projectgrants/_search at offset 0", "has no projectId"];
+    assert_failure(&run, 1, &needles);
+}
