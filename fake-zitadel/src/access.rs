@@ -134,6 +134,8 @@ pub(super) struct Context<'a> {
     /// The `processedSequence` of list answers.
     pub(super) sequence: u64,
     pub(super) options: &'a Options,
+    /// The ids the token holds the route's permission for, when not in the whole org.
+    pub(super) scope: Option<&'a [String]>,
 }
 
 /// Returns the body of the answer.
@@ -165,7 +167,13 @@ pub(super) fn answer(route: &AccessRoute, cx: &Context) -> String {
         AccessRoute::ProjectGrants { project_id } => {
             project_grants(cx, &org.project_grants, |grant| grant.project_id == *project_id)
         }
-        AccessRoute::AllProjectGrants => project_grants(cx, &org.project_grants, |_| true),
+        AccessRoute::AllProjectGrants => {
+            // A permission held for some ids only narrows the list to the grants with those
+            // ids (`AppendPermissionQueries`): a Project Owner's project ids match none.
+            project_grants(cx, &org.project_grants, |grant| {
+                cx.scope.is_none_or(|ids| ids.contains(&grant.id))
+            })
+        }
         AccessRoute::OrgMemberRoles => roles_body(None, &MemberLevel::Org.roles(default_org)),
         AccessRoute::ProjectMemberRoles => {
             roles_body(None, &MemberLevel::Project.roles(default_org))

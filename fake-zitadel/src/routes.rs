@@ -1,7 +1,7 @@
 //! ZITADEL's endpoints: routing, request decoding, authentication, org context, permissions and the list answers.
 
 use crate::access::{self, AccessRoute};
-use crate::dataset::{Dataset, GrantRow, Org, Token, UserRow};
+use crate::dataset::{Dataset, GrantRow, Org, ProjectRow, Token, UserRow};
 use crate::generate::mix;
 use crate::http::{Request, Response};
 use crate::json;
@@ -79,6 +79,16 @@ impl Route {
         }
     }
 
+    /// The project id a permission held for some projects only must name, where the call's
+    /// auth option has the check field `ProjectId` (`zitadel-access-api.md` §3, §4.2).
+    fn checked_project_id(&self) -> Option<&str> {
+        match self {
+            Route::Access(AccessRoute::ProjectMembers { project_id })
+            | Route::Access(AccessRoute::ProjectGrants { project_id }) => Some(project_id),
+            _ => None,
+        }
+    }
+
     /// The endpoint as ZITADEL's HTTP rules name it, e.g. for counting requests per endpoint.
     fn template(&self) -> &'static str {
         match self {
@@ -139,8 +149,17 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
     let mut dataset = lock(&shared.dataset);
     let token = authenticate(request, &dataset)?;
     let org_id = context_org(request, token, &dataset)?;
-    if !token.permissions.iter().any(|p| p == route.permission()) {
+    if !token.holds(route.permission()) {
         return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-5mWD2"));
+    }
+    // A call whose auth option names a check field (`ProjectId`) passes a permission held for
+    // some ids only when the request names one of them (`checkUserPermissions`).
+    let scope: Option<Vec<String>> =
+        token.scope(route.permission()).map(|ids| ids.into_iter().map(String::from).collect());
+    if let (Some(ids), Some(project_id)) = (&scope, route.checked_project_id())
+        && !ids.iter().any(|id| id == project_id)
+    {
+        return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-3jknH"));
     }
     let page = validated_page(&list, body, &options, number)?;
 
@@ -177,7 +196,11 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
             list_users(org, &list, page, options.users_total_inflation, sequence)
         }
         Route::Projects => {
-            let (total, rows) = page.apply(org.projects.iter().map(|p| p.json.as_str()));
+            // Only the projects a permission held for some projects names
+            // (`AppendPermissionQueries`).
+            let seen = |p: &&ProjectRow| scope.as_ref().is_none_or(|ids| ids.contains(&p.id));
+            let projects = org.projects.iter().filter(seen);
+            let (total, rows) = page.apply(projects.map(|p| p.json.as_str()));
             list_body(total, rows, sequence)
         }
         Route::Roles { project_id } => {
@@ -199,6 +222,7 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
                 page,
                 sequence,
                 options: &options,
+                scope: scope.as_deref(),
             };
             access::answer(route, &context)
         }

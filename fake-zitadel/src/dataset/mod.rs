@@ -278,11 +278,32 @@ pub struct Token {
     pub user_org: String,
     /// Whether the user has an instance-level role, which covers every org.
     pub instance_level: bool,
-    /// Permission names such as `user.read`.
+    /// Permission names such as `user.read`, held in the whole org; or, in ZITADEL's form
+    /// for a Project Owner's or a Project Grant Owner's, `project.grant.read:<id>`: held only
+    /// for that project or project grant.
     pub permissions: Vec<String>,
 }
 
 impl Token {
+    /// Whether it holds `permission` at all, in the whole org or for some ids.
+    pub fn holds(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|held| {
+            held == permission
+                || held.strip_prefix(permission).is_some_and(|rest| rest.starts_with(':'))
+        })
+    }
+
+    /// The ids its `permission` is held for, or `None` when it is held in the whole org.
+    pub fn scope(&self, permission: &str) -> Option<Vec<&str>> {
+        if self.permissions.iter().any(|held| held == permission) {
+            return None;
+        }
+        let ids = self.permissions.iter().filter_map(|held| {
+            held.strip_prefix(permission).and_then(|rest| rest.strip_prefix(':'))
+        });
+        Some(ids.collect())
+    }
+
     /// A token of an Org Owner Viewer of `org`: every permission a sync needs, in that org.
     pub fn org_viewer(token: &str, org: &str) -> Token {
         let permissions = [

@@ -331,3 +331,35 @@ fn removed_users_and_grants_leave_the_lists_as_in_zitadel() {
     assert!(!grants.contains(&SAMIRS_GRANT.to_string()));
     assert_eq!(post(&fake, INITECH_PAT, "users/grants/_search", "").ids("id").len(), 0);
 }
+
+#[test]
+fn a_permission_held_for_some_projects_narrows_the_lists_and_fails_other_projects() {
+    // A Project Owner Viewer of Customer Portal who also manages Legacy Billing's grant,
+    // beside an org role that reads the org: ZITADEL's `perm:<ctxId>` permissions.
+    let mut dataset = demo();
+    let permissions = [
+        "org.read".to_string(),
+        format!("project.read:{CUSTOMER_PORTAL}"),
+        format!("project.member.read:{CUSTOMER_PORTAL}"),
+        format!("project.grant.read:{CUSTOMER_PORTAL}"),
+        format!("project.grant.read:{BILLING_GRANT}"),
+    ];
+    let token = Token { permissions: permissions.to_vec(), ..Token::org_viewer("scoped", ACME) };
+    dataset.add_token(token);
+    let fake = serve(dataset, Options::default());
+    // The lists without a check field hold only the rows of the ids: for projects the
+    // project's, for project grants the grant's, so the Project Owner's grants are not there.
+    assert_eq!(post(&fake, "scoped", "projects/_search", "").ids("id"), [CUSTOMER_PORTAL]);
+    assert_eq!(post(&fake, "scoped", "projectgrants/_search", "").ids("grantId"), [BILLING_GRANT]);
+    // A project's own list checks its id: Customer Portal's shows all of its grants.
+    let portal = post(&fake, "scoped", &project_grants(CUSTOMER_PORTAL), "");
+    assert_eq!(portal.ids("grantId"), [PORTAL_GRANT]);
+    let other = post(&fake, "scoped", &project_grants(INTERNAL_TOOLS), "");
+    assert_eq!(other.status, 403);
+    assert!(other.body.contains("No matching permissions found (AUTH-3jknH)"), "{}", other.body);
+    let members = post(&fake, "scoped", &project_members(INTERNAL_TOOLS), "");
+    assert_eq!(members.status, 403);
+    // Without the permission at all: the usual 403.
+    let users = post(&fake, "scoped", "users/_search", "");
+    assert_eq!((users.status, users.body.as_str()), (403, NO_PERMISSION));
+}

@@ -15,7 +15,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use fake_zitadel::{
-    Dataset, FakeZitadel, GENERATED_PAT, GenerateSpec, Limits, Options, endpoint_of,
+    Dataset, FakeZitadel, GENERATED_PAT, GenerateSpec, Limits, Options, Token, endpoint_of,
 };
 
 const ACME: &str = "284905129371435012";

@@ -337,15 +337,28 @@ fn with_project_id_each_named_project_reads_its_own_project_grants() {
 }
 
 #[test]
-fn a_token_scoped_to_projects_sees_no_organization_list_and_reads_each_projects() {
-    // ZITADEL narrows the organization's list for a token whose project.grant.read comes from
-    // Project Owner memberships to the ids of the project grants it manages: none. Each of
-    // its projects' own lists still shows all of that project's grants.
-    let fake = serve_demo();
-    let empty = r#"{"details":{"processedSequence":"7","viewTimestamp":"2025-05-02T08:30:00Z"}}"#;
-    let action = FaultAction::Status { status: 200, body: empty.into(), headers: Vec::new() };
-    fake.inject(Fault::new(action).on_path("/management/v1/projectgrants/_search"));
-    let run = sync_ok(&fake, &[], &[]);
+fn a_project_owners_token_gets_every_project_grant_from_each_projects_list() {
+    // A service user that reads the organization and its users with an org role, and its
+    // projects as Project Owner Viewer of each: ZITADEL holds the project permissions for
+    // those project ids only, and narrows the organization's list of project grants to the
+    // grants whose ids they name, none; each project's own list shows all of its grants.
+    let mut dataset = demo();
+    let mut permissions: Vec<String> =
+        ["org.read", "org.member.read", "user.read", "user.grant.read"].map(String::from).to_vec();
+    for project in [PORTAL, TOOLS, BILLING] {
+        for permission in [
+            "project.read",
+            "project.role.read",
+            "project.member.read",
+            "project.grant.read",
+            "project.grant.member.read",
+        ] {
+            permissions.push(format!("{permission}:{project}"));
+        }
+    }
+    dataset.add_token(Token { permissions, ..Token::org_viewer("project-owner", ACME) });
+    let fake = serve(dataset, Options::default());
+    let run = sync_ok(&fake, &[], &[("BATON_PAT", "project-owner")]);
     assert_eq!(records_and_requests(&run.stdout).0, records_and_requests(&demo_golden()).0);
     let (whole, per_project) = project_grant_lists(&fake);
     assert_eq!((whole, per_project.len()), (1, 3), "{per_project:?}");
