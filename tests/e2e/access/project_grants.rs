@@ -376,3 +376,35 @@ fn a_project_grant_without_project_id_in_the_organizations_list_is_refused() {
     let needles = ["POST /management/v1/projectgrants/_search at offset 0", "has no projectId"];
     assert_failure(&run, 1, &needles);
 }
+
+#[test]
+fn project_grants_past_what_may_be_held_are_read_with_each_projects_list() {
+    // A hundred more grants of Customer Portal, each with 50 KB of role keys: 5 MB, more than
+    // the sync holds (4 MiB, a response body's worth), so it keeps its memory bound by
+    // reading each project's own list instead, and prints the same.
+    let dataset = demo_changed(|demo| {
+        for n in 0..100 {
+            let org = json!({"id": format!("3910000000000{n:05}"), "name": format!("Partner {n}"),
+                             "details": {"sequence": "1"}, "state": "ORG_STATE_ACTIVE"});
+            demo["orgs"].as_array_mut().unwrap().push(json!({"org": org}));
+        }
+        let grants = demo["orgs"][0]["projectGrants"][PORTAL].as_array_mut().unwrap();
+        for n in 0..100 {
+            let keys: Vec<String> = (0..10).map(|k| format!("{k}{}", "k".repeat(5_000))).collect();
+            grants.push(json!({
+                "grantId": format!("3900000000000{n:05}"), "grantedOrgId": format!("3910000000000{n:05}"),
+                "grantedRoleKeys": keys, "state": "PROJECT_GRANT_STATE_ACTIVE",
+                "details": {"sequence": "3", "creationDate": "2025-03-10T15:20:44Z",
+                            "changeDate": "2025-03-10T15:20:44Z", "resourceOwner": ACME},
+            }));
+        }
+    });
+    let fake = serve(dataset, Options::default());
+    let args = ["--page-size", "50", "--skip-grants", "--skip-managers"];
+    let run = sync_ok(&fake, &args, &[]);
+    assert_eq!(summary(&run.stdout)["counts"]["project_grant"], 103);
+    let (whole, per_project) = project_grant_lists(&fake);
+    assert!(whole >= 2, "the organization's list was read until too much was held");
+    assert_eq!(per_project.len(), 2 + 3, "Customer Portal's three pages and one per other");
+    assert!(run.stderr.contains("its own list instead"), "{}", run.stderr);
+}
