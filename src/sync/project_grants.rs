@@ -3,9 +3,10 @@
 //! the project's role to the organization (printed once, as an external organization,
 //! before its first grant); its managers follow (`managers.rs`).
 //!
-//! They are read with one list of the whole organization before the projects, and each
-//! project's are held until it is printed (`Source::Held`); with `--project-id`, or when
-//! the one list cannot serve, with one list per project (`Source::PerProject`).
+//! They are read with one list of the whole organization when the first project is
+//! printed, and each project's are held until it is printed (`Source::Held`); with
+//! `--project-id`, or when the one list cannot serve, with one list per project
+//! (`Source::PerProject`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
