@@ -49,6 +49,12 @@ const MAX_TOTAL: u64 = 100_000_000;
 /// How many pages' worth of rows one read may run past the `totalResult` of its first page
 /// before the list counts as changed: a list that grows as fast as it is read has no end.
 const GROWTH_PAGES: u64 = 10;
+/// Lists in no order: how many requests in a row, at three offsets or more, must bring the
+/// very same page before the server is taken to ignore the offset. A list in a new order
+/// on every request brings the same page twice in a row by chance, read a row a page, as
+/// often as not; sixteen times in a row, one time in 3^15 at most (a list of three rows,
+/// the fewest that have three offsets). Fewer repeats are a list that seems to change.
+const PROOF_REPEATS: u32 = 16;
 
 /// What is known of a list's rows.
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +87,8 @@ pub struct Walk {
     overlap: bool,
     /// Lists with an exact total: the rows read since the list last changed.
     window: Window,
+    /// Lists in no order: the page the last requests in a row brought, across reads.
+    repeats: Repeats,
     /// Hashes of the rows used so far, in any read.
     used: Hashes,
     hasher: RandomState,
@@ -94,8 +102,6 @@ struct Read {
     /// `totalResult` and `processedSequence` of the page before, and its rows' hashes.
     last_state: Option<(u64, u64)>,
     last_page: Vec<u64>,
-    /// How many pages in a row were the page before them again, the state unchanged.
-    same_pages: u32,
     /// Sorted lists: the id of the last row read.
     last_key: Option<String>,
     /// `totalResult` of the read's first non-empty page.
@@ -131,6 +137,43 @@ struct Window {
     seen: Option<Hashes>,
 }
 
+/// Lists in no order: the page that the last requests in a row brought, the proof that a
+/// server ignores the offset once it came often enough and at enough offsets.
+#[derive(Debug, Default)]
+struct Repeats {
+    /// The page's `totalResult` and `processedSequence`, and its rows' hashes in order.
+    state: Option<(u64, u64)>,
+    page: Vec<u64>,
+    /// How many requests in a row brought it.
+    times: u32,
+    /// The distinct offsets it was brought for, up to three.
+    offsets: Vec<u64>,
+}
+
+impl Repeats {
+    /// Counts one more page; true once the same page came for `PROOF_REPEATS` requests in
+    /// a row, at three offsets or more, while nothing changed.
+    fn proven(&mut self, state: (u64, u64), offset: u64, hashes: &[u64]) -> bool {
+        if hashes.is_empty() {
+            return false;
+        }
+        if self.state == Some(state) && self.page == hashes {
+            self.times += 1;
+            if self.offsets.len() < 3 && !self.offsets.contains(&offset) {
+                self.offsets.push(offset);
+            }
+        } else {
+            self.state = Some(state);
+            self.page.clear();
+            self.page.extend_from_slice(hashes);
+            self.times = 1;
+            self.offsets.clear();
+            self.offsets.push(offset);
+        }
+        self.times >= PROOF_REPEATS && self.offsets.len() >= 3
+    }
+}
+
 /// What to do with a page.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -152,8 +195,9 @@ pub enum WalkError {
     TotalTooLarge { total: u64 },
     /// At least `rows` rows of a list whose `totalResult` is smaller.
     MoreRowsThanTotal { rows: u64, total: u64 },
-    /// The page before again, row for row, while nothing changed (twice in a row for a list
-    /// in no order): the server ignores `offset`, and asking on would loop forever.
+    /// The page before again, row for row, while nothing changed (for a list in no order,
+    /// `PROOF_REPEATS` requests in a row at three offsets or more): the server ignores
+    /// `offset`, and asking on would loop forever.
     SamePageAgain { offset: u64 },
     /// The list changed during every one of its reads.
     ChangedTooOften { reads: u32 },
@@ -190,6 +234,7 @@ impl Walk {
             previous: None,
             overlap: false,
             window: Window::default(),
+            repeats: Repeats::default(),
             used: Hashes::default(),
             hasher: RandomState::new(),
         }
@@ -286,11 +331,14 @@ impl Walk {
             .last_state
             .is_none_or(|(total, seq)| seq == sequence && (rows == 0 || total == total_result));
         let same_page = rows > 0 && offset > 0 && unchanged && hashes == read.last_page;
-        read.same_pages = if same_page { read.same_pages + 1 } else { 0 };
-        // Rows sorted by id cannot come back in the same order by chance; rows in no order
-        // can, once, when the server happens to order them so.
-        let by_chance = if self.shape.sorted_by_id { 0 } else { 1 };
-        if read.same_pages > by_chance {
+        // Rows sorted by id cannot come back in the same order by chance. Rows in no order
+        // can, often, read a row a page: that is only a sign of a change (the read counts
+        // a repeated row), and proof of an ignored offset needs many more.
+        let ignored = match self.shape.sorted_by_id {
+            true => same_page,
+            false => self.repeats.proven(state, offset, hashes),
+        };
+        if ignored {
             return Err(WalkError::SamePageAgain { offset });
         }
         read.last_state = Some(state);
@@ -533,6 +581,8 @@ mod tests {
         inflation: u64,
         /// The server caps pages at this size.
         cap: usize,
+        /// The server answers every offset as offset 0.
+        ignores_offset: bool,
     }
 
     impl List {
@@ -542,11 +592,13 @@ mod tests {
                 sequence: 7,
                 inflation: 0,
                 cap: 1000,
+                ignores_offset: false,
             }
         }
 
         fn page(&self, query: ListQuery) -> (u64, u64, Vec<String>) {
-            let start = (query.offset as usize).min(self.rows.len());
+            let offset = if self.ignores_offset { 0 } else { query.offset };
+            let start = (offset as usize).min(self.rows.len());
             let end = (start + (query.limit as usize).min(self.cap)).min(self.rows.len());
             let rows = self.rows[start..end].to_vec();
             let total = if rows.is_empty() { 0 } else { (self.rows.len() as u64) + self.inflation };
@@ -648,20 +700,54 @@ mod tests {
 
     #[test]
     fn a_server_that_ignores_the_offset_is_stopped() {
-        let mut walk = Walk::new(2, USERS);
-        assert!(matches!(walk.judge(10, 1, ["a", "b"].into_iter()), Ok(Verdict::Use(_))));
+        let mut sorted = Walk::new(2, USERS);
+        assert!(matches!(sorted.judge(10, 1, ["a", "b"].into_iter()), Ok(Verdict::Use(_))));
         assert_eq!(
-            walk.judge(10, 1, ["a", "b"].into_iter()),
+            sorted.judge(10, 1, ["a", "b"].into_iter()),
             Err(WalkError::SamePageAgain { offset: 2 })
         );
-        // Rows in no order may come back as the page before by chance, but not twice.
-        let mut walk = Walk::new(2, UNSORTED);
-        assert!(matches!(walk.judge(10, 1, ["a", "b"].into_iter()), Ok(Verdict::Use(_))));
-        assert!(matches!(walk.judge(10, 1, ["a", "b"].into_iter()), Ok(Verdict::Use(_))));
+        // Rows in no order may come back as the page before by chance, often; sixteen
+        // requests in a row, at offsets 0 to 30, are proof.
+        let mut one = Walk::new(2, UNSORTED);
+        for _ in 1..PROOF_REPEATS {
+            assert!(matches!(one.judge(100, 1, ["a", "b"].into_iter()), Ok(Verdict::Use(_))));
+        }
         assert_eq!(
-            walk.judge(10, 1, ["a", "b"].into_iter()),
-            Err(WalkError::SamePageAgain { offset: 4 })
+            one.judge(100, 1, ["a", "b"].into_iter()),
+            Err(WalkError::SamePageAgain { offset: 30 })
         );
+        // Across reads as well, as long as three offsets brought it: five pages a read.
+        let mut list = List { ignores_offset: true, ..List::new(10) };
+        assert_eq!(
+            walk(&mut list, 2, UNSORTED, |_, _| ()),
+            Err(WalkError::SamePageAgain { offset: 0 })
+        );
+    }
+
+    #[test]
+    fn a_list_of_two_pages_served_the_same_always_is_no_proof() {
+        // Two offsets bring the same page however often: no third offset to prove it, so
+        // the list seems to change on every read.
+        let mut list = List { ignores_offset: true, ..List::new(4) };
+        assert_eq!(
+            walk(&mut list, 2, UNSORTED, |_, _| ()),
+            Err(WalkError::ChangedTooOften { reads: MAX_READS })
+        );
+    }
+
+    #[test]
+    fn a_new_order_on_every_request_a_row_a_page_is_no_ignored_offset() {
+        // Three rows, read a row a page, in a new order on every request: the same row
+        // comes back at the next offset one time in three. Never taken for proof.
+        for round in 0..200 {
+            let result = walk(&mut List::new(3), 1, UNSORTED, |request, list| {
+                shuffle(&mut list.rows, round * 1000 + request as u64);
+            });
+            match result {
+                Ok((used, _)) => assert_eq!(sorted(used), ids(0..3), "round {round}"),
+                Err(err) => assert_eq!(err, WalkError::ChangedTooOften { reads: MAX_READS }),
+            }
+        }
     }
 
     #[test]

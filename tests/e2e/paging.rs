@@ -410,3 +410,37 @@ fn without_durations(stderr: &str) -> String {
 fn page_limit(request: &fake_zitadel::RequestLog, page_size: u64) -> Option<u64> {
     (!request.path.ends_with("/members/roles/_search")).then_some(page_size)
 }
+
+#[test]
+fn a_new_order_on_every_request_at_page_size_1_is_no_ignored_offset() {
+    // Read a row a page, a list in no order often answers two offsets in a row with the
+    // same row, by chance: that is a list that seems to change (read again, exit 5 if it
+    // never settles), not a server that ignores the offset (exit 1), which needs proof.
+    let expected = records_and_requests(&demo_golden()).0;
+    for seed in 1..=12 {
+        let fake = serve(demo(), Options { shuffle_seed: Some(seed), ..Options::default() });
+        let run = sync(&fake, &["--page-size", "1"], &[]);
+        if run.status == 0 {
+            assert_same_records(
+                &run.stdout,
+                expected.lines().map(String::from),
+                &format!("seed {seed}"),
+            );
+        } else {
+            assert_failure(&run, 5, &["organization changed during sync"]);
+        }
+    }
+}
+
+#[test]
+fn a_list_in_no_order_whose_every_offset_brings_one_page_is_an_ignored_offset() {
+    // Proof: the very same page at offset after offset, sixteen requests in a row.
+    let body = r#"{"details":{"totalResult":"100","processedSequence":"1"},"result":[{"key":"a"},{"key":"b"}]}"#;
+    let roles = "/projects/284906487321587717/roles/_search";
+    let fake = serve_demo();
+    fake.inject(answer(200, body).on_path(roles));
+    let run = sync(&fake, &["--page-size", "2"], &[]);
+    assert_failure(&run, 1, &["roles/_search at offset 30", "it ignores the offset"]);
+    let pages = fake.requests().iter().filter(|r| r.path.ends_with(roles)).count();
+    assert_eq!(pages, 16, "stopped as soon as proven");
+}
