@@ -771,6 +771,48 @@ mod tests {
     }
 
     #[test]
+    fn one_row_past_the_total_is_a_hostile_server() {
+        // The boundary itself: three rows of a list whose total is two, in one page or
+        // across pages, whether the total is exact or not.
+        for shape in [USERS, UNSORTED] {
+            assert_eq!(
+                Walk::new(3, shape).judge(2, 1, ["a", "b", "c"].into_iter()),
+                Err(WalkError::MoreRowsThanTotal { rows: 3, total: 2 }),
+                "{shape:?}"
+            );
+            let mut walk = Walk::new(2, shape);
+            assert!(matches!(walk.judge(3, 1, ["a", "b"].into_iter()), Ok(Verdict::Use(_))));
+            assert_eq!(
+                walk.judge(3, 1, ["c", "d"].into_iter()),
+                Err(WalkError::MoreRowsThanTotal { rows: 4, total: 3 }),
+                "{shape:?}"
+            );
+        }
+        // As many rows as the total is the list itself.
+        assert!(matches!(Walk::new(3, USERS).judge(3, 1, ["a", "b", "c"].into_iter()), Ok(_)));
+    }
+
+    #[test]
+    fn a_busy_instance_is_confirmed_by_the_rows_not_only_their_number() -> Result<(), WalkError> {
+        // The sequence moves before every request. During the second read a row already
+        // read is deleted and another created: that read sees as many rows, under the same
+        // total, but not the same rows, so it confirms nothing and a third read follows
+        // (which, missing 000 and holding 010, confirms nothing either: a fourth does).
+        let (used, offsets) = walk(&mut List::new(25), 10, UNSORTED, |request, list| {
+            list.sequence += 1;
+            if request == 4 {
+                list.rows.remove(0);
+                list.rows.push("999".into());
+            }
+        })?;
+        let mut expected = ids(0..25);
+        expected.push("999".into());
+        assert_eq!(sorted(used), expected);
+        assert_eq!(offsets, [0, 10, 20, 0, 10, 20, 0, 10, 20, 0, 10, 20], "not the second read");
+        Ok(())
+    }
+
+    #[test]
     fn more_distinct_rows_than_an_unchanged_total_are_a_hostile_server() {
         // Pages in another order are fine (see below), but not a fifth row of four.
         let mut walk = Walk::new(2, UNSORTED);

@@ -444,3 +444,21 @@ fn a_list_in_no_order_whose_every_offset_brings_one_page_is_an_ignored_offset() 
     let pages = fake.requests().iter().filter(|r| r.path.ends_with(roles)).count();
     assert_eq!(pages, 16, "stopped as soon as proven");
 }
+
+#[test]
+fn one_user_past_the_announced_total_is_refused() {
+    // The boundary itself: three users on a page whose totalResult says two.
+    let rows: Vec<String> = ["1", "2", "3"].iter().map(|id| user_row(id)).collect();
+    let body = format!(
+        r#"{{"details":{{"totalResult":"2","processedSequence":"1"}},"result":[{}]}}"#,
+        rows.join(",")
+    );
+    let fake = serve_demo();
+    fake.inject(answer(200, &body).on_path("/users/_search"));
+    let run = sync(&fake, &["--page-size", "3"], &[]);
+    assert_failure(
+        &run,
+        1,
+        &["users/_search at offset 0", "at least 3 rows of a list whose totalResult is 2"],
+    );
+}
