@@ -7,7 +7,9 @@
 //!
 //! Every list is counted while it is read, so that what a response costs in memory is
 //! bounded before it is materialized: a page holds at most the rows asked for, and all its
-//! rows' own lists (login names, role keys) at most `MAX_LIST_ITEMS` items together.
+//! rows' own lists (login names, role keys) at most `MAX_LIST_ITEMS` items together (a page
+//! whose rows hold more ends before the row that is one too many, as if the server had cut
+//! it short: the walk asks for the rest from there).
 //!
 //! `request.rs` builds the bodies we send, `page.rs` reads a page within those bounds, and
 //! `rows.rs` holds the objects read.
@@ -141,16 +143,20 @@ mod tests {
         let full = format!(r#"{{"result":[{}]}}"#, grant(MAX_LIST_ITEMS));
         assert_eq!(page::<UserGrant>(&full, 1)?.result[0].role_keys.len(), MAX_LIST_ITEMS);
         let over = format!(r#"{{"result":[{}]}}"#, grant(MAX_LIST_ITEMS + 1));
-        let half = grant(MAX_LIST_ITEMS / 2 + 1);
-        let over_together = format!(r#"{{"result":[{half},{half}]}}"#);
         let users = format!(r#"{{"result":[{{"loginNames":{}}}]}}"#, keys(MAX_LIST_ITEMS + 1));
-        for error in [
-            page::<UserGrant>(&over, 1).unwrap_err(),
-            page::<UserGrant>(&over_together, 2).unwrap_err(),
-            page::<User>(&users, 1).unwrap_err(),
-        ] {
+        for error in
+            [page::<UserGrant>(&over, 1).unwrap_err(), page::<User>(&users, 1).unwrap_err()]
+        {
             assert!(error.to_string().contains("login names or role keys in one page"), "{error}");
         }
+        // Rows with too many together: the page ends before the row that is one too many,
+        // as a page cut short by the server, and the rows after it still count toward the
+        // limit asked for.
+        let half = grant(MAX_LIST_ITEMS / 2 + 1);
+        let over_together = format!(r#"{{"result":[{half},{half},{{}}]}}"#);
+        assert_eq!(page::<UserGrant>(&over_together, 3)?.result.len(), 1);
+        let error = page::<UserGrant>(&over_together, 2).unwrap_err();
+        assert!(error.to_string().contains("more rows than the 2 asked for"), "{error}");
         Ok(())
     }
 

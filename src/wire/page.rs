@@ -115,14 +115,7 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for Rows<T> {
         let mut list_items = 0;
         loop {
             if rows.len() == self.limit {
-                // One more row is one too many; skipping it costs nothing.
-                if seq.next_element::<IgnoredAny>()?.is_some() {
-                    return Err(de::Error::custom(format_args!(
-                        "more rows than the {} asked for",
-                        self.limit
-                    )));
-                }
-                return Ok(rows);
+                return skip_rows(seq, rows, 0, self.limit);
             }
             let Some(row) = seq.next_element::<T>()? else {
                 return Ok(rows);
@@ -131,11 +124,34 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for Rows<T> {
             // bounded here, so that a thousand rows cannot hold a thousand such lists.
             list_items += row.list_items();
             if list_items > MAX_LIST_ITEMS {
-                return Err(too_many_list_items());
+                if rows.is_empty() {
+                    return Err(too_many_list_items());
+                }
+                // A wide organization (a thousand user grants of eighty role keys each): the
+                // page ends before this row, as a page the server cut short would, and the
+                // walk asks for the rest from there. The rows after it are only counted.
+                let room = self.limit - rows.len() - 1;
+                return skip_rows(seq, rows, room, self.limit);
             }
             rows.push(row);
         }
     }
+}
+
+/// Ends the rows of a page at `rows`, skipping (and so costing nothing for) the rows after
+/// them, of which `room` fit within the `limit` asked for: one more is one too many.
+fn skip_rows<'de, A: SeqAccess<'de>, T>(
+    mut seq: A,
+    rows: Vec<T>,
+    room: usize,
+    limit: usize,
+) -> Result<Vec<T>, A::Error> {
+    for _ in 0..=room {
+        if seq.next_element::<IgnoredAny>()?.is_none() {
+            return Ok(rows);
+        }
+    }
+    Err(de::Error::custom(format_args!("more rows than the {limit} asked for")))
 }
 
 fn too_many_list_items<E: de::Error>() -> E {

@@ -462,3 +462,36 @@ fn one_user_past_the_announced_total_is_refused() {
         &["users/_search at offset 0", "at least 3 rows of a list whose totalResult is 2"],
     );
 }
+
+#[test]
+fn a_wide_organization_is_read_whole_at_any_page_size() {
+    // A thousand user grants of eighty role keys each: a page of them holds more role keys
+    // than one page may (65,536), which no hostile server is needed for. The page ends
+    // before the grant that is one too many, and the walk asks for the rest from there.
+    // (The grants are inactive, so that the test reads them all but prints none.)
+    const PORTAL: &str = "284906487321587717";
+    let mut dataset = demo();
+    let keys: Vec<String> = (0..80).map(|i| format!("\"role{i:02}\"")).collect();
+    for i in 0..1000 {
+        let grant = format!(
+            r#"{{"id":"3100000000000{i:05}","details":{{"resourceOwner":"{ACME}"}},"roleKeys":[{}],"state":"USER_GRANT_STATE_INACTIVE","userId":"3000000000000{i:05}","projectId":"{PORTAL}","orgId":"{ACME}","grantedOrgId":"{ACME}"}}"#,
+            keys.join(",")
+        );
+        dataset.add_user_grant(ACME, &grant).unwrap();
+    }
+    let fake = serve(dataset, Options::default());
+    let run = sync(&fake, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let inactive = |stdout: &str| summary(stdout)["counts"]["inactive_user_grant"].as_u64();
+    assert_eq!(inactive(&run.stdout), inactive(&demo_golden()).map(|n| n + 1000));
+    let offsets: Vec<u64> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/users/grants/_search") && r.body.contains(PORTAL))
+        .map(|r| r.offset.unwrap_or_default())
+        .collect();
+    assert!(
+        matches!(offsets[..], [0, cut] if cut > 800),
+        "a page cut short, then the rest: {offsets:?}"
+    );
+}
