@@ -789,7 +789,7 @@ mod tests {
             );
         }
         // As many rows as the total is the list itself.
-        assert!(matches!(Walk::new(3, USERS).judge(3, 1, ["a", "b", "c"].into_iter()), Ok(_)));
+        assert!(Walk::new(3, USERS).judge(3, 1, ["a", "b", "c"].into_iter()).is_ok());
     }
 
     #[test]
