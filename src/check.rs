@@ -65,6 +65,9 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
         let found = probes.managers_of(Endpoint::OrgMemberRoles, Endpoint::OrgMembers);
         probes.note("org.member.read", found.map(|found| format!("the organization has {found}")));
     }
+    if filters.instance_managers() {
+        probes.instance();
+    }
     if filters.projects() {
         let project = probes.project(&org.id);
         probes.project_lists(project.as_deref());
@@ -174,6 +177,45 @@ impl Probes<'_> {
             let found = roles.map(|n| format!("{n} project grant manager roles"));
             self.note("project.grant.member.read", found);
         }
+    }
+
+    /// Probes the instance's manager roles and managers, then the instance itself. Without
+    /// the permission a sync leaves the instance out and says so, unless `--resource-types`
+    /// names it: so only then is its absence a failure.
+    fn instance(&mut self) {
+        let explicit = self.config.filters.resource_types.is_some();
+        let managers = self.managers_of_instance();
+        let denied = managers.as_ref().err().is_some_and(|err| {
+            let class = err.chain().find_map(|c| c.downcast_ref::<ApiError>()).map(|api| api.class);
+            class == Some(ErrorClass::PermissionDenied)
+        });
+        if denied && !explicit {
+            log::info(
+                "check: iam.member.read not granted: a sync leaves out the instance and its managers and names them in the summary's omitted (give the service user the Iam Owner Viewer role, IAM_OWNER_VIEWER, on the instance to sync them)",
+            );
+            return;
+        }
+        self.note("iam.member.read", managers.map(|found| format!("the instance has {found}")));
+        let instance = self.fetcher.fetch(Endpoint::Instance, &[], |bytes| {
+            let instance = sync::parse::<wire::InstanceResponse>(bytes)?.instance;
+            Ok(format!("instance {:?} ({})", instance.name, instance.id))
+        });
+        self.note("iam.read", instance);
+    }
+
+    /// The instance's manager roles and managers, probed with one request each.
+    fn managers_of_instance(&mut self) -> Result<String> {
+        let roles = self.fetcher.fetch(
+            Endpoint::InstanceMemberRoles,
+            wire::MEMBER_ROLES_REQUEST,
+            |bytes| Ok(sync::parse::<wire::InstanceMemberRoles>(bytes)?.roles.len()),
+        )?;
+        if self.config.filters.skip_grants {
+            return Ok(format!("{roles} manager roles"));
+        }
+        let request = wire::instance_members_request(QUERY);
+        let managers = total(&mut self.fetcher, Endpoint::InstanceMembers, &request)?;
+        Ok(format!("{roles} manager roles and {managers} managers"))
     }
 
     /// The manager roles and managers of a resource, probed with one request each.

@@ -4,8 +4,9 @@ use std::borrow::Cow;
 
 use crate::id;
 use crate::record::{
-    AccountType, EmailAddress, Entitlement, Grant, GrantId, ManagerGrant, OrgGrant, OrgResource,
-    ProjectGrantResource, ProjectResource, Status, StructuredName, UserResource, UserTrait,
+    AccountType, CredentialResource, EmailAddress, Entitlement, Grant, GrantId, InstanceResource,
+    ManagerGrant, OrgGrant, OrgResource, ProjectGrantResource, ProjectResource, SecretTrait,
+    Status, StructuredName, UserResource, UserTrait,
 };
 use crate::wire;
 
@@ -278,6 +279,119 @@ pub fn external_org<'a>(id: &'a str, name: &'a str) -> OrgResource<'a> {
     }
 }
 
+/// Maps a ZITADEL instance state to a baton status: a running instance is enabled, one
+/// stopping or stopped disabled, one still being created unspecified.
+pub fn instance_status(state: &str) -> Status {
+    match state {
+        "STATE_RUNNING" => Status::Enabled,
+        "STATE_STOPPING" | "STATE_STOPPED" => Status::Disabled,
+        _ => Status::Unspecified,
+    }
+}
+
+/// The instance the organization lives in.
+pub fn instance<'a>(instance: &'a wire::Instance<'a>) -> InstanceResource<'a> {
+    InstanceResource {
+        kind: "resource",
+        resource_type: "instance",
+        id: &instance.id,
+        display_name: non_empty(&instance.name).unwrap_or(&instance.id),
+        status: instance_status(&instance.state),
+        status_details: raw_state(&instance.state, "STATE_UNSPECIFIED"),
+        created_at: non_empty(&instance.details.creation_date),
+    }
+}
+
+/// The kinds of credential of a service user: resource type, display name's noun,
+/// baton's credential type and detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    Pat,
+    MachineKey,
+    ClientSecret,
+}
+
+impl CredentialKind {
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            CredentialKind::Pat => "pat",
+            CredentialKind::MachineKey => "machine_key",
+            CredentialKind::ClientSecret => "client_secret",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            CredentialKind::Pat => "Personal Access Token",
+            CredentialKind::MachineKey => "Machine Key",
+            CredentialKind::ClientSecret => "Client Secret",
+        }
+    }
+
+    fn credential_type(self) -> &'static str {
+        match self {
+            CredentialKind::MachineKey => "CREDENTIAL_TYPE_ASYMMETRIC_KEY",
+            _ => "CREDENTIAL_TYPE_STATIC_SECRET",
+        }
+    }
+
+    fn detail(self) -> &'static str {
+        match self {
+            CredentialKind::Pat => "zitadel.personal_access_token",
+            CredentialKind::MachineKey => "zitadel.machine_key",
+            CredentialKind::ClientSecret => "zitadel.client_secret",
+        }
+    }
+}
+
+/// A token or key of the service user `user_id` of `org_id`, from a v2 list (dates at the
+/// top) or a v1 list (dates in `details`). The expiry is ZITADEL's, rewritten in no way.
+pub fn credential<'a>(
+    kind: CredentialKind,
+    row: &'a wire::Credential<'a>,
+    user_id: &'a str,
+    org_id: &'a str,
+) -> CredentialResource<'a> {
+    let created_at = non_empty(&row.creation_date).or(non_empty(&row.details.creation_date));
+    let org_id = non_empty(&row.organization_id)
+        .or(non_empty(&row.details.resource_owner))
+        .unwrap_or(org_id);
+    CredentialResource {
+        kind: "resource",
+        resource_type: kind.resource_type(),
+        id: &row.id,
+        display_name: format!("{} {} of {user_id}", kind.name(), row.id),
+        org_id,
+        created_at,
+        secret: SecretTrait {
+            identity_id: user_id,
+            credential_type: kind.credential_type(),
+            credential_detail: kind.detail(),
+            expires_at: non_empty(&row.expiration_date),
+        },
+    }
+}
+
+/// The client secret of the service user `user_id`: all ZITADEL says of it is that it
+/// exists, so it takes its user's id and has no dates.
+pub fn client_secret<'a>(user_id: &'a str, org_id: &'a str) -> CredentialResource<'a> {
+    let kind = CredentialKind::ClientSecret;
+    CredentialResource {
+        kind: "resource",
+        resource_type: kind.resource_type(),
+        id: user_id,
+        display_name: format!("{} of {user_id}", kind.name()),
+        org_id,
+        created_at: None,
+        secret: SecretTrait {
+            identity_id: user_id,
+            credential_type: kind.credential_type(),
+            credential_detail: kind.detail(),
+            expires_at: None,
+        },
+    }
+}
+
 /// A manager role as ZITADEL's console shows it: the words of `ORG_OWNER_VIEWER`
 /// title-cased, `Org Owner Viewer`.
 pub fn manager_role_name(role: &str) -> String {
@@ -304,7 +418,7 @@ pub fn manager_slug<'a>(resource_type: &str, role: &'a str) -> Cow<'a, str> {
     }
 }
 
-/// A manager role of a resource (`org`, `project` or `project_grant`), as the entitlement
+/// A manager role of a resource (`org`, `project`, `project_grant` or `instance`), as the entitlement
 /// to hold it.
 pub fn manager_entitlement<'a>(
     resource_type: &'static str,
@@ -662,6 +776,61 @@ mod tests {
             serde_json::json!({"kind":"grant","id":"project:300:manager:PROJECT_OWNER:user:777",
                 "entitlement_id":"project:300:manager:PROJECT_OWNER","resource_type":"project",
                 "resource_id":"300","slug":"manager:PROJECT_OWNER","principal_type":"user","principal_id":"777"})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_instance_and_its_manager_roles() -> Result<(), Box<dyn std::error::Error>> {
+        let wire: wire::Instance = serde_json::from_str(
+            r#"{"id":"100","details":{"creationDate":"2024-01-01T00:00:00Z","resourceOwner":"100"},"state":"STATE_RUNNING","name":"acme-cloud","version":"v4.2.0"}"#,
+        )?;
+        assert_eq!(
+            json(&instance(&wire)),
+            r#"{"kind":"resource","resource_type":"instance","id":"100","display_name":"acme-cloud","status":"ENABLED","status_details":"STATE_RUNNING","created_at":"2024-01-01T00:00:00Z"}"#
+        );
+        let table = [
+            ("STATE_RUNNING", Status::Enabled),
+            ("STATE_STOPPING", Status::Disabled),
+            ("STATE_STOPPED", Status::Disabled),
+            ("STATE_CREATING", Status::Unspecified),
+            ("", Status::Unspecified),
+        ];
+        for (state, status) in table {
+            assert_eq!(instance_status(state), status, "{state}");
+        }
+        let unnamed: wire::Instance = serde_json::from_str(r#"{"id":"100"}"#)?;
+        let unnamed = instance(&unnamed);
+        assert_eq!((unnamed.display_name, unnamed.status_details), ("100", "STATE_UNSPECIFIED"));
+        let owner = manager_entitlement("instance", "100", "IAM_OWNER");
+        assert_eq!(
+            (&*owner.id, &*owner.slug, &*owner.display_name),
+            ("instance:100:IAM_OWNER", "IAM_OWNER", "Iam Owner")
+        );
+        let grant = manager_grant("instance", "100", "IAM_OWNER", &owner.id, "7:7");
+        assert_eq!(grant.id, "instance:100:IAM_OWNER:user:7%3A7");
+        Ok(())
+    }
+
+    #[test]
+    fn credentials_say_what_zitadel_lists_and_nothing_more()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let v2: wire::Credential = serde_json::from_str(
+            r#"{"creationDate":"2025-01-01T00:00:00Z","changeDate":"2025-01-02T00:00:00Z","id":"51","userId":"7","organizationId":"900","expirationDate":"9999-12-31T23:59:59Z","token":"never-read"}"#,
+        )?;
+        assert_eq!(
+            json(&credential(CredentialKind::Pat, &v2, &v2.user_id, "900")),
+            r#"{"kind":"resource","resource_type":"pat","id":"51","display_name":"Personal Access Token 51 of 7","org_id":"900","created_at":"2025-01-01T00:00:00Z","secret":{"identity_id":"7","credential_type":"CREDENTIAL_TYPE_STATIC_SECRET","credential_detail":"zitadel.personal_access_token","expires_at":"9999-12-31T23:59:59Z"}}"#
+        );
+        let v1: wire::Credential = serde_json::from_str(
+            r#"{"id":"52","details":{"creationDate":"2025-02-01T00:00:00Z","resourceOwner":"900"},"type":"KEY_TYPE_JSON","expirationDate":"2026-01-01T00:00:00Z"}"#,
+        )?;
+        let key = credential(CredentialKind::MachineKey, &v1, "7", "111");
+        assert_eq!((key.org_id, key.created_at), ("900", Some("2025-02-01T00:00:00Z")));
+        assert_eq!(key.secret.credential_type, "CREDENTIAL_TYPE_ASYMMETRIC_KEY");
+        assert_eq!(
+            json(&client_secret("7", "900")),
+            r#"{"kind":"resource","resource_type":"client_secret","id":"7","display_name":"Client Secret of 7","org_id":"900","secret":{"identity_id":"7","credential_type":"CREDENTIAL_TYPE_STATIC_SECRET","credential_detail":"zitadel.client_secret"}}"#
         );
         Ok(())
     }

@@ -21,7 +21,7 @@ pub struct ResourceType {
 }
 
 /// The resource types this connector syncs, in output order.
-pub const RESOURCE_TYPES: [ResourceType; 4] = [
+pub const RESOURCE_TYPES: [ResourceType; 8] = [
     ResourceType {
         kind: "resource_type",
         id: "user",
@@ -45,6 +45,30 @@ pub const RESOURCE_TYPES: [ResourceType; 4] = [
         id: "project_grant",
         display_name: "Project Grant",
         traits: ["TRAIT_GROUP"],
+    },
+    ResourceType {
+        kind: "resource_type",
+        id: "instance",
+        display_name: "Instance",
+        traits: ["TRAIT_GROUP"],
+    },
+    ResourceType {
+        kind: "resource_type",
+        id: "pat",
+        display_name: "Personal Access Token",
+        traits: ["TRAIT_SECRET"],
+    },
+    ResourceType {
+        kind: "resource_type",
+        id: "machine_key",
+        display_name: "Machine Key",
+        traits: ["TRAIT_SECRET"],
+    },
+    ResourceType {
+        kind: "resource_type",
+        id: "client_secret",
+        display_name: "Client Secret",
+        traits: ["TRAIT_SECRET"],
     },
 ];
 
@@ -352,6 +376,50 @@ pub struct ProjectGrantResource<'a> {
     pub created_at: Option<&'a str>,
 }
 
+/// The ZITADEL instance the organization lives in: its managers hold their roles in every
+/// organization of it.
+#[derive(Debug, Serialize)]
+pub struct InstanceResource<'a> {
+    pub kind: &'static str,
+    pub resource_type: &'static str,
+    pub id: &'a str,
+    pub display_name: &'a str,
+    pub status: Status,
+    pub status_details: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+}
+
+/// A credential of a service user: a Personal Access Token, a machine key, or the client
+/// secret a user list says it has. Only what ZITADEL lists of it: never its material,
+/// which no list sends.
+#[derive(Debug, Serialize)]
+pub struct CredentialResource<'a> {
+    pub kind: &'static str,
+    /// `pat`, `machine_key` or `client_secret`.
+    pub resource_type: &'static str,
+    /// ZITADEL's id of the token or key; a client secret's is its user's id.
+    pub id: &'a str,
+    pub display_name: String,
+    pub org_id: &'a str,
+    /// Absent for a client secret, whose dates ZITADEL does not list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+    pub secret: SecretTrait<'a>,
+}
+
+/// baton's secret trait.
+#[derive(Debug, Serialize)]
+pub struct SecretTrait<'a> {
+    /// The service user the credential signs in as, printed before it.
+    pub identity_id: &'a str,
+    pub credential_type: &'static str,
+    pub credential_detail: &'static str,
+    /// Exactly as ZITADEL sends it: `9999-12-31T23:59:59Z` is its "never".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<&'a str>,
+}
+
 /// The last line, written only when the sync completed: its absence marks a truncated stream.
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
@@ -364,6 +432,24 @@ pub struct Summary<'a> {
     /// The filters in force; absent when the whole organization was synced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<SummaryFilters<'a>>,
+    /// What the sync left out because the token cannot read it, and why; absent when
+    /// nothing was: a reviewer tells from the file alone that a part is missing.
+    #[serde(skip_serializing_if = "Omitted::is_empty")]
+    pub omitted: Omitted,
+}
+
+/// The parts of a sync left out because the token cannot read them, each with the reason.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Omitted {
+    /// The instance, its manager roles and its managers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+impl Omitted {
+    pub fn is_empty(&self) -> bool {
+        *self == Omitted::default()
+    }
 }
 
 /// The filters of a sync, named so that a filtered stream is never taken for a whole one.
@@ -389,10 +475,16 @@ pub struct Counts {
     pub grant: u64,
     /// Users of other organizations printed because they hold a grant or manage here.
     pub external_user: u64,
+    /// Personal Access Tokens, machine keys and client secrets of service users.
+    pub pat: u64,
+    pub machine_key: u64,
+    pub client_secret: u64,
     /// The synced organization's own record (1, or 0 when filtered out).
     pub org: u64,
     /// Other organizations printed because a project grant delegates to them.
     pub external_org: u64,
+    /// The instance's own record (1, or 0 when filtered out or not readable).
+    pub instance: u64,
     pub project_grant: u64,
     /// Grants of manager roles (organization, project and project-grant managers).
     pub manager_grant: u64,
@@ -408,6 +500,9 @@ pub struct Counts {
     pub inactive_user_grant: u64,
     /// User grants skipped because their user, of this organization, was not printed.
     pub grant_without_principal: u64,
+    /// Credentials skipped because their user was not printed (created after the users
+    /// were read).
+    pub secret_without_identity: u64,
     /// Inactive project grants whose delegation grants were skipped (zero with
     /// `--include-inactive-grants`); the project grant itself is still printed.
     pub inactive_project_grant: u64,
@@ -430,12 +525,16 @@ fn is_zero(n: &u64) -> bool {
 impl Counts {
     /// The counts of records printed, in output order (the last three are kinds of grant),
     /// each with whether it is said even when zero.
-    pub fn printed(&self) -> [(&'static str, u64, bool); 11] {
+    pub fn printed(&self) -> [(&'static str, u64, bool); 15] {
         [
             ("user", self.user, true),
             ("external_user", self.external_user, true),
+            ("pat", self.pat, false),
+            ("machine_key", self.machine_key, false),
+            ("client_secret", self.client_secret, false),
             ("org", self.org, false),
             ("external_org", self.external_org, false),
+            ("instance", self.instance, false),
             ("project", self.project, true),
             ("project_grant", self.project_grant, false),
             ("entitlement", self.entitlement, true),
@@ -447,13 +546,14 @@ impl Counts {
     }
 
     /// The counts of something skipped, by name.
-    pub fn skipped(&self) -> [(&'static str, u64); 7] {
+    pub fn skipped(&self) -> [(&'static str, u64); 8] {
         [
             ("grant_without_principal", self.grant_without_principal),
             ("inactive_project_grant", self.inactive_project_grant),
             ("inactive_user_grant", self.inactive_user_grant),
             ("repeated_grant", self.repeated_grant),
             ("repeated_project_grant", self.repeated_project_grant),
+            ("secret_without_identity", self.secret_without_identity),
             ("unknown_role_key", self.unknown_role_key),
             ("user_grant_without_roles", self.user_grant_without_roles),
         ]
@@ -532,8 +632,13 @@ mod tests {
             entitlement: 3,
             grant: 4,
             external_user: 5,
+            pat: 20,
+            machine_key: 21,
+            client_secret: 22,
+            secret_without_identity: 23,
             org: 6,
             external_org: 7,
+            instance: 19,
             project_grant: 8,
             manager_grant: 9,
             org_grant: 10,

@@ -189,10 +189,22 @@ pub const RESOURCE_TYPES: Setting = Setting {
     var: Some("BATON_SYNC_RESOURCE_TYPES"),
     var_alias: Some("BATON_RESOURCE_TYPES"),
     value_name: Some("LIST"),
-    values: &["user", "project", "org", "project_grant"],
+    values: &[
+        "user",
+        "project",
+        "org",
+        "project_grant",
+        "instance",
+        "pat",
+        "machine_key",
+        "client_secret",
+    ],
     help: "sync only these resource types: user, project,\n\
-           org, project_grant (which needs project)\n\
-           [env: {var}] [default: all];\n\
+           org, project_grant (which needs project),\n\
+           instance, pat, machine_key, client_secret\n\
+           (which need user)\n\
+           [env: {var}]\n\
+           [default: all, the instance when readable];\n\
            baton's --sync-resource-types and\n\
            BATON_RESOURCE_TYPES work too",
     section: Section::Filters,
@@ -223,8 +235,8 @@ pub const SKIP_GRANTS: Setting = Setting {
 pub const SKIP_MANAGERS: Setting = Setting {
     flag: "--skip-managers",
     var: Some("BATON_SKIP_MANAGERS"),
-    help: "no manager roles (org, project and project grant\n\
-           managers) nor their grants\n\
+    help: "no manager roles (org, project, project grant and\n\
+           instance managers) nor their grants\n\
            [env: {var}=1|0]",
     section: Section::Filters,
     ..ROW

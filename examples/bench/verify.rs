@@ -39,11 +39,20 @@ pub fn verify(mut stdout: impl BufRead, truth: &GroundTruth) -> Result<u64, Stri
     stream.finish(truth)
 }
 
+/// A credential's `secret`, of which the checks read the user.
+#[derive(Deserialize, Default)]
+struct Secret<'a> {
+    #[serde(borrow, default)]
+    identity_id: Cow<'a, str>,
+}
+
 /// One output line, with only the fields the checks read; the rest is skipped unparsed.
 #[derive(Deserialize)]
 struct Line<'a> {
     #[serde(borrow)]
     kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    secret: Secret<'a>,
     #[serde(borrow, default)]
     resource_type: Cow<'a, str>,
     #[serde(borrow, default)]
@@ -111,6 +120,7 @@ impl Line<'_> {
             state: &self.state,
             project_grant_id: self.project_grant_id.as_deref(),
             granted_by_org_id: &self.granted_by_org_id,
+            identity_id: &self.secret.identity_id,
         }
     }
 }
@@ -214,6 +224,9 @@ impl Stream {
             }
             "org" | "external_org" => {
                 self.access(record_hash(&["org", &r.id, &r.display_name, external]));
+            }
+            "pat" | "machine_key" | "client_secret" => {
+                self.access(record_hash(&[kind, &r.id, &r.secret.identity_id]));
             }
             _ => {
                 let project_name = &self.projects[&*r.project_id];

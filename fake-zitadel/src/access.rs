@@ -235,6 +235,17 @@ fn project_grants(
 /// its user's row now; a membership whose user is gone is not served, as ZITADEL's projection
 /// deletes it with the user.
 fn members(cx: &Context, members: &[MemberRow], owner: &str) -> String {
+    members_of(cx, members, owner, true)
+}
+
+/// `members`, with the avatar URL left out unless `with_avatar` (the instance's member list
+/// never sends one).
+pub(super) fn members_of(
+    cx: &Context,
+    members: &[MemberRow],
+    owner: &str,
+    with_avatar: bool,
+) -> String {
     let wanted = |member: &&MemberRow| {
         cx.list.filters.iter().all(|filter| match filter {
             Filter::UserId(id) => member.user_id == *id,
@@ -249,11 +260,26 @@ fn members(cx: &Context, members: &[MemberRow], owner: &str) -> String {
             let user_org = &cx.dataset.orgs[org];
             let user = json::parse(&user_org.users[i].json).ok()?;
             let with_owner = !cx.options.omit_member_user_resource_owner;
-            Some(member_json(member, &user, &user_org.id, owner, with_owner))
+            let mut row = member_json(member, &user, &user_org.id, owner, with_owner);
+            if !with_avatar {
+                row = without_avatar(&row);
+            }
+            Some(row)
         })
         .collect();
     let (total, rows) = cx.page.apply(rows.iter().map(String::as_str));
     list_body(total, rows, cx.sequence)
+}
+
+/// The member row without its `avatarUrl`.
+fn without_avatar(row: &str) -> String {
+    match json::parse(row) {
+        Ok(Value::Object(mut fields)) => {
+            fields.retain(|(key, _)| key != "avatarUrl");
+            Value::Object(fields).to_json()
+        }
+        _ => row.to_string(),
+    }
 }
 
 /// A `Member` (`docs/zitadel-api.md#managers`): the membership's fields, then the user's in

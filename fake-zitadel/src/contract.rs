@@ -14,11 +14,15 @@ use std::collections::{HashMap, HashSet};
 
 /// The summary's counts that are records, each held to the records of its kind in the
 /// stream (a grant also counts under its kind of grant, if it has one).
-pub const RECORD_KINDS: [&str; 11] = [
+pub const RECORD_KINDS: [&str; 15] = [
     "user",
     "external_user",
+    "pat",
+    "machine_key",
+    "client_secret",
     "org",
     "external_org",
+    "instance",
     "project",
     "project_grant",
     "entitlement",
@@ -55,6 +59,8 @@ pub struct Record<'a> {
     /// A grant's project grant, if it is to an organization or made through one.
     pub project_grant_id: Option<&'a str>,
     pub granted_by_org_id: &'a str,
+    /// A credential's user (`secret.identity_id`).
+    pub identity_id: &'a str,
 }
 
 /// What the checks of one stream have seen so far.
@@ -164,6 +170,17 @@ impl Contract {
             }
             "user" => Ok("user"),
             "org" => Ok("org"),
+            "instance" => Ok("instance"),
+            kind @ ("pat" | "machine_key" | "client_secret") => {
+                if !self.known("resource:user", r.identity_id) {
+                    return Err("a credential before its user".into());
+                }
+                Ok(match kind {
+                    "pat" => "pat",
+                    "machine_key" => "machine_key",
+                    _ => "client_secret",
+                })
+            }
             "project" => Ok("project"),
             "project_grant" => {
                 if !self.known("resource:project", r.project_id) {
@@ -312,6 +329,7 @@ mod tests {
         state: "",
         project_grant_id: None,
         granted_by_org_id: "",
+        identity_id: "",
     };
 
     /// Checks `records` in order and then the summary `counts`, returning the first broken

@@ -169,7 +169,9 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
 /// Builds the log entry of a request; its status is filled in once the answer is decided.
 fn log_entry(request: &Request, number: u64) -> RequestLog {
     let parsed = std::str::from_utf8(&request.body).ok().and_then(|text| json::parse(text).ok());
-    let query = parsed.as_ref().and_then(|body| body.get("query"));
+    // The v2 lists page with `pagination` where v1 lists have `query`.
+    let query =
+        parsed.as_ref().and_then(|body| body.get("query").or_else(|| body.get("pagination")));
     let number_of = |key: &str| query.and_then(|q| q.get(key)).and_then(|v| uint_of(v, u64::MAX));
     RequestLog {
         number,

@@ -10,13 +10,16 @@
 //! rest lives beside it, one concern a file: `dataset/` (what is served, and reading it from
 //! a file), `http.rs` (the connections), `routes.rs` (ZITADEL's endpoints and checks),
 //! `query.rs` (list request bodies), `access.rs` (the access endpoints: managers, member
-//! roles, project grants), `faults.rs` (what tests inject), `generate/` (benchmark
+//! roles, project grants), `admin.rs` (the instance and its managers),
+//! `credentials.rs` (service users' tokens and keys), `faults.rs` (what tests inject), `generate/` (benchmark
 //! organizations and their ground truth) and `json.rs`. `contract.rs` checks what the
 //! client prints: the promises of its output stream. The binary (`main.rs`) serves a
 //! dataset file, for `make demo`.
 
 mod access;
+mod admin;
 mod contract;
+mod credentials;
 mod dataset;
 mod faults;
 mod generate;
@@ -27,8 +30,8 @@ mod routes;
 
 pub use contract::{Contract, RECORD_KINDS, Record};
 pub use dataset::{
-    Dataset, GrantRow, GrantedProject, MANAGER_ROLES, MemberLevel, MemberRow, Org, ProjectGrantRow,
-    ProjectRow, Token, UserRow,
+    CredentialRow, Dataset, GrantRow, GrantedProject, Instance, MANAGER_ROLES, MemberLevel,
+    MemberRow, Org, ProjectGrantRow, ProjectRow, Token, UserRow,
 };
 pub use faults::{Answer, Fault, FaultAction, Mutation};
 pub use generate::{
@@ -70,6 +73,9 @@ pub struct Options {
     /// grants) in another order on every request, shuffled by this seed and the request
     /// number: Postgres returns their rows in whatever order its plan yields.
     pub shuffle_seed: Option<u64>,
+    /// A server older than the v2 lists of tokens and keys: they answer 404, as an unknown
+    /// route does.
+    pub without_v2_credential_lists: bool,
 }
 
 /// The page-size rules of a ZITADEL version (`docs/zitadel-api.md#lists-and-paging` and

@@ -11,6 +11,8 @@ pub(crate) struct ListRequest {
     pub(crate) limit: u64,
     pub(crate) asc: bool,
     pub(crate) sort: UserSort,
+    /// The `sortingColumn` as sent (an enum name), for the lists other than users.
+    pub(crate) sorting_column: String,
     pub(crate) filters: Vec<Filter>,
     /// Whether a `withGrantedQuery` was sent (user grants only; its value does not matter).
     pub(crate) with_granted: bool,
@@ -148,6 +150,7 @@ pub(crate) fn decode_list_request(body: &[u8], kind: QueryKind) -> Result<ListRe
         None => {}
         // Unknown enum names are dropped (DiscardUnknown), which leaves the id order.
         Some(Value::String(name)) => {
+            list.sorting_column = name.clone();
             list.sort = match name.as_str() {
                 "USER_FIELD_NAME_USER_NAME" => UserSort::UserName,
                 "USER_FIELD_NAME_CREATION_DATE" => UserSort::CreationDate,

@@ -1,6 +1,8 @@
 //! ZITADEL's endpoints: routing, request decoding, authentication, org context, permissions and the list answers.
 
 use crate::access::{self, AccessRoute};
+use crate::admin::{self, AdminRoute};
+use crate::credentials::{self, CredentialRoute};
 use crate::dataset::{Dataset, GrantRow, Org, ProjectRow, Token, UserRow};
 use crate::generate::mix;
 use crate::http::{Request, Response};
@@ -31,6 +33,10 @@ pub(super) enum Route {
     UserGrants,
     /// Managers, their roles and project grants (`access.rs`).
     Access(AccessRoute),
+    /// The instance and its managers (`admin.rs`).
+    Admin(AdminRoute),
+    /// Service users' tokens and keys (`credentials.rs`).
+    Credentials(CredentialRoute),
 }
 
 impl Route {
@@ -39,6 +45,12 @@ impl Route {
         // First, as some of its paths also fit the pattern of `Project` below.
         if let Some(route) = AccessRoute::of(path) {
             return Some(Route::Access(route));
+        }
+        if let Some(route) = AdminRoute::of(path) {
+            return Some(Route::Admin(route));
+        }
+        if let Some(route) = CredentialRoute::of(path) {
+            return Some(Route::Credentials(route));
         }
         let route = match path {
             "/management/v1/orgs/me" => Route::OrgsMe,
@@ -64,6 +76,7 @@ impl Route {
     fn method(&self) -> &'static str {
         match self {
             Route::OrgsMe | Route::Project { .. } => "GET",
+            Route::Admin(route) => route.method(),
             _ => "POST",
         }
     }
@@ -76,6 +89,8 @@ impl Route {
             Route::Roles { .. } => "project.role.read",
             Route::UserGrants => "user.grant.read",
             Route::Access(route) => route.permission(),
+            Route::Admin(route) => route.permission(),
+            Route::Credentials(route) => route.permission(),
         }
     }
 
@@ -99,6 +114,8 @@ impl Route {
             Route::Roles { .. } => "POST /management/v1/projects/{project_id}/roles/_search",
             Route::UserGrants => "POST /management/v1/users/grants/_search",
             Route::Access(route) => route.template(),
+            Route::Admin(route) => route.template(),
+            Route::Credentials(route) => route.template(),
         }
     }
 
@@ -112,6 +129,12 @@ impl Route {
             Route::Roles { .. } => Some((QueryKind::Unchecked, "ListProjectRolesRequest")),
             Route::UserGrants => Some((QueryKind::UserGrant, "ListUserGrantRequest")),
             Route::Access(route) => route.body(),
+            Route::Admin(route) => route.body(),
+            // The v2 lists' bodies are read by `credentials.rs`.
+            Route::Credentials(route) if route.is_v2() => None,
+            Route::Credentials(_) => {
+                Some((QueryKind::Unchecked, "ListPersonalAccessTokensRequest"))
+            }
         }
     }
 }
@@ -133,6 +156,12 @@ pub(super) fn handle(shared: &Shared, request: &Request, number: u64) -> Respons
 
 fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Response, Response> {
     let route = Route::of(&request.path).ok_or_else(|| plain_error(404, 5, "Not Found"))?;
+    if let Route::Credentials(route) = &route
+        && route.is_v2()
+        && lock(&shared.options).without_v2_credential_lists
+    {
+        return Err(plain_error(404, 5, "Not Found"));
+    }
     if request.method != route.method() {
         return Err(plain_error(405, 12, "Method Not Allowed"));
     }
@@ -149,7 +178,8 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
     let mut dataset = lock(&shared.dataset);
     let token = authenticate(request, &dataset)?;
     let org_id = context_org(request, token, &dataset)?;
-    if !token.holds(route.permission()) {
+    let permission = route.permission();
+    if !permission.is_empty() && !token.holds(permission) {
         return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-5mWD2"));
     }
     // A call whose auth option names a check field (`ProjectId`) passes a permission held for
@@ -162,6 +192,15 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
         return Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-3jknH"));
     }
     let page = validated_page(&list, body, &options, number)?;
+    if let Route::Credentials(route) = &route
+        && route.is_v2()
+    {
+        let answer = credentials::answer_v2(route, &dataset, token, &request.body, &options);
+        return match answer {
+            Ok(body) => Ok(Response { status: 200, headers: Vec::new(), body }),
+            Err((status, message)) => Err(plain_error(status, 3, &message)),
+        };
+    }
 
     let busy = if options.busy_instance { number } else { 0 };
     let sequence = PROCESSED_SEQUENCE + dataset.writes + busy;
@@ -178,7 +217,7 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
         return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
     };
     let mut index = lock(&shared.index);
-    let needs_index = matches!(route, Route::UserGrants | Route::Access(_));
+    let needs_index = matches!(route, Route::UserGrants | Route::Access(_) | Route::Admin(_));
     if needs_index && index.is_none() {
         *index = Some(Index::build(&mut dataset));
     }
@@ -225,6 +264,24 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
                 scope: scope.as_deref(),
             };
             access::answer(route, &context)
+        }
+        Route::Credentials(route) => {
+            credentials::answer_v1(route, &dataset, org_position, page, sequence)
+        }
+        Route::Admin(route) => {
+            let index = index.expect("built for this route");
+            let context = access::Context {
+                dataset: &dataset,
+                index,
+                org: org_position,
+                list: &list,
+                page,
+                sequence,
+                options: &options,
+                // Instance permissions are never held for some ids only.
+                scope: None,
+            };
+            admin::answer(route, &context)
         }
     };
     Ok(Response { status: 200, headers: Vec::new(), body })
@@ -448,6 +505,11 @@ pub(super) struct Page {
 }
 
 impl Page {
+    /// The same window, without the shuffle: for rows the caller has put in their order.
+    pub(super) fn in_order(self) -> Page {
+        Page { shuffle: None, ..self }
+    }
+
     /// Returns the number of rows and the rows inside the window.
     pub(super) fn apply<'a>(
         self,
@@ -470,7 +532,7 @@ impl Page {
 }
 
 /// Puts `rows` in an order chosen by `seed` (Fisher-Yates).
-fn shuffle<T>(rows: &mut [T], seed: u64) {
+pub(super) fn shuffle<T>(rows: &mut [T], seed: u64) {
     let mut state = seed;
     for i in (1..rows.len()).rev() {
         state = mix(state);

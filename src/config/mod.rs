@@ -95,6 +95,19 @@ impl Filters {
         self.resource_types.as_ref().is_none_or(|types| types.contains(&"project_grant"))
     }
 
+    /// Whether the instance, its manager roles and managers are synced: everything about it
+    /// is managers, so `--skip-managers` leaves it out too.
+    pub fn instance_managers(&self) -> bool {
+        let named = self.resource_types.as_ref().is_none_or(|types| types.contains(&"instance"));
+        named && !self.skip_managers
+    }
+
+    /// Whether credentials of resource type `kind` (`pat`, `machine_key`, `client_secret`)
+    /// are synced.
+    pub fn credentials(&self, kind: &str) -> bool {
+        self.resource_types.as_ref().is_none_or(|types| types.contains(&kind))
+    }
+
     pub fn project(&self, id: &str) -> bool {
         self.project_ids.is_empty() || self.project_ids.iter().any(|wanted| wanted == id)
     }

@@ -354,18 +354,26 @@ fn parse_resource_types(text: &str) -> Result<Vec<&'static str>> {
         match known.iter().find(|known| **known == name) {
             Some(known) => wanted.push(*known),
             None => bail!(
-                "{RESOURCE_TYPES} knows the resource types user, project, org and project_grant, got {name:?}"
+                "{RESOURCE_TYPES} knows the resource types user, project, org, project_grant, instance, pat, machine_key and client_secret, got {name:?}"
             ),
         }
     }
     if wanted.is_empty() {
         bail!(
-            "{RESOURCE_TYPES} names no resource type: give some of user, project, org, project_grant"
+            "{RESOURCE_TYPES} names no resource type: give some of user, project, org, project_grant, instance, pat, machine_key, client_secret"
         );
     }
     if wanted.contains(&"project_grant") && !wanted.contains(&"project") {
         bail!(
             "{RESOURCE_TYPES} names project_grant without project: a project grant's grants are grants of its project's roles, so add project"
+        );
+    }
+    let credentials = ["pat", "machine_key", "client_secret"];
+    if let Some(credential) = credentials.iter().find(|kind| wanted.contains(kind))
+        && !wanted.contains(&"user")
+    {
+        bail!(
+            "{RESOURCE_TYPES} names {credential} without user: a credential names the service user it signs in as, so add user"
         );
     }
     Ok(known.iter().copied().filter(|known| wanted.contains(known)).collect())

@@ -12,7 +12,7 @@ use super::summary::{counted, noun_phrase};
 use crate::log::{self, Level};
 use crate::output::Output;
 use crate::paging::UsedIds;
-use crate::record::Counts;
+use crate::record::{Counts, Omitted};
 use crate::wire;
 
 /// What was printed and counted so far for one organization.
@@ -21,6 +21,8 @@ pub struct Ledger<'o, W: Write> {
     /// The organization being synced, as `orgs/me` described it.
     org: &'o wire::Org<'static>,
     pub counts: Counts,
+    /// The parts the token could not read, left out and said so in the summary.
+    pub omitted: Omitted,
     /// The organization's users printed by this sync (none when users are not synced).
     printed_users: Option<UsedIds>,
     /// The external users printed so far, so each is printed once.
@@ -67,6 +69,7 @@ pub enum Skipped {
     UnknownRoleKey,
     RepeatedGrant,
     RepeatedProjectGrant,
+    SecretWithoutIdentity,
 }
 
 impl Skipped {
@@ -77,6 +80,7 @@ impl Skipped {
             Skipped::UnknownRoleKey => &mut counts.unknown_role_key,
             Skipped::RepeatedGrant => &mut counts.repeated_grant,
             Skipped::RepeatedProjectGrant => &mut counts.repeated_project_grant,
+            Skipped::SecretWithoutIdentity => &mut counts.secret_without_identity,
         }
     }
 
@@ -87,6 +91,7 @@ impl Skipped {
             Skipped::UnknownRoleKey => "unknown_role_key",
             Skipped::RepeatedGrant => "repeated_grant",
             Skipped::RepeatedProjectGrant => "repeated_project_grant",
+            Skipped::SecretWithoutIdentity => "secret_without_identity",
         }
     }
 }
@@ -105,6 +110,7 @@ impl<'o, W: Write> Ledger<'o, W> {
             out,
             org,
             counts: Counts::default(),
+            omitted: Omitted::default(),
             printed_users: None,
             external_users: UsedIds::default(),
             external_orgs,

@@ -26,11 +26,12 @@ pub struct ManagerRoles {
     project_grant: Option<Vec<String>>,
 }
 
-/// A resource whose managers are printed: the organization, a project or a project grant.
-struct Resource<'r> {
-    /// Its resource type, as records name it: `org`, `project` or `project_grant`.
-    kind: &'static str,
-    id: &'r str,
+/// A resource whose managers are printed: the organization, a project, a project grant or
+/// the instance.
+pub(super) struct Resource<'r> {
+    /// Its resource type, as records name it: `org`, `project`, `project_grant` or `instance`.
+    pub(super) kind: &'static str,
+    pub(super) id: &'r str,
 }
 
 /// The manager roles of one resource whose entitlements were printed: role to entitlement id.
@@ -63,7 +64,7 @@ pub fn org<W: Write>(fetcher: &mut Fetcher, ledger: &mut Ledger<W>, config: &Con
     }
     let roles = member_roles(fetcher, Endpoint::OrgMemberRoles)?;
     let org = Resource { kind: "org", id: &org.id };
-    managers(fetcher, ledger, config, Endpoint::OrgMembers, &org, &roles)
+    managers(fetcher, ledger, config, &Members { endpoint: Endpoint::OrgMembers }, &org, &roles)
 }
 
 /// Prints a project's manager roles and managers.
@@ -76,9 +77,9 @@ pub fn project_managers<W: Write>(
 ) -> Result<()> {
     let list = &mut manager_roles.project;
     let roles = read_once(fetcher, list, Endpoint::ProjectMemberRoles)?;
-    let endpoint = Endpoint::ProjectMembers { project_id: project.id };
+    let list = Members { endpoint: Endpoint::ProjectMembers { project_id: project.id } };
     let resource = Resource { kind: "project", id: project.id };
-    managers(fetcher, ledger, config, endpoint, &resource, roles)
+    managers(fetcher, ledger, config, &list, &resource, roles)
 }
 
 /// Prints a project grant's manager roles and managers.
@@ -91,9 +92,9 @@ pub fn project_grant_managers<W: Write>(
 ) -> Result<()> {
     let list = &mut manager_roles.project_grant;
     let roles = read_once(fetcher, list, Endpoint::ProjectGrantMemberRoles)?;
-    let endpoint = Endpoint::ProjectGrantMembers { project_id, grant_id };
+    let list = Members { endpoint: Endpoint::ProjectGrantMembers { project_id, grant_id } };
     let resource = Resource { kind: "project_grant", id: grant_id };
-    managers(fetcher, ledger, config, endpoint, &resource, roles)
+    managers(fetcher, ledger, config, &list, &resource, roles)
 }
 
 /// The manager roles of a member-role list, read when first needed and kept in `list`.
@@ -121,15 +122,18 @@ fn member_roles(fetcher: &mut Fetcher, endpoint: Endpoint) -> Result<Vec<String>
 }
 
 /// Prints the manager roles of a resource (the `roles` its role list names) and walks
-/// its managers at `endpoint`.
-fn managers<W: Write>(
+/// its managers, the member list `list`.
+pub(super) fn managers<W: Write, L>(
     fetcher: &mut Fetcher,
     ledger: &mut Ledger<W>,
     config: &Config,
-    endpoint: Endpoint,
+    list: &L,
     resource: &Resource,
     roles: &[String],
-) -> Result<()> {
+) -> Result<()>
+where
+    L: for<'b> List<Row<'b> = wire::Member<'b>>,
+{
     let mut printed = Printed::new();
     for role in roles {
         manager_entitlement(ledger, resource, role, &mut printed)?;
@@ -137,8 +141,7 @@ fn managers<W: Write>(
     if config.filters.skip_grants {
         return Ok(());
     }
-    let list = Members { endpoint };
-    fetcher.walk(&list, |_, member| manager(ledger, resource, member, &mut printed)).map(drop)
+    fetcher.walk(list, |_, member| manager(ledger, resource, member, &mut printed)).map(drop)
 }
 
 /// Prints one grant per distinct role of a manager, its user first if it is external.

@@ -3,7 +3,9 @@
 //! record as soon as its page is in hand.
 //!
 //! Output order keeps every reference pointing backwards: resource types, users, the
-//! organization with its manager roles and managers, then per project the project, its
+//! credentials of the service users, the organization with its manager roles and
+//! managers, the instance with its manager roles
+//! and managers, then per project the project, its
 //! roles, its manager roles and managers, its project grants (each with its organization,
 //! the roles it delegates and its managers) and its user grants; each external user and
 //! organization just before its first grant, and the summary last.
@@ -12,7 +14,7 @@
 //! one retry loop, and walks every list; the `Ledger` (`ledger.rs`) holds the output and
 //! what went into it. Each family of lists is a file with the `List` it walks and free
 //! functions taking both, its per-row code only: `users.rs`, `managers.rs`, `projects.rs`,
-//! `project_grants.rs`, `user_grants.rs`. A new family is one more such file, called at its
+//! `project_grants.rs`, `user_grants.rs`, `instance.rs`, `credentials.rs`. A new family is one more such file, called at its
 //! place in the output order. `org.rs` finds the organization, `parse.rs` reads answers,
 //! `summary.rs` ends the sync.
 
@@ -29,7 +31,9 @@ use crate::output::Output;
 use crate::record::RESOURCE_TYPES;
 use crate::zitadel::Client;
 
+mod credentials;
 mod fetcher;
+mod instance;
 mod ledger;
 mod managers;
 mod org;
@@ -94,6 +98,8 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
             "user" => filters.users(),
             "project" => filters.projects(),
             "org" => filters.orgs(),
+            "instance" => filters.instance_managers(),
+            kind @ ("pat" | "machine_key" | "client_secret") => filters.credentials(kind),
             _ => filters.project_grants(),
         };
         if included {
@@ -101,10 +107,18 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
         }
     }
     if filters.users() {
-        users::users(&mut fetcher, &mut ledger)?;
+        let credentials = ["pat", "machine_key", "client_secret"];
+        let mut machines = credentials.iter().any(|kind| filters.credentials(kind)).then(Vec::new);
+        users::users(&mut fetcher, &mut ledger, machines.as_mut())?;
+        if let Some(machines) = machines {
+            credentials::credentials(&mut fetcher, &mut ledger, config, &machines)?;
+        }
     }
     if filters.orgs() {
         managers::org(&mut fetcher, &mut ledger, config)?;
+    }
+    if filters.instance_managers() {
+        instance::instance(&mut fetcher, &mut ledger, config)?;
     }
     if filters.projects() {
         projects::projects(&mut fetcher, &mut ledger, config)?;

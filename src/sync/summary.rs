@@ -26,6 +26,7 @@ pub fn finish<W: Write>(fetcher: &Fetcher, ledger: &mut Ledger<W>, config: &Conf
             skip_grants: filters.skip_grants,
             skip_managers: filters.skip_managers,
         }),
+        omitted: ledger.omitted.clone(),
     };
     ledger.print(&summary)?;
     ledger.flush()?;

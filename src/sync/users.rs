@@ -12,6 +12,13 @@ use crate::paging::{self, Shape};
 use crate::wire::{self, ListQuery};
 use crate::zitadel::Endpoint;
 
+/// A service user printed, for its credentials.
+pub struct MachineUser {
+    pub id: String,
+    /// Whether the user list says it has a client secret.
+    pub has_secret: bool,
+}
+
 /// `ListUsers`, sorted by id; its totalResult counts metadata rows too (zitadel#10825).
 struct Users;
 
@@ -32,9 +39,17 @@ impl List for Users {
     }
 }
 
-/// Prints every user of the organization and remembers them in the ledger.
-pub fn users<W: Write>(fetcher: &mut Fetcher, ledger: &mut Ledger<W>) -> Result<()> {
+/// Prints every user of the organization and remembers them in the ledger; the service
+/// users go into `machines`, when given, for their credentials.
+pub fn users<W: Write>(
+    fetcher: &mut Fetcher,
+    ledger: &mut Ledger<W>,
+    mut machines: Option<&mut Vec<MachineUser>>,
+) -> Result<()> {
     let walk = fetcher.walk(&Users, |fetcher, user| {
+        if let (Some(machines), Some(machine)) = (machines.as_deref_mut(), &user.machine) {
+            machines.push(MachineUser { id: user.id.to_string(), has_secret: machine.has_secret });
+        }
         ledger.print(&mapping::user(user, &ledger.org().id))?;
         ledger.counts.user += 1;
         ledger.show_progress(fetcher.requests());

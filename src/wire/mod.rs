@@ -20,7 +20,8 @@ mod rows;
 
 pub use page::{Page, Row};
 pub use request::{
-    ListQuery, MEMBER_ROLES_REQUEST, list_request, user_grants_request, users_request,
+    ListQuery, MEMBER_ROLES_REQUEST, credentials_request, instance_members_request, list_request,
+    user_grants_request, users_request,
 };
 pub use rows::*;
 
@@ -64,6 +65,14 @@ mod tests {
         assert_eq!(
             String::from_utf8(list_request(query)).unwrap(),
             r#"{"query":{"offset":"2000","limit":1000,"asc":true}}"#
+        );
+        assert_eq!(
+            String::from_utf8(credentials_request(query, "KEY_FIELD_NAME_ID", "900")).unwrap(),
+            r#"{"pagination":{"offset":"2000","limit":1000,"asc":true},"sortingColumn":"KEY_FIELD_NAME_ID","filters":[{"organizationIdFilter":{"id":"900"}}]}"#
+        );
+        assert_eq!(
+            String::from_utf8(instance_members_request(query)).unwrap(),
+            r#"{"query":{"offset":"2000","limit":1000,"asc":true},"sortingColumn":"MEMBER_FIELD_NAME_USER_ID"}"#
         );
         assert_eq!(
             String::from_utf8(user_grants_request(query, "123")).unwrap(),

@@ -61,6 +61,8 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for PageReader<T> {
         #[derive(Deserialize)]
         #[serde(field_identifier, rename_all = "camelCase")]
         enum Field {
+            /// The v2 lists call their `totalResult` `pagination`, with no sequence.
+            #[serde(alias = "pagination")]
             Details,
             Result,
             #[serde(other)]

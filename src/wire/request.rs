@@ -86,3 +86,51 @@ pub const MEMBER_ROLES_REQUEST: &[u8] = b"{}";
 fn u64_as_string<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(value)
 }
+
+/// The body of `POST /admin/v1/members/_search` (`ListIAMMembers`), sorted by user id.
+///
+/// Its default sort column is the instance id, the same on every row: no order at all, so
+/// offset pages could repeat and miss rows. Sorted by user id, ascending, managers added
+/// while it is read come after the rows read, as with users.
+pub fn instance_members_request(query: ListQuery) -> Vec<u8> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body {
+        query: ListQuery,
+        sorting_column: &'static str,
+    }
+    let body = Body { query, sorting_column: "MEMBER_FIELD_NAME_USER_ID" };
+    serde_json::to_vec(&body).expect("a request body always serializes")
+}
+
+/// The body of the v2 lists of an organization's credentials (`POST /v2/users/pats/search`,
+/// `POST /v2/users/keys/search`), sorted by id (`sorting_column`) and filtered to `org_id`.
+///
+/// Without the organization filter ZITADEL drops the rows the token may not read after
+/// paging: pages come back short and the total counts rows of the whole instance. Sorted
+/// by id, ascending, credentials created during the walk come after the rows read.
+pub fn credentials_request(
+    query: ListQuery,
+    sorting_column: &'static str,
+    org_id: &str,
+) -> Vec<u8> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body<'a> {
+        pagination: ListQuery,
+        sorting_column: &'static str,
+        filters: [OrgFilter<'a>; 1],
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct OrgFilter<'a> {
+        organization_id_filter: Id<'a>,
+    }
+    #[derive(Serialize)]
+    struct Id<'a> {
+        id: &'a str,
+    }
+    let filters = [OrgFilter { organization_id_filter: Id { id: org_id } }];
+    let body = Body { pagination: query, sorting_column, filters };
+    serde_json::to_vec(&body).expect("a request body always serializes")
+}

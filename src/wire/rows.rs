@@ -1,5 +1,6 @@
 //! ZITADEL's objects as we read them: list details, the organization, users, projects,
-//! roles, user grants, members, member roles, project grants, and the error body.
+//! roles, user grants, members, member roles, project grants, the instance, and the error
+//! body.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -121,11 +122,15 @@ pub struct Email<'a> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 pub struct Machine<'a> {
     #[serde(borrow, deserialize_with = "text")]
     pub name: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "text")]
     pub description: Cow<'a, str>,
+    /// Whether the machine has a client secret (for the client-credentials grant): all
+    /// ZITADEL says of one, no id and no dates.
+    pub has_secret: bool,
 }
 
 /// The body of `GET /management/v1/projects/{id}`.
@@ -237,6 +242,76 @@ pub struct Member<'a> {
 pub struct MemberRoles<'a> {
     #[serde(borrow, deserialize_with = "strings")]
     pub result: Vec<Cow<'a, str>>,
+}
+
+/// The body of `GET /admin/v1/instances/me` (`GetMyInstanceResponse`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InstanceResponse<'a> {
+    #[serde(borrow)]
+    pub instance: Instance<'a>,
+}
+
+/// The instance (`zitadel.instance.v1.InstanceDetail`); its state is `STATE_RUNNING`,
+/// `STATE_CREATING`, `STATE_STOPPING` or `STATE_STOPPED`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Instance<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub state: Cow<'a, str>,
+}
+
+impl Instance<'_> {
+    /// The instance, no longer borrowing from the answer it was read from.
+    pub fn into_owned(self) -> Instance<'static> {
+        Instance {
+            id: Cow::Owned(self.id.into_owned()),
+            details: ObjectDetails {
+                creation_date: Cow::Owned(self.details.creation_date.into_owned()),
+                resource_owner: Cow::Owned(self.details.resource_owner.into_owned()),
+            },
+            name: Cow::Owned(self.name.into_owned()),
+            state: Cow::Owned(self.state.into_owned()),
+        }
+    }
+}
+
+/// A Personal Access Token or a machine key of a service user, as the v2 lists
+/// (`ListPersonalAccessTokens`, `ListKeys`: `creationDate`, `userId`, `organizationId`) or
+/// the v1 lists of one user (`details`, the user in the path) send it. No field holds the
+/// token or the key: no list sends them, and a field a server added would not be read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Credential<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub user_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub organization_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub creation_date: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "text")]
+    pub expiration_date: Cow<'a, str>,
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
+}
+
+impl Row for Credential<'_> {}
+
+/// The answer of `ListIAMMemberRoles`: unlike the other member-role lists, its roles are
+/// under `roles`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InstanceMemberRoles<'a> {
+    #[serde(borrow, deserialize_with = "strings")]
+    pub roles: Vec<Cow<'a, str>>,
 }
 
 /// A project grant (`zitadel.project.v1.GrantedProject`): a project delegated to another

@@ -1,12 +1,13 @@
-//! The catalog of Management API calls a sync makes: for each its method, its path, the
-//! permission it needs, and the setting that syncs without it.
+//! The catalog of the API calls a sync makes (Management API, and the Admin API for the
+//! instance): for each its method, its path, the permission it needs, and the setting that
+//! syncs without it.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use crate::settings::{self, Setting};
 
-/// The Management API calls a sync makes.
+/// The API calls a sync makes.
 #[derive(Debug, Clone, Copy)]
 pub enum Endpoint<'a> {
     OrgsMe,
@@ -36,6 +37,22 @@ pub enum Endpoint<'a> {
         grant_id: &'a str,
     },
     ProjectGrantMemberRoles,
+    /// `GET /admin/v1/instances/me`: the instance itself.
+    Instance,
+    InstanceMemberRoles,
+    InstanceMembers,
+    /// The organization's Personal Access Tokens (user service v2).
+    Pats,
+    /// The organization's machine keys (user service v2).
+    MachineKeys,
+    /// One user's Personal Access Tokens (v1), on a server without `Pats`.
+    UserPats {
+        user_id: &'a str,
+    },
+    /// One user's machine keys (v1), on a server without `MachineKeys`.
+    UserKeys {
+        user_id: &'a str,
+    },
 }
 
 /// One row of the catalog. `path` may hold `{project_id}` and `{grant_id}`, which are
@@ -52,11 +69,13 @@ struct Entry {
 enum Skip {
     Switch(&'static Setting),
     WithoutProjectGrants,
+    WithoutCredentials,
 }
 
 const SKIP_GRANTS: Option<Skip> = Some(Skip::Switch(&settings::SKIP_GRANTS));
 const SKIP_MANAGERS: Option<Skip> = Some(Skip::Switch(&settings::SKIP_MANAGERS));
 const WITHOUT_PROJECT_GRANTS: Option<Skip> = Some(Skip::WithoutProjectGrants);
+const WITHOUT_CREDENTIALS: Option<Skip> = Some(Skip::WithoutCredentials);
 
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -66,6 +85,11 @@ impl fmt::Display for Skip {
                 let types = &settings::RESOURCE_TYPES;
                 let var = types.var.unwrap_or_default();
                 write!(f, "{} user,project,org ({var}), without project_grant", types.flag)
+            }
+            Skip::WithoutCredentials => {
+                let types = &settings::RESOURCE_TYPES;
+                let var = types.var.unwrap_or_default();
+                write!(f, "{} ({var}) without pat and machine_key", types.flag)
             }
         }
     }
@@ -127,6 +151,38 @@ impl Endpoint<'_> {
                 "project.grant.member.read",
                 SKIP_MANAGERS,
             ),
+            Endpoint::Instance => entry("GET", "/admin/v1/instances/me", "iam.read", SKIP_MANAGERS),
+            Endpoint::InstanceMemberRoles => {
+                post("/admin/v1/members/roles/_search", "iam.member.read", SKIP_MANAGERS)
+            }
+            Endpoint::InstanceMembers => {
+                post("/admin/v1/members/_search", "iam.member.read", SKIP_MANAGERS)
+            }
+            Endpoint::Pats => post("/v2/users/pats/search", "user.read", WITHOUT_CREDENTIALS),
+            Endpoint::MachineKeys => {
+                post("/v2/users/keys/search", "user.read", WITHOUT_CREDENTIALS)
+            }
+            Endpoint::UserPats { .. } => post(
+                "/management/v1/users/{user_id}/pats/_search",
+                "user.read",
+                WITHOUT_CREDENTIALS,
+            ),
+            Endpoint::UserKeys { .. } => post(
+                "/management/v1/users/{user_id}/keys/_search",
+                "user.read",
+                WITHOUT_CREDENTIALS,
+            ),
+        }
+    }
+
+    /// The built-in role that has the call's permission, as a 403 advises it: the instance's
+    /// calls need an instance role, every other one an organization role.
+    pub fn role(&self) -> &'static str {
+        match self {
+            Endpoint::Instance | Endpoint::InstanceMemberRoles | Endpoint::InstanceMembers => {
+                "the Iam Owner Viewer role (IAM_OWNER_VIEWER) on the instance"
+            }
+            _ => "the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization",
         }
     }
 
@@ -136,6 +192,9 @@ impl Endpoint<'_> {
 
     pub fn path(&self) -> Cow<'static, str> {
         let path = self.entry().path;
+        if let Endpoint::UserPats { user_id } | Endpoint::UserKeys { user_id } = *self {
+            return path.replace("{user_id}", &path_segment(user_id)).into();
+        }
         let (project_id, grant_id) = match *self {
             Endpoint::Project { project_id }
             | Endpoint::ProjectRoles { project_id }
@@ -277,6 +336,40 @@ mod tests {
         check(
             Endpoint::ProjectGrantMemberRoles,
             "POST /management/v1/projects/grants/members/roles/_search needs project.grant.member.read",
+            SKIP_MANAGERS,
+        );
+    }
+
+    #[test]
+    fn the_catalog_of_the_instance_and_of_credentials() {
+        let check = |endpoint: Endpoint, expected: &str, skipped_by: Option<&str>| {
+            let shown = format!("{endpoint} needs {}", endpoint.permission());
+            assert_eq!(shown, expected);
+            assert_eq!(endpoint.skipped_by().as_deref(), skipped_by, "{endpoint}");
+        };
+        check(Endpoint::Instance, "GET /admin/v1/instances/me needs iam.read", SKIP_MANAGERS);
+        let without =
+            Some("--resource-types (BATON_SYNC_RESOURCE_TYPES) without pat and machine_key");
+        check(Endpoint::Pats, "POST /v2/users/pats/search needs user.read", without);
+        check(Endpoint::MachineKeys, "POST /v2/users/keys/search needs user.read", without);
+        check(
+            Endpoint::UserPats { user_id: "7/7" },
+            "POST /management/v1/users/7%2F7/pats/_search needs user.read",
+            without,
+        );
+        check(
+            Endpoint::UserKeys { user_id: "7" },
+            "POST /management/v1/users/7/keys/_search needs user.read",
+            without,
+        );
+        check(
+            Endpoint::InstanceMemberRoles,
+            "POST /admin/v1/members/roles/_search needs iam.member.read",
+            SKIP_MANAGERS,
+        );
+        check(
+            Endpoint::InstanceMembers,
+            "POST /admin/v1/members/_search needs iam.member.read",
             SKIP_MANAGERS,
         );
     }

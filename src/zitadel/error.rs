@@ -195,7 +195,8 @@ fn status_error(attempt: &Attempt, status: u16, body: &[u8]) -> ApiError {
                 .skipped_by()
                 .map_or(String::new(), |setting| format!(", or sync without it: {setting}"));
             denied(format!(
-                "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user the Org Owner Viewer role (ORG_OWNER_VIEWER) on the organization, or a role that includes {permission}{instead}"
+                "permission denied (HTTP 403: {said}): this call needs {permission}; give the service user {}, or a role that includes {permission}{instead}",
+                attempt.endpoint.role()
             ))
         }
         404 if error_id == "AUTHZ-cdgFk" || said.contains("membership not found") => {

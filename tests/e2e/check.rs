@@ -36,6 +36,8 @@ fn check_with_full_rights_passes() {
         "check: org.read ok: organization \"ACME Corporation\" (284905129371435012)",
         "check: user.read ok: 9 users",
         "check: org.member.read ok: the organization has 10 manager roles and 4 managers",
+        "check: iam.member.read ok: the instance has 7 manager roles and 3 managers",
+        "check: iam.read ok: instance \"acme-corp\" (284904986052325380)",
         "check: project.read ok",
         "check: project.role.read ok: 4 roles in project 284906487321587717",
         "check: project.member.read ok: project 284906487321587717 has 4 manager roles and 2 managers",
@@ -52,9 +54,9 @@ fn check_with_full_rights_passes() {
         .into_iter()
         .filter(|r| r.method == "POST")
         .partition(|r| r.path.ends_with("/members/roles/_search"));
-    assert_eq!(role_lists.len(), 3, "each member-role list once: {role_lists:?}");
+    assert_eq!(role_lists.len(), 4, "each member-role list once: {role_lists:?}");
     let limits: Vec<_> = lists.iter().map(|r| r.limit).collect();
-    assert_eq!(limits, [Some(1); 7], "each list probe asks for one row");
+    assert_eq!(limits, [Some(1); 8], "each list probe asks for one row");
 }
 
 #[test]

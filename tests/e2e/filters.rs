@@ -73,7 +73,7 @@ fn resource_type_filters_restrict_the_output() {
 
     let run = sync(&fake, &["--resource-types", "user,group"], &[]);
     assert_eq!(run.status, 2);
-    assert!(run.stderr.contains("--resource-types (BATON_SYNC_RESOURCE_TYPES) knows the resource types user, project, org and project_grant, got \"group\""), "{}", run.stderr);
+    assert!(run.stderr.contains("--resource-types (BATON_SYNC_RESOURCE_TYPES) knows the resource types user, project, org, project_grant, instance, pat, machine_key and client_secret, got \"group\""), "{}", run.stderr);
 }
 
 #[test]
@@ -91,11 +91,14 @@ fn project_filters_restrict_the_output() {
     .map(|r| serde_json::from_str::<Value>(r).unwrap()["id"].clone())
     .collect();
     assert_eq!(grants.len(), 2);
-    // The organization's section stays: its record, manager roles and managers.
+    // The organization's and the instance's sections stay: their records, manager roles
+    // and managers.
     let wanted = |r: &Value| {
         let resource = if r["kind"] == "resource" { &r["id"] } else { &r["resource_id"] };
         is_user(r)
             || r["resource_type"] == "org"
+            || r["resource_type"] == "instance"
+            || r["secret"].is_object()
             || r["resource_type"] == "project" && (resource == PORTAL || resource == BILLING)
             || r["resource_type"] == "project_grant" && grants.contains(resource)
             || r["kind"] == "resource_type"

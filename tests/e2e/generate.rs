@@ -97,7 +97,16 @@ fn bash_completes_res_to_resource_types_and_then_its_values() {
     assert_eq!(bash_completes(&script, &["--res"]), ["--resource-types"]);
     assert_eq!(
         bash_completes(&script, &["--resource-types", ""]),
-        ["user", "project", "org", "project_grant"]
+        [
+            "user",
+            "project",
+            "org",
+            "project_grant",
+            "instance",
+            "pat",
+            "machine_key",
+            "client_secret"
+        ]
     );
     // A list: the items typed stay, the last one is completed.
     assert_eq!(
@@ -135,7 +144,7 @@ fn fish_completes_resource_types_and_zsh_reads_its_completion() {
         assert_eq!(complete("baton-zitadel --res"), ["--resource-types"]);
         assert_eq!(
             complete("baton-zitadel --resource-types user,p"),
-            ["user,project", "user,project_grant"]
+            ["user,pat", "user,project", "user,project_grant"]
         );
         assert_eq!(complete("baton-zitadel --log-level d"), ["debug"]);
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 pub const ACME: &str = "284905129371435012";
 pub const GLOBEX: &str = "284905311209451523";
 pub const ACME_PAT: &str = "demo-pat-acme-viewer";
-pub const INSTANCE_PAT: &str = "demo-pat-instance";
+pub const INSTANCE_PAT: &str = "demo-pat-iam-viewer";
 
 /// What a run of the binary printed.
 pub struct Run {
@@ -167,6 +167,7 @@ pub fn contract_fields(record: &Value) -> Record<'_> {
         state: text("state"),
         project_grant_id: record["project_grant_id"].as_str(),
         granted_by_org_id: text("granted_by_org_id"),
+        identity_id: record["secret"]["identity_id"].as_str().unwrap_or_default(),
     }
 }
 

@@ -214,7 +214,8 @@ fn grants_without_granted_org_id_are_checked_against_the_users_printed() {
     let counts = &summary(&run.stdout)["counts"];
     assert_eq!(
         (counts["external_user"].as_u64(), counts["grant_without_principal"].as_u64()),
-        (Some(3), Some(3))
+        (Some(4), Some(3)),
+        "Henry, Ivy, Peter and the instance's Victor"
     );
 }
 

@@ -66,12 +66,13 @@ fn a_complete_walk_makes_the_minimum_of_requests() {
     let counts = &summary(&run.stdout)["counts"];
     let projects = counts["project"].as_u64().unwrap();
     let project_grants = counts["project_grant"].as_u64().unwrap();
-    // orgs/me, one page of users, the three member-role lists once each, one page of org
-    // managers, one of projects, one of the organization's project grants, per project one
-    // of roles, of managers and of user grants, and per project grant one of managers: every
-    // list of the demo fits in one page of 1000.
+    // orgs/me, one page of users, one of the organization's tokens and one of its keys, the
+    // three member-role lists once each, one page of org managers, the instance with its
+    // manager roles and one page of its managers, one of projects, one of the organization's
+    // project grants, per project one of roles, of managers and of user grants, and per
+    // project grant one of managers: every list of the demo fits in one page of 1000.
     let log = fake.requests();
-    assert_eq!(log.len() as u64, 1 + 1 + 3 + 1 + 1 + 1 + 3 * projects + project_grants);
+    assert_eq!(log.len() as u64, 1 + 1 + 2 + 3 + 1 + 3 + 1 + 1 + 3 * projects + project_grants);
     let mut pages = HashSet::new();
     for request in &log {
         assert!(
@@ -146,8 +147,8 @@ fn empty_organization() {
     // Without projects, neither the project nor the project grant manager roles are read.
     assert_eq!(
         fake.request_count(),
-        5,
-        "orgs/me, users, org manager roles, org managers and projects: one request each"
+        8,
+        "orgs/me, users, tokens, keys, org manager roles, org managers, the instance's manager roles (403 for this organization's token) and projects: one request each"
     );
 }
 

@@ -68,10 +68,26 @@ impl Dataset {
         }
         for (i, (entry, org_id)) in entries.iter().zip(&org_ids).enumerate() {
             let at = |e: String| format!("orgs[{i}]: {e}");
+            for (key, pats) in [("pats", true), ("machineKeys", false)] {
+                for (j, row) in array_member(entry, key).map_err(at)?.iter().enumerate() {
+                    let row = dataset
+                        .credential_row(org_id, row)
+                        .map_err(|e| at(format!("{key}[{j}]: {e}")))?;
+                    let org = dataset.org_mut_or_err(org_id).map_err(at)?;
+                    if pats { org.pats.push(row) } else { org.machine_keys.push(row) }
+                }
+            }
             for (j, grant) in array_member(entry, "userGrants").map_err(at)?.iter().enumerate() {
                 dataset
                     .add_user_grant_value(org_id, grant)
                     .map_err(|e| at(format!("userGrants[{j}]: {e}")))?;
+            }
+        }
+        // The instance's managers name users of any org.
+        match root.get("instance") {
+            None | Some(Value::Null) => {}
+            Some(entry) => {
+                dataset.add_instance_value(entry).map_err(|e| format!("instance: {e}"))?
             }
         }
         match root.get("defaultOrg") {
@@ -107,6 +123,8 @@ impl Dataset {
             members: Vec::new(),
             project_members: BTreeMap::new(),
             project_grants: Vec::new(),
+            pats: Vec::new(),
+            machine_keys: Vec::new(),
         });
         Ok(id)
     }
@@ -213,6 +231,66 @@ impl Dataset {
             }
         }
         Ok(())
+    }
+
+    /// `{"instance":{InstanceDetail},"members":[membership..]}`; each membership's
+    /// `details.resourceOwner` is the instance id, as ZITADEL's instance aggregates have.
+    pub(super) fn add_instance_value(&mut self, entry: &Value) -> Result<(), String> {
+        check_keys(entry, &["instance", "members"])?;
+        let instance = entry.get("instance").ok_or("missing \"instance\"")?;
+        let id = required_str(instance, "id")?.to_string();
+        let mut members = Vec::new();
+        for (j, member) in array_member(entry, "members")?.iter().enumerate() {
+            let row = self
+                .member_row(member, MemberLevel::Instance, &id)
+                .map_err(|e| format!("members[{j}]: {e}"))?;
+            push_member(&mut members, row).map_err(|e| format!("members[{j}]: {e}"))?;
+        }
+        self.instance = Some(Instance { id, json: instance.to_json(), members });
+        Ok(())
+    }
+
+    /// Checks a token or key row: a service user of the org, an id, a creation and an
+    /// expiration date (ZITADEL stores `9999-12-31T23:59:59Z` for "never").
+    pub(super) fn credential_row(
+        &self,
+        org_id: &str,
+        row: &Value,
+    ) -> Result<CredentialRow, String> {
+        check_keys(
+            row,
+            &["id", "userId", "creationDate", "changeDate", "expirationDate", "extra"],
+        )?;
+        let user_id = required_str(row, "userId")?;
+        let org = self.org(org_id).ok_or_else(|| format!("unknown org {org_id:?}"))?;
+        let user = org.users.iter().find(|user| user.id == user_id);
+        match user {
+            None => return Err(format!("org {org_id:?} has no user {user_id:?}")),
+            Some(user) if !user.json.contains("\"machine\":") => {
+                return Err(format!("user {user_id:?} is no service user (COMMAND-Df2f1)"));
+            }
+            Some(_) => {}
+        }
+        let creation_date = required_str(row, "creationDate")?.to_string();
+        let extra = match row.get("extra") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Object(fields)) => {
+                fields.iter().map(|(k, v)| format!(",{}:{}", json::quote(k), v.to_json())).collect()
+            }
+            Some(_) => return Err("\"extra\" must be an object".into()),
+        };
+        Ok(CredentialRow {
+            id: required_str(row, "id")?.to_string(),
+            user_id: user_id.to_string(),
+            change_date: row
+                .get("changeDate")
+                .and_then(Value::as_str)
+                .unwrap_or(&creation_date)
+                .to_string(),
+            creation_date,
+            expiration_date: required_str(row, "expirationDate")?.to_string(),
+            extra,
+        })
     }
 
     pub(super) fn add_org_member_value(

@@ -28,6 +28,20 @@ pub struct Dataset {
     /// The instance's default organization, whose member-role lists differ (dataset key
     /// `defaultOrg`); none of the dataset's orgs when unset.
     pub default_org: Option<String>,
+    /// The instance itself and its managers (dataset key `instance`); without it,
+    /// `GET /admin/v1/instances/me` answers a default instance with no managers.
+    pub instance: Option<Instance>,
+}
+
+/// The instance: its row as `GetMyInstance` serves it, and its managers.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: String,
+    /// `InstanceDetail` in wire format, compact.
+    pub json: String,
+    /// The instance's managers (`ListIAMMembers`), in the order they were added: ZITADEL's
+    /// default sort is no order, so the fake serves them shuffled unless sorted by user id.
+    pub members: Vec<MemberRow>,
 }
 
 /// One organization and the rows it owns.
@@ -52,6 +66,24 @@ pub struct Org {
     pub project_members: BTreeMap<String, Vec<MemberRow>>,
     /// The grants of the org's projects to other orgs, served in this order.
     pub project_grants: Vec<ProjectGrantRow>,
+    /// The Personal Access Tokens of the org's service users (dataset key `pats`).
+    pub pats: Vec<CredentialRow>,
+    /// The machine keys of the org's service users (dataset key `machineKeys`).
+    pub machine_keys: Vec<CredentialRow>,
+}
+
+/// A Personal Access Token or a machine key, with the fields the lists filter and sort by.
+/// Only what ZITADEL's lists send: the token or key itself is not kept (ZITADEL keeps no
+/// token at all, and lists no key).
+#[derive(Debug, Clone)]
+pub struct CredentialRow {
+    pub id: String,
+    pub user_id: String,
+    pub creation_date: String,
+    pub change_date: String,
+    pub expiration_date: String,
+    /// Extra fields served in every row, as a hostile server might add (tests only).
+    pub extra: String,
 }
 
 /// A user row: the wire JSON and the fields the server sorts by.
@@ -113,6 +145,7 @@ pub enum MemberLevel {
     Org,
     Project,
     ProjectGrant,
+    Instance,
 }
 
 /// ZITADEL's built-in manager roles in the order of `InternalAuthZ.RolePermissionMappings` in
@@ -165,6 +198,7 @@ impl MemberLevel {
                         && (!default_org || role.ends_with("GLOBAL"))
                 }
                 MemberLevel::ProjectGrant => role.starts_with("PROJECT_GRANT"),
+                MemberLevel::Instance => role.starts_with("IAM"),
             })
             .collect();
         if self == MemberLevel::Org && default_org {
@@ -183,6 +217,7 @@ impl MemberLevel {
                 role.starts_with("PROJECT") && !role.starts_with("PROJECT_GRANT")
             }
             MemberLevel::ProjectGrant => role.starts_with("PROJECT_GRANT"),
+            MemberLevel::Instance => role.starts_with("IAM"),
         }
     }
 }
@@ -404,6 +439,35 @@ impl Dataset {
         grant_json: &str,
     ) -> Result<(), String> {
         self.add_project_grant_value(org_id, project_id, &json::parse(grant_json)?)
+    }
+
+    /// Adds a Personal Access Token (`{"id","userId","creationDate","changeDate",
+    /// "expirationDate"}`, as the v2 list sends it without `organizationId`) of a service
+    /// user of the org.
+    pub fn add_pat(&mut self, org_id: &str, pat_json: &str) -> Result<(), String> {
+        let row = self.credential_row(org_id, &json::parse(pat_json)?)?;
+        self.org_mut_or_err(org_id)?.pats.push(row);
+        Ok(())
+    }
+
+    /// Adds a machine key, as `add_pat` a token.
+    pub fn add_machine_key(&mut self, org_id: &str, key_json: &str) -> Result<(), String> {
+        let row = self.credential_row(org_id, &json::parse(key_json)?)?;
+        self.org_mut_or_err(org_id)?.machine_keys.push(row);
+        Ok(())
+    }
+
+    /// Sets the instance (`InstanceDetail` wire JSON) and its managers (memberships as for
+    /// `add_org_member`, owned by the instance).
+    pub fn set_instance(
+        &mut self,
+        instance_json: &str,
+        members_json: &[&str],
+    ) -> Result<(), String> {
+        let mut entry = format!("{{\"instance\":{instance_json},\"members\":[");
+        entry.push_str(&members_json.join(","));
+        entry.push_str("]}");
+        self.add_instance_value(&json::parse(&entry)?)
     }
 
     /// Adds a token the fake accepts.

@@ -32,6 +32,7 @@ impl AccessTally {
             MemberLevel::Org => ("org", ""),
             MemberLevel::Project => ("project", "manager:"),
             MemberLevel::ProjectGrant => ("project_grant", ""),
+            MemberLevel::Instance => ("instance", ""),
         };
         let entitlement_id =
             |role: &str| format!("{resource_type}:{resource_id}:{slug_prefix}{role}");
@@ -93,13 +94,27 @@ impl Generator {
                 tally.external_users.insert(self.person(OTHER, j).id, OTHER.id);
             }
         }
-        for id in ["org", "project_grant"] {
+        for id in ["org", "project_grant", "instance", "pat", "machine_key", "client_secret"] {
             tally.record(&["resource_type", id]);
         }
         tally.record(&["org", OWN.id, OWN.name, "false"]);
+        // Each service user the user list says has a client secret: a record, after the users.
+        for i in 0..spec.users {
+            let person = self.person(OWN, i);
+            if person.machine && !person.hash.is_multiple_of(2) {
+                tally.record(&["client_secret", &person.id, &person.id]);
+                tally.counts.client_secret += 1;
+            }
+        }
         tally.request("/management/v1/orgs/me", 1);
         tally.request("/management/v1/users/_search", pages(spec.users));
         tally.request("/management/v1/orgs/members/roles/_search", 1);
+        // The token is an organization's: the instance's role list answers 403, and the
+        // sync goes on without the instance.
+        tally.request("/admin/v1/members/roles/_search", 1);
+        // The organization's tokens and keys, none here: one empty page each.
+        tally.request("/v2/users/pats/search", 1);
+        tally.request("/v2/users/keys/search", 1);
         tally.request("/management/v1/projects/members/roles/_search", 1);
         tally.request("/management/v1/projects/grants/members/roles/_search", 1);
         tally.request("/management/v1/projects/_search", pages(spec.projects));
@@ -144,11 +159,13 @@ impl Generator {
         counts.external_org = tally.external_orgs.len() as u64;
         let access = &mut self.truth.access;
         access.counts = *counts;
-        // The summary, the four resource types, then one line per record.
+        // The summary, the eight resource types, then one line per record (none of the
+        // instance, which the organization's token may not read, and no credential).
         access.records = 1
-            + 4
+            + 8
             + counts.user
             + counts.external_user
+            + counts.client_secret
             + counts.org
             + counts.external_org
             + counts.project

@@ -165,12 +165,15 @@ pub struct AccessCounts {
     pub unknown_role_key: u64,
     pub inactive_user_grant: u64,
     pub inactive_project_grant: u64,
+    /// Service users with a client secret.
+    pub client_secret: u64,
 }
 
 impl AccessCounts {
     /// The counts with their names in the summary.
-    pub fn named(&self) -> [(&'static str, u64); 15] {
+    pub fn named(&self) -> [(&'static str, u64); 16] {
         [
+            ("client_secret", self.client_secret),
             ("user", self.user),
             ("project", self.project),
             ("org", self.org),

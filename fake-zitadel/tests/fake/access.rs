@@ -211,7 +211,7 @@ fn each_new_permission_guards_its_lists() {
     assert_eq!(answer.status, 404);
     assert!(answer.body.contains("membership not found (AUTHZ-cdgFk)"), "{}", answer.body);
     // The Org Owner Viewer and an instance-level token read every list of any org.
-    for (token, org) in [(ACME_PAT, None), ("demo-pat-instance", Some(GLOBEX))] {
+    for (token, org) in [(ACME_PAT, None), ("demo-pat-iam-viewer", Some(GLOBEX))] {
         for path in &every_list {
             assert_eq!(request(&fake, token, org, path, "").status, 200, "{token} {path}");
         }
@@ -362,4 +362,53 @@ fn a_permission_held_for_some_projects_narrows_the_lists_and_fails_other_project
     // Without the permission at all: the usual 403.
     let users = post(&fake, "scoped", "users/_search", "");
     assert_eq!((users.status, users.body.as_str()), (403, NO_PERMISSION));
+}
+
+#[test]
+fn the_instance_and_its_managers_are_read_only_with_instance_permissions() {
+    let fake = serve_demo();
+    let instance = call(&fake, ACME_PAT, "GET", "/admin/v1/instances/me", "").json();
+    assert_eq!(instance["instance"]["id"], "284904986052325380");
+    assert_eq!(instance["instance"]["state"], "STATE_RUNNING");
+    // The roles are under `roles`, not `result`, in the order of ZITADEL's configuration.
+    let roles = call(&fake, ACME_PAT, "POST", "/admin/v1/members/roles/_search", "").json();
+    assert!(roles.get("result").is_none(), "{roles}");
+    assert_eq!(roles["roles"][0], "IAM_OWNER");
+    assert_eq!(roles["roles"].as_array().map(Vec::len), Some(7));
+    assert_eq!(roles["details"]["totalResult"], "7");
+
+    // Sorted by user id as asked; each row owned by the instance, with no avatar; a member
+    // of another org names it.
+    let sorted = r#"{"query":{"offset":"0","limit":10,"asc":true},"sortingColumn":"MEMBER_FIELD_NAME_USER_ID"}"#;
+    let members = call(&fake, ACME_PAT, "POST", "/admin/v1/members/_search", sorted);
+    assert_eq!(
+        members.ids("userId"),
+        ["284905395517947907", "284908102417326085", "284913718839001605"]
+    );
+    assert!(!members.body.contains("avatarUrl"), "{}", members.body);
+    assert_eq!(members.body.matches(r#""resourceOwner":"284904986052325380""#).count(), 3);
+    assert!(members.body.contains(r#""userResourceOwner":"284905311209451523""#));
+
+    // The default sort is by a column the same on every row: each page comes in an order of
+    // its own, so a walk of one-row pages repeats one manager and misses another.
+    let mut walk: Vec<String> = (0..3)
+        .flat_map(|offset| {
+            let page = format!(r#"{{"query":{{"offset":"{offset}","limit":1}}}}"#);
+            call(&fake, ACME_PAT, "POST", "/admin/v1/members/_search", &page).ids("userId")
+        })
+        .collect();
+    walk.sort();
+    walk.dedup();
+    assert!(walk.len() < 3, "{walk:?}");
+
+    // An organization's roles give no instance permission.
+    for (method, path) in [
+        ("GET", "/admin/v1/instances/me"),
+        ("POST", "/admin/v1/members/roles/_search"),
+        ("POST", "/admin/v1/members/_search"),
+    ] {
+        let denied = call(&fake, INITECH_PAT, method, path, "");
+        assert_eq!(denied.status, 403, "{path}");
+        assert!(denied.body.contains("AUTH-5mWD2"), "{}", denied.body);
+    }
 }

@@ -110,11 +110,12 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
          Connection: close\r\n\r\n"
     );
     assert_eq!(exchange(&fake, &me).json()["org"]["id"], ACME);
-    let users: HashSet<String> = walk(&fake, pat, "users/_search", "")
-        .iter()
-        .map(|user| user["id"].as_str().unwrap().to_string())
-        .collect();
+    let user_rows = walk(&fake, pat, "users/_search", "");
+    let users: HashSet<String> =
+        user_rows.iter().map(|user| user["id"].as_str().unwrap().to_string()).collect();
     count("user", users.len());
+    let secrets = user_rows.iter().filter(|user| user["machine"]["hasSecret"] == true).count();
+    count("client_secret", secrets);
     count("org", 1);
     // A list of managers: an entitlement per listed or held role, a grant per member and role.
     let mut managers =
@@ -138,6 +139,16 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
     let grant_roles =
         strings(&post(&fake, pat, "projects/grants/members/roles/_search", "").json()["result"]);
     managers(&org_roles, &walk(&fake, pat, "orgs/me/members/_search", ""), &mut count);
+    // The organization's token may not read the instance: a sync asks once and goes on.
+    assert_eq!(call(&fake, pat, "POST", "/admin/v1/members/roles/_search", "").status, 403);
+    for list in ["/v2/users/pats/search", "/v2/users/keys/search"] {
+        let body =
+            format!(r#"{{"filters":[{{"organizationIdFilter":{{"id":"{GENERATED_ORG}"}}}}]}}"#);
+        assert_eq!(
+            call(&fake, pat, "POST", list, &body).body,
+            r#"{"pagination":{"appliedLimit":"100"}}"#
+        );
+    }
 
     let mut grant_users: Vec<(String, bool)> = Vec::new();
     // The organization's project grants, in one list.
@@ -206,10 +217,10 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
     let expected: BTreeMap<&str, u64> =
         truth.access.counts.named().into_iter().filter(|(_, n)| *n > 0).collect();
     assert_eq!(counts, expected);
-    assert_eq!(expected.len(), 15, "every kind occurs");
+    assert_eq!(expected.len(), 16, "every kind occurs");
     let lines = 1
-        + 4
-        + ["user", "external_user", "org", "external_org", "project"]
+        + 8
+        + ["user", "external_user", "client_secret", "org", "external_org", "project"]
             .iter()
             .chain(&["project_grant", "entitlement", "grant"])
             .map(|name| counts.get(name).copied().unwrap_or_default())

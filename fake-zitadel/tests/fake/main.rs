@@ -15,7 +15,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use fake_zitadel::{
-    Dataset, FakeZitadel, GENERATED_PAT, GenerateSpec, Limits, Options, Token, endpoint_of,
+    Dataset, FakeZitadel, GENERATED_ORG, GENERATED_PAT, GenerateSpec, Limits, Options, Token,
+    endpoint_of,
 };
 
 const ACME: &str = "284905129371435012";
@@ -101,6 +102,17 @@ fn request(fake: &FakeZitadel, token: &str, org: Option<&str>, path: &str, body:
 
 fn post(fake: &FakeZitadel, token: &str, path: &str, body: &str) -> Answer {
     request(fake, token, None, path, body)
+}
+
+/// Sends a request to a path of any API (`/admin/v1/...`), with a body for a POST.
+fn call(fake: &FakeZitadel, token: &str, method: &str, path: &str, body: &str) -> Answer {
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        fake.addr(),
+        body.len()
+    );
+    exchange(fake, &(head + body))
 }
 
 /// Sends raw request bytes on a new connection and reads the answer until the fake closes it.

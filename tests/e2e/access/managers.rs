@@ -34,7 +34,8 @@ fn the_organization_is_a_resource_printed_after_the_users() {
     );
     let last_user =
         records.iter().rposition(|r| r["resource_type"] == "user" && r["external"] == false);
-    assert_eq!(last_user, Some(org - 1), "right after the organization's own users");
+    let between = &records[last_user.unwrap() + 1..org];
+    assert!(between.iter().all(of_credentials), "right after the users and their credentials");
     assert!(org < position(&records, "resource:project", PORTAL));
     assert_eq!(summary(&run.stdout)["counts"]["org"], 1);
 
@@ -194,7 +195,8 @@ fn a_manager_of_another_organization_is_an_external_user_printed_once() {
         ]
     );
     assert_eq!(ivys[0] + 1, position(&records, "grant", &grants[0]), "just before her first grant");
-    assert_eq!(summary(&run.stdout)["counts"]["external_user"], 4);
+    // Ivy, Peter, Henry, Samir and the instance's Victor.
+    assert_eq!(summary(&run.stdout)["counts"]["external_user"], 5);
 }
 
 #[test]
@@ -239,11 +241,16 @@ fn managers_from_a_server_without_user_resource_owner() {
         serve(demo(), Options { omit_member_user_resource_owner: true, ..Options::default() });
     let run = sync_ok(&fake, &[], &[]);
     let mut expected = golden_where(|_| true);
-    for record in expected.iter_mut().filter(|r| r["id"] == IVY || r["id"] == PETER) {
+    let unowned = |r: &Value| r["id"] == IVY || r["id"] == PETER || r["id"] == VICTOR;
+    for record in expected.iter_mut().filter(|r| unowned(r)) {
         assert!(record.as_object_mut().unwrap().remove("org_id").is_some());
     }
     let expected: Vec<String> = expected.iter().map(Value::to_string).collect();
-    assert_same_records(&run.stdout, expected, "golden but Ivy's and Peter's organization");
+    assert_same_records(
+        &run.stdout,
+        expected,
+        "golden but Ivy's, Peter's and Victor's organization",
+    );
 }
 
 #[test]

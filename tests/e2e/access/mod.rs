@@ -3,6 +3,8 @@
 //! grants those organizations make through them; the filters and permissions that concern
 //! them, and their lists changing while they are read.
 
+mod credentials;
+mod instance;
 mod lists;
 mod managers;
 mod project_grants;
@@ -42,6 +44,24 @@ const PETER: &str = "284905802156290051";
 const SAMIR: &str = "284905819327361027";
 /// Initech's machine user.
 const TPS_BOT: &str = "284905836498432003";
+/// Globex's Victor: an owner of the instance (`IAM_OWNER`), and nothing else.
+const VICTOR: &str = "284905395517947907";
+/// The instance the demo's organizations live in.
+const INSTANCE: &str = "284904986052325380";
+
+/// Whether a golden record is a credential of a service user, or the resource type of one.
+fn of_credentials(record: &Value) -> bool {
+    let kinds = ["pat", "machine_key", "client_secret"];
+    let is_type = record["kind"] == "resource_type" && kinds.iter().any(|k| record["id"] == *k);
+    is_type || kinds.iter().any(|k| record["resource_type"] == *k)
+}
+
+/// Whether a golden record is of the instance: its resource type, itself, its manager roles
+/// and their grants, or Victor, named only as its manager.
+fn of_instance(record: &Value) -> bool {
+    let is_type = record["kind"] == "resource_type" && record["id"] == "instance";
+    is_type || record["resource_type"] == "instance" || record["id"] == VICTOR
+}
 
 /// The records of a complete stream, the summary left out.
 fn stream_records(stdout: &str) -> Vec<Value> {
