@@ -323,7 +323,11 @@ fn check_requests(
             continue;
         };
         *by_endpoint.entry(endpoint).or_default() += 1;
-        if request.status != 200 {
+        // The bench's token is an organization's: the instance's role list is refused, once,
+        // and the sync goes on without the instance.
+        let refused_instance =
+            endpoint == "POST /admin/v1/members/roles/_search" && request.status == 403;
+        if request.status != 200 && !refused_instance {
             deviation(endpoint, "not answered 200", format!("{} {}", request.path, request.status));
         }
         // The member-role lists take no parameters: they are no pages.
