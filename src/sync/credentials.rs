@@ -142,7 +142,7 @@ fn org_wide<W: Write>(
         return Err(err);
     }
     log::info(&format!(
-        "{}: this ZITADEL has no organization-wide list of credentials (older than v3); reading the Personal Access Tokens and machine keys of each service user instead",
+        "{}: this ZITADEL has no organization-wide list of credentials (a server from before June 2025); reading the Personal Access Tokens and machine keys of each service user instead",
         list.endpoint()
     ));
     Ok(false)
