@@ -353,6 +353,22 @@ mod tests {
         Ok(())
     }
 
+    /// Each bidirectional isolate and mark, which reorder what a terminal shows, is escaped
+    /// in records.
+    #[test]
+    fn every_bidi_isolate_and_mark_is_escaped_in_records() -> io::Result<()> {
+        for c in ['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200e}', '\u{200f}'] {
+            let mut buffer = Vec::new();
+            let mut output = Output::new(&mut buffer);
+            output.write(&serde_json::json!({ "name": format!("a{c}b") }))?;
+            output.flush()?;
+            drop(output);
+            let expected = format!("{{\"name\":\"a\\u{:04x}b\"}}\n", c as u32);
+            assert_eq!(String::from_utf8_lossy(&buffer), expected, "{c:?}");
+        }
+        Ok(())
+    }
+
     #[test]
     fn an_invisible_character_is_found_wherever_it_falls() {
         for at in 0..20 {

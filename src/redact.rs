@@ -414,6 +414,12 @@ mod tests {
         // The token cut in half by the scanning bound: the part before the bound is removed.
         let huge = format!("{}{PAT}", "y".repeat(SCANNED_BYTES - 12));
         assert!(!leaks(&redactor.server_text(&huge, SCANNED_BYTES)));
+        // A cut 7 characters into the token, fewer than a piece: cutting first would leave
+        // them, since no piece of the token is left whole for redaction to find.
+        let body = format!("{}{PAT} and more", "x".repeat(113));
+        let shown = redactor.server_text(&body, 120);
+        assert!(!shown.contains(&PAT[..4]), "{shown}");
+        assert_eq!(shown, format!("{}[redact…", "x".repeat(113)));
         assert_eq!(redactor.server_text("short", 120), "short");
         assert_eq!(redactor.server_text("abcdef", 3), "abc…");
     }
@@ -482,6 +488,16 @@ mod tests {
             redactor.redact(&format!("id {} ok", &PAT[3..8])),
             format!("id {} ok", &PAT[3..8])
         );
+    }
+
+    /// The bidirectional isolates and marks, each of them: invisible, and they reorder what
+    /// a terminal shows.
+    #[test]
+    fn every_bidi_isolate_and_mark_is_escaped() {
+        for c in ['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200e}', '\u{200f}'] {
+            let text = format!("a{c}b");
+            assert_eq!(escape_controls(&text), format!("a\\u{{{:x}}}b", c as u32), "{c:?}");
+        }
     }
 
     #[test]

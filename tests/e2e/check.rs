@@ -158,6 +158,46 @@ fn a_minimal_custom_role_suffices_without_managers_and_the_new_types() {
     assert_eq!(members_or_grants, 0, "no manager or project grant list is read");
 }
 
+/// Without `org` among the resource types, a sync reads no organization managers, so
+/// `--check` does not probe `org.member.read`: a token without it passes.
+#[test]
+fn check_probes_no_org_managers_when_org_is_not_synced() {
+    let mut dataset = demo();
+    dataset.add_token(Token {
+        token: "demo-pat-acme-no-org-members".into(),
+        user_org: ACME.into(),
+        instance_level: false,
+        permissions: [
+            "org.read",
+            "user.read",
+            "project.read",
+            "project.role.read",
+            "project.member.read",
+            "project.grant.read",
+            "project.grant.member.read",
+            "user.grant.read",
+        ]
+        .map(String::from)
+        .to_vec(),
+    });
+    let fake = serve(dataset, Options::default());
+    let env = [("BATON_PAT", "demo-pat-acme-no-org-members")];
+    let run = check(&fake, &["--resource-types", "user,project,project_grant"], &env);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("org.member.read"), "{}", run.stderr);
+    assert!(run.stderr.contains("check: project.member.read ok"), "{}", run.stderr);
+    let org_members = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("orgs/me/members") || r.path.contains("orgs/members"))
+        .count();
+    assert_eq!(org_members, 0, "no organization member list is read");
+    // With `org` synced, the same token fails on it, as a sync would.
+    let run = check(&fake, &[], &env);
+    assert_eq!(run.status, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("org.member.read"), "{}", run.stderr);
+}
+
 #[test]
 fn check_names_each_missing_permission_and_fails_as_the_sync_would() {
     let fake = serve_demo();

@@ -158,7 +158,8 @@ fn a_closed_stdout_ends_the_sync_quietly() {
     let fake = serve_demo();
     let mut command = Command::new(env!("CARGO_BIN_EXE_baton-zitadel"));
     command.env_clear().env("BATON_INSTANCE_URL", fake.url()).env("BATON_PAT", ACME_PAT);
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        bounded(&mut command).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     // Closing our end of the pipe before the first record is written makes every write fail.
     drop(child.stdout.take());
     let mut stderr = String::new();

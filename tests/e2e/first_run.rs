@@ -16,8 +16,7 @@ fn on_a_terminal(fake: &fake_zitadel::FakeZitadel, shell: &str) -> Option<Run> {
         eprintln!("skipped: no `script` (util-linux) to run the binary on a terminal");
         return None;
     }
-    let dir = std::env::temp_dir().join(format!("baton-zitadel-tty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::harness::temp_dir("tty");
     let mut command = Command::new("script");
     command.current_dir(&dir).env_clear().args(["-qec", shell, "/dev/null"]).envs([
         ("BIN", env!("CARGO_BIN_EXE_baton-zitadel")),

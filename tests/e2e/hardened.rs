@@ -252,8 +252,7 @@ fn systemd_analyze(output: &str) {
         skip_without("systemd-analyze (make test-tools, or apt-get install systemd)");
         return;
     }
-    let scratch = std::env::temp_dir().join(format!("baton-zitadel-units-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
+    let scratch = temp_dir("units");
     let units = scratch.join("etc/systemd/system");
     let system_units = scratch.join("usr/lib/systemd/system");
     for dir in [&units, &system_units, &scratch.join("usr/local/bin"), &scratch.join("usr/bin")] {
@@ -307,7 +306,6 @@ fn systemd_analyze(output: &str) {
     let rating: f64 = overall.split_whitespace().next().unwrap().parse().unwrap();
     assert!(rating <= 2.5, "rated {overall}:\n{report}");
     assert!(output.starts_with("/var/lib/"));
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 #[test]

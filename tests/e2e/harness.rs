@@ -68,9 +68,9 @@ pub fn sync(fake: &FakeZitadel, args: &[&str], env: &[(&str, &str)]) -> Run {
 /// command gives the binary, appears in anything it printed.
 pub fn run(mut command: Command) -> Run {
     let pats = pats_of(&command);
-    let output = command.stdin(Stdio::null()).output().expect("the binary runs");
+    let output = bounded(&mut command).stdin(Stdio::null()).output().expect("the binary runs");
     let run = Run {
-        status: output.status.code().expect("the binary exits, not killed by a signal"),
+        status: exit_code(output.status),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     };
@@ -81,6 +81,41 @@ pub fn run(mut command: Command) -> Run {
         assert!(!run.stderr.contains(secret), "stderr contains {secret:?}:\n{}", run.stderr);
     }
     run
+}
+
+/// The longest a run of the binary may take in a test: far more than any test needs on a
+/// busy machine, far less than a run that retries by mistake would take.
+pub const RUN_TIME_LIMIT_SECONDS: u32 = 120;
+/// The retries a run gets unless its test says otherwise: enough for a fault injected once,
+/// few enough that a 403 retried by mistake fails in seconds, not in 20 minutes.
+pub const TEST_MAX_RETRIES: &str = "2";
+
+/// Bounds a run of the binary, as the last step of its setup: a small retry budget unless
+/// the test chose one, and a time limit that kills the process (an alarm set before `exec`
+/// survives it, and SIGALRM ends the binary) and so fails the test.
+pub fn bounded(command: &mut Command) -> &mut Command {
+    if !command.get_envs().any(|(name, _)| name == "BATON_MAX_RETRIES") {
+        command.env("BATON_MAX_RETRIES", TEST_MAX_RETRIES);
+    }
+    // SAFETY: alarm is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(command, || {
+            os::alarm(RUN_TIME_LIMIT_SECONDS);
+            Ok(())
+        })
+    }
+}
+
+/// The exit status of a run, which must have ended by itself.
+pub fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(os::SIGALRM)) => {
+            panic!("the binary ran longer than {RUN_TIME_LIMIT_SECONDS} s and was killed")
+        }
+        (None, signal) => panic!("the binary was killed by signal {signal:?}"),
+    }
 }
 
 /// Every PAT `command` gives the binary: `--pat`, `BATON_PAT`, and the contents of the
@@ -108,7 +143,11 @@ pub fn pats_of(command: &Command) -> Vec<String> {
             _ => {}
         }
     }
-    pats.extend(files.iter().filter_map(|path| std::fs::read_to_string(path).ok()));
+    // Regular files only: a FIFO or a device named as the PAT file is the test's trap for
+    // the binary, and would hold this process.
+    let regular = |path: &&String| std::fs::metadata(path).is_ok_and(|meta| meta.is_file());
+    let read = |path: &String| std::fs::read_to_string(path).ok();
+    pats.extend(files.iter().filter(regular).filter_map(read));
     pats.iter().map(|pat| pat.trim_end().to_string()).filter(|pat| !pat.is_empty()).collect()
 }
 
@@ -267,12 +306,24 @@ pub fn assert_failure(run: &Run, status: i32, needles: &[&str]) {
     assert!(!run.stdout.contains("\"kind\":\"summary\""), "a failed run writes no summary");
 }
 
-pub fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("baton-zitadel-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// A file in a fresh directory of its own, both removed when it is dropped.
+pub struct TempFile {
+    path: PathBuf,
+    _dir: TempDir,
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+pub fn temp_file(name: &str, contents: &str) -> TempFile {
+    let dir = temp_dir(&format!("file-{name}"));
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
-    path
+    TempFile { path, _dir: dir }
 }
 
 /// A retryable status answer; `Retry-After: 0` keeps the test from waiting out a backoff.
@@ -321,12 +372,38 @@ pub fn grant_without_roles(id_json: &str) -> String {
     )
 }
 
-/// A fresh directory under the system's temporary directory.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("baton-zitadel-{}-{name}", std::process::id()));
+/// A fresh directory under the system's temporary directory, removed with all it holds
+/// when the guard is dropped, whether the test passed or panicked.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh directory of its own: the name, the test process and a count make it unique.
+pub fn temp_dir(name: &str) -> TempDir {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let count = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("baton-zitadel-{}-{count}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 pub fn files_in(dir: &std::path::Path) -> Vec<String> {
@@ -348,6 +425,14 @@ pub mod os {
         fn signal(signum: c_int, handler: usize) -> usize;
         fn kill(pid: c_int, signum: c_int) -> c_int;
         fn flock(fd: c_int, operation: c_int) -> c_int;
+        #[link_name = "alarm"]
+        fn c_alarm(seconds: u32) -> u32;
+    }
+
+    /// Sends SIGALRM to the process after `seconds`, across `exec`; for `pre_exec`.
+    pub fn alarm(seconds: u32) {
+        // SAFETY: alarm only sets a timer.
+        unsafe { c_alarm(seconds) };
     }
 
     pub const SIGHUP: c_int = 1;
@@ -359,6 +444,11 @@ pub mod os {
     pub const SIGALRM: c_int = 14;
     pub const SIGTERM: c_int = 15;
     pub const SIGXFSZ: c_int = 25;
+    /// Every signal the binary removes its temporary file on before it dies of it: each
+    /// whose default action ends the process and that a handler may catch, but SIGXFSZ
+    /// (ignored), SIGSEGV and SIGBUS (std's), SIGILL, SIGFPE and SIGTRAP (faults), SIGPIPE.
+    pub const ENDING_SIGNALS: [c_int; 14] =
+        [SIGHUP, SIGINT, SIGQUIT, 6, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, 16, 24, 26, 27, 29, 30];
     pub const RLIMIT_FSIZE: c_int = 1;
     pub const RLIMIT_CORE: c_int = 4;
 
@@ -369,6 +459,17 @@ pub mod os {
             0 => Ok(()),
             _ => Err(std::io::Error::last_os_error()),
         }
+    }
+
+    /// Gives every signal of `ENDING_SIGNALS` its default action, whatever the test runner
+    /// inherited (a shell starts a background job with SIGINT and SIGQUIT ignored); for
+    /// `pre_exec`.
+    pub fn default_actions() -> std::io::Result<()> {
+        for signum in ENDING_SIGNALS {
+            // SAFETY: SIG_DFL (0) installs no code.
+            unsafe { signal(signum, 0) };
+        }
+        Ok(())
     }
 
     /// Ignores a signal; for `pre_exec`, as `nohup` does.
@@ -398,6 +499,7 @@ pub fn binary(fake: &FakeZitadel, args: &[&str]) -> Command {
     command.env_clear().env("BATON_INSTANCE_URL", fake.url()).env("BATON_PAT", ACME_PAT);
     command.env("BATON_LOG_FORMAT", "console").args(args);
     command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    bounded(&mut command);
     command
 }
 

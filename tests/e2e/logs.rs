@@ -258,7 +258,8 @@ fn the_progress_line_appears_only_on_a_terminal() {
 
     // A terminal: `script` runs the binary on a pseudo-terminal and copies what it writes.
     let binary = env!("CARGO_BIN_EXE_baton-zitadel");
-    let output = temp_dir("progress").join("acme.ndjson");
+    let dir = temp_dir("progress");
+    let output = dir.join("acme.ndjson");
     let line = format!("{binary} --instance-url {} --output {}", fake.url(), output.display());
     let mut command = Command::new("script");
     command.args(["--quiet", "--return", "--command", &line, "/dev/null"]);

@@ -101,7 +101,7 @@ fn sync_within(
     command.env_clear().env("BATON_INSTANCE_URL", fake.url()).env("BATON_PAT", ACME_PAT);
     command.env("BATON_LOG_FORMAT", "console").envs(env.iter().copied()).args(args);
     let started = Instant::now();
-    let child = command
+    let child = bounded(&mut command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

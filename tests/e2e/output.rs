@@ -3,6 +3,7 @@
 //!
 //! `shared_directory.rs` holds `--output` in a directory shared with other users.
 
+mod leftovers;
 mod shared_directory;
 
 use std::process::{Command, Stdio};
@@ -86,17 +87,21 @@ fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
     assert!(null.file_type().is_char_device(), "/dev/null must never be replaced");
 }
 
+/// Each of the signals the binary handles, every one of them, removes the temporary file;
+/// the test gives each its default action first, so that a signal the test runner was
+/// started with ignored (as a shell starts a background job) is handled too.
 #[test]
 fn an_interrupted_sync_leaves_the_output_file_alone() {
     use std::os::unix::process::ExitStatusExt;
     let dir = temp_dir("interrupted");
     let path = dir.join("acme.ndjson");
-    let signals =
-        [os::SIGHUP, os::SIGINT, os::SIGQUIT, os::SIGUSR1, os::SIGUSR2, os::SIGALRM, os::SIGTERM];
-    for signum in signals {
+    for signum in os::ENDING_SIGNALS {
         std::fs::write(&path, "yesterday's export\n").unwrap();
         let fake = slow_demo(Duration::from_secs(30));
-        let mut child = binary(&fake, &["--output", path.to_str().unwrap()]).spawn().unwrap();
+        let mut command = binary(&fake, &["--output", path.to_str().unwrap()]);
+        // SAFETY: signal is async-signal-safe.
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut command, os::default_actions) };
+        let mut child = command.spawn().unwrap();
         // The temporary file exists before the first request is sent.
         assert!(fake.wait_for_requests(1, Duration::from_secs(20)), "the sync started");
         assert_eq!(files_in(&dir).len(), 2, "the temporary file is there: {:?}", files_in(&dir));

@@ -137,9 +137,7 @@ fn the_retry_budget_bounds_the_total_wait() {
 
 #[test]
 fn a_retry_after_beyond_the_budget_gives_up_at_once_without_a_crash() {
-    let dir = std::env::temp_dir().join(format!("baton-zitadel-{}-far-retry", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("far-retry");
     let export = dir.join("export.ndjson");
     // A date beyond any clock, seconds beyond any integer, and one second over the budget.
     for retry_after in ["Sun, 06 Nov 300000000000 08:49:37 GMT", "99999999999999999999999", "301"] {

@@ -7,18 +7,15 @@
 //! skipped with a line that says what to install; under `CI=true` nothing is skipped.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::{Block, blocks_of, blocks_of_section};
 use crate::harness::*;
 
 /// A fresh directory holding the demo's output as `acme.ndjson`.
-fn with_demo_output(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("baton-zitadel-recipes-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn with_demo_output(name: &str) -> TempDir {
+    let dir = temp_dir(&format!("recipes-{name}"));
     std::fs::write(dir.join("acme.ndjson"), demo_golden()).unwrap();
     std::fs::write(dir.join("yesterday.ndjson"), yesterdays_export()).unwrap();
     dir

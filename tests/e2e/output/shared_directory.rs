@@ -41,12 +41,9 @@ fn as_root() -> bool {
     root
 }
 
-/// A fresh directory of its own for one test.
-fn shared_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("baton-zitadel-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory of its own for one test, removed at its end.
+fn shared_dir(name: &str) -> crate::harness::TempDir {
+    crate::harness::temp_dir(name)
 }
 
 fn mode_of(path: &Path) -> u32 {
@@ -58,6 +55,7 @@ fn output_to(fake: &FakeZitadel, path: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_baton-zitadel"));
     command.env_clear().env("BATON_INSTANCE_URL", fake.url()).env("BATON_PAT", ACME_PAT);
     command.env("BATON_LOG_FORMAT", "console").arg("--output").arg(path);
+    crate::harness::bounded(&mut command);
     command
 }
 
