@@ -96,7 +96,7 @@ pub fn stdout_is_pipe() -> bool {
 
 /// The descriptor that `target` names if it is one of the process's own: `/dev/stdout`,
 /// `/dev/stderr`, `/dev/fd/N` or `/proc/self/fd/N` (what `>(...)` in a shell expands to).
-fn own_descriptor(target: &Path) -> Option<c_int> {
+pub fn own_descriptor(target: &Path) -> Option<c_int> {
     let path = target.as_os_str().as_bytes();
     match path {
         b"/dev/stdout" => return Some(1),

@@ -61,7 +61,8 @@ pub struct Config {
     /// Whether to draw the progress line: `Some` as `--progress` or `--no-progress` say,
     /// `None` to draw it only when stderr is a terminal and stdout is not a pipe.
     pub progress: Option<bool>,
-    /// What the environment holds that no setting reads, to be logged as warnings.
+    /// What reading the configuration found worth a warning (variables that no setting
+    /// reads, a PAT file others can read), logged once logging is set up.
     pub warnings: Vec<String>,
 }
 

@@ -2,7 +2,7 @@
 //! the flags the table of settings knows, then each setting is resolved (flag, then
 //! variable, then default) and checked.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use super::{
 };
 use crate::generate::Kind;
 use crate::log::{Format, Level};
+use crate::redact::Redactor;
 use crate::retry::RetryPolicy;
 use crate::settings::{self, Setting};
 use crate::settings::{
@@ -56,9 +57,22 @@ pub fn parse(
         given.push((setting, value));
     }
     let sources = Sources { given, env: &env };
-    let mut config = resolve(&sources)?;
+    let instance_url = instance_url(&sources);
+    let (pat, warning) = match pat(&sources) {
+        Ok(pat) => pat,
+        // A missing instance URL is said before a missing PAT.
+        Err(err) => return Err(instance_url.err().unwrap_or(err)),
+    };
+    // Once the PAT is known, no message shows a piece of it: a value given in the wrong
+    // place (the PAT pasted after --page-size) is quoted by the message that refuses it.
+    let redactor = Redactor::new(pat.expose());
+    let hide_pat = |err: anyhow::Error| anyhow!("{}", redactor.redact(&format!("{err:#}")));
+    let instance_url = instance_url.map_err(hide_pat)?;
+    let check = sources.switch(&CHECK).map_err(hide_pat)?;
+    let mut config = resolve(&sources, instance_url, pat).map_err(hide_pat)?;
     config.warnings = names.into_iter().filter_map(|name| unknown_variable(&name)).collect();
-    Ok(if sources.switch(&CHECK)? { Command::Check(config) } else { Command::Sync(config) })
+    config.warnings.extend(warning);
+    Ok(if check { Command::Check(config) } else { Command::Sync(config) })
 }
 
 /// What `--generate` names: one of the words of its row.
@@ -70,10 +84,10 @@ fn generate(value: OsString) -> Result<Kind> {
 }
 
 /// Each setting's value, from its source, checked. A new setting is one line here.
-fn resolve(s: &Sources) -> Result<Config> {
+fn resolve(s: &Sources, instance_url: InstanceUrl, pat: Secret) -> Result<Config> {
     Ok(Config {
-        instance_url: instance_url(s)?,
-        pat: pat(s)?,
+        instance_url,
+        pat,
         // An empty `--org-id ""` unsets the variable's organization.
         org_id: s.text(&ORG_ID)?.filter(|id| !id.is_empty()).map(check_org_id).transpose()?,
         page_size: s.parsed(&PAGE_SIZE, parse_page_size)?.unwrap_or(DEFAULT_PAGE_SIZE),
@@ -196,22 +210,24 @@ fn instance_url(s: &Sources) -> Result<InstanceUrl> {
 }
 
 /// The PAT, from `--pat`, `--pat-file` or one of their variables: never from two, and flags
-/// before variables.
-fn pat(s: &Sources) -> Result<Secret> {
-    let (pat, source) = match (s.flag(&PAT), s.flag(&PAT_FILE)) {
+/// before variables; with a warning about the PAT file, if it has one. No message quotes a
+/// value: each may be the PAT.
+fn pat(s: &Sources) -> Result<(Secret, Option<String>)> {
+    let file = |path: &OsStr| files::read_pat_file(path.as_ref()).map(|f| (f.text, f.warning));
+    let ((pat, warning), source) = match (s.flag(&PAT), s.flag(&PAT_FILE)) {
         (Some(_), Some(_)) => bail!("{PAT} and {PAT_FILE} both given: use only one"),
-        (Some(pat), None) => (string(pat.clone(), &PAT)?, &PAT),
-        (None, Some(path)) => (files::read_pat_file(path.as_ref())?, &PAT_FILE),
+        (Some(pat), None) => ((string(pat.clone(), &PAT)?, None), &PAT),
+        (None, Some(path)) => (file(path)?, &PAT_FILE),
         (None, None) => match (s.var(&PAT)?, s.var(&PAT_FILE)?) {
             (Some(_), Some(_)) => bail!("{PAT} and {PAT_FILE} both set: use only one"),
-            (Some(pat), None) => (without_one_newline(pat), &PAT),
-            (None, Some(path)) => (files::read_pat_file(path.as_ref())?, &PAT_FILE),
+            (Some(pat), None) => ((without_one_newline(pat), None), &PAT),
+            (None, Some(path)) => (file(path.as_ref())?, &PAT_FILE),
             (None, None) => bail!(
                 "missing PAT: set BATON_PAT or BATON_PAT_FILE (or --pat-file) to the service user's Personal Access Token"
             ),
         },
     };
-    check_pat(pat, source)
+    Ok((check_pat(pat, source)?, warning))
 }
 
 /// The PAT without one trailing newline, as a Kubernetes secret made with `--from-file`
@@ -706,6 +722,40 @@ mod tests {
         Ok(())
     }
 
+    /// A PAT given where a path is expected is never quoted: the setting is named instead.
+    #[test]
+    fn a_pat_given_as_a_path_is_not_echoed() -> Result<()> {
+        let token = "Xk2mP9qL7vR4tW8nZ3bY6cJ1";
+        for (args, vars) in [
+            (&["--pat-file", token][..], &[BASE[0]][..]),
+            (&[], &[BASE[0], ("BATON_PAT_FILE", token)]),
+            (&["--ca-cert", token], &[BASE[0], ("BATON_PAT_FILE", token)]),
+            (&["--pat", "other-pat-1234", "--ca-cert", token], &[BASE[0]]),
+        ] {
+            let message = error(args, vars)?;
+            assert!(message.contains("names no readable file: No such file"), "{message}");
+            assert!(!message.contains(&token[..8]), "{message}");
+        }
+        Ok(())
+    }
+
+    /// Once the PAT is known, every message is redacted with it, whatever setting quotes it.
+    #[test]
+    fn messages_after_the_pat_is_known_hide_it() -> Result<()> {
+        let token = "Xk2mP9qL7vR4tW8nZ3bY6cJ1";
+        for (args, vars) in [
+            (&["--page-size", token][..], &[BASE[0], ("BATON_PAT", token)][..]),
+            (&["--pat", token, "--log-level", token], &[BASE[0]]),
+            (&["--pat", token], &[BASE[0], ("BATON_SKIP_GRANTS", token)]),
+            (&["--pat", token, "--timeout", token], &[BASE[0]]),
+        ] {
+            let message = error(args, vars)?;
+            assert!(message.contains("[redacted]"), "{message}");
+            assert!(!message.contains(&token[..8]), "{message}");
+        }
+        Ok(())
+    }
+
     #[test]
     fn a_pat_that_is_not_ascii_is_named_not_echoed() -> Result<()> {
         let bom = error(&["--pat", "\u{feff}pat-123"], &BASE)?;
@@ -763,7 +813,7 @@ mod tests {
         assert!(error(&["--max-rps", "0"], &BASE)?.starts_with("--max-rps (BATON_MAX_RPS)"));
         assert!(
             error(&["--ca-cert", "/nonexistent.pem"], &BASE)?
-                .starts_with("cannot read the CA certificate file")
+                .starts_with("--ca-cert (BATON_CA_CERT) names no readable file: No such file")
         );
         Ok(())
     }

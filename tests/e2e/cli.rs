@@ -64,7 +64,7 @@ fn bad_configuration_exits_2_before_any_request() {
         (
             &[],
             &[("BATON_PAT_FILE", "/nonexistent")],
-            "cannot read the PAT file /nonexistent given by --pat-file (BATON_PAT_FILE)",
+            "--pat-file (BATON_PAT_FILE) names no readable file: No such file or directory",
         ),
     ];
     for (args, env, needle) in cases {

@@ -27,3 +27,4 @@ mod paging;
 mod release;
 mod retries;
 mod secrets;
+mod setting_files;

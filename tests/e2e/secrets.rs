@@ -34,6 +34,32 @@ fn values_that_may_be_a_pat_are_never_echoed() {
     assert_eq!(fake.request_count(), 0);
 }
 
+/// A PAT given where a path is expected is never printed: the message names the setting.
+/// Once the PAT is known, a message that quotes a value hides it, as every log line does,
+/// configuration errors included. (`run` fails the test on any output holding "demo-pat-".)
+#[test]
+fn a_pat_given_where_a_path_is_expected_is_never_printed() {
+    let fake = serve_demo();
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
+        (
+            &[],
+            &[("BATON_PAT_FILE", ACME_PAT)],
+            "--pat-file (BATON_PAT_FILE) names no readable file",
+        ),
+        (&["--pat-file", ACME_PAT], &[], "--pat-file (BATON_PAT_FILE) names no readable file"),
+        (&["--ca-cert", ACME_PAT], &[], "--ca-cert (BATON_CA_CERT) names no readable file"),
+        (&["--page-size", ACME_PAT], &[], "--page-size (BATON_PAGE_SIZE) must be"),
+        (&[], &[("BATON_PAT", ACME_PAT), ("BATON_LOG_LEVEL", ACME_PAT)], "got \"[redacted]\""),
+    ];
+    for (args, env, needle) in cases {
+        let run = sync(&fake, args, env);
+        assert_failure(&run, 2, &[needle]);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    assert_eq!(fake.request_count(), 0);
+}
+
 #[test]
 fn a_pat_that_is_not_ascii_exits_2_before_any_request() {
     let fake = serve_demo();
@@ -188,6 +214,7 @@ fn no_core_dump_holds_the_pat() {
         // SAFETY: setrlimit is async-signal-safe.
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(command, || {
+                os::default_actions()?;
                 os::limit(os::RLIMIT_CORE, u64::MAX)
             })
         };
