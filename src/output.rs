@@ -274,9 +274,12 @@ mod tests {
         crate::redact::hide(crate::fuzz::PAT);
         let filler = "f".repeat(1000);
         let records = 3 * PENDING_BYTES / filler.len();
-        // The first line, the line that fills the first buffer and the one after it, and a
-        // line that is only searched by the final flush.
-        for secret_at in [0, PENDING_BYTES / filler.len() - 1, PENDING_BYTES / filler.len(), 140] {
+        // The first line, the line that fills the first buffer and the one after it, and the
+        // last line, which is only searched by the final flush (the three buffers before it
+        // hold 65 lines each).
+        for secret_at in
+            [0, PENDING_BYTES / filler.len() - 1, PENDING_BYTES / filler.len(), records - 1]
+        {
             let mut sink = Vec::new();
             let mut output = Output::new(&mut sink);
             let mut failed = None;
