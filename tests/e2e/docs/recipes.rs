@@ -208,6 +208,67 @@ fn grants_per_project_counts_projects_without_grants() {
     );
 }
 
+/// Whether a terminal would obey `c` or hide it: a control character other than tab and
+/// newline (C0, DEL, C1), or one that reorders, joins or breaks what it shows (format
+/// characters such as bidi overrides and zero-width spaces, line and paragraph separators).
+fn obeyed_by_a_terminal(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}')
+        || matches!(c, '\u{2060}'..='\u{206f}' | '\u{feff}')
+}
+
+/// Names are chosen by users and partner organizations. A name holding an escape sequence,
+/// a bell, a C1 control, a bidi override or isolate, a line separator and a zero-width space
+/// reaches no terminal raw through any recipe: each recipe that prints names shows `�`
+/// (or, for SQLite, the export's own escape) in their place.
+#[test]
+fn no_recipe_prints_what_a_name_hides_to_the_terminal() {
+    const HIDDEN: &str = r"\u001b[2K\u0007\u009b\u202e\u2028\u200b\u2066";
+    let hostile = |export: String| {
+        export.replace("\"display_name\":\"", &format!("\"display_name\":\"{HIDDEN}"))
+    };
+    let demo = demo_golden();
+    let names: Vec<&str> = demo
+        .split("\"display_name\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    let mut printing_names = 0;
+    for (document, blocks) in [
+        ("README.md", blocks_of_section("README.md", "## Recipes")),
+        ("docs/recipes.md", blocks_of("docs/recipes.md")),
+    ] {
+        for (index, recipe) in blocks.iter().enumerate() {
+            if (recipe.language != "sh" && recipe.language != "sql") || !can_run(recipe) {
+                continue;
+            }
+            let dir = temp_dir(&format!("recipes-hostile-{}-{index}", document.replace('/', "-")));
+            std::fs::write(dir.join("acme.ndjson"), hostile(demo.clone())).unwrap();
+            std::fs::write(dir.join("yesterday.ndjson"), hostile(yesterdays_export())).unwrap();
+            let printed = match recipe.language.as_str() {
+                "sh" => {
+                    let (status, stdout) = run_shell(&recipe.text, &dir);
+                    assert_eq!(status, 0, "{}", recipe.text);
+                    stdout
+                }
+                _ => run_duckdb(&recipe.text, &dir),
+            };
+            let raw: Vec<char> = printed.chars().filter(|&c| obeyed_by_a_terminal(c)).collect();
+            assert!(raw.is_empty(), "{document}: recipe\n{}\nprinted {raw:?} raw", recipe.text);
+            let shown = &blocks[index + 1].text;
+            if names.iter().any(|name| shown.contains(name)) {
+                printing_names += 1;
+                assert!(
+                    printed.contains('\u{fffd}') || printed.contains(r"\u001b[2K"),
+                    "{document}: recipe\n{}\nprinted no mark where a name hides something:\n{printed}",
+                    recipe.text
+                );
+            }
+        }
+    }
+    assert!(printing_names >= 12, "only {printing_names} recipes print names");
+}
+
 /// Yesterday's export, for the recipes that compare two: the demo's output as it was before
 /// Frank Fischer joined, Alice Anderson became an admin of the portal, Erin Evans was
 /// disabled, Initech was granted a project and its Peter Gibbons made a manager of that
