@@ -27,6 +27,7 @@ mod http;
 mod json;
 mod query;
 mod routes;
+mod sign_in;
 
 pub use contract::{Contract, RECORD_KINDS, Record};
 pub use dataset::{

@@ -8,6 +8,7 @@ use crate::generate::mix;
 use crate::http::{Request, Response};
 use crate::json;
 use crate::query::*;
+use crate::sign_in::{self, SignInRoute};
 use crate::{Limits, Options, Shared, lock};
 use std::collections::HashMap;
 
@@ -37,6 +38,8 @@ pub(super) enum Route {
     Admin(AdminRoute),
     /// Service users' tokens and keys (`credentials.rs`).
     Credentials(CredentialRoute),
+    /// The login policy and a user's authentication methods (`sign_in.rs`).
+    SignIn(SignInRoute),
 }
 
 impl Route {
@@ -51,6 +54,9 @@ impl Route {
         }
         if let Some(route) = CredentialRoute::of(path) {
             return Some(Route::Credentials(route));
+        }
+        if let Some(route) = SignInRoute::of(path) {
+            return Some(Route::SignIn(route));
         }
         let route = match path {
             "/management/v1/orgs/me" => Route::OrgsMe,
@@ -75,7 +81,7 @@ impl Route {
 
     fn method(&self) -> &'static str {
         match self {
-            Route::OrgsMe | Route::Project { .. } => "GET",
+            Route::OrgsMe | Route::Project { .. } | Route::SignIn(_) => "GET",
             Route::Admin(route) => route.method(),
             _ => "POST",
         }
@@ -91,6 +97,7 @@ impl Route {
             Route::Access(route) => route.permission(),
             Route::Admin(route) => route.permission(),
             Route::Credentials(route) => route.permission(),
+            Route::SignIn(route) => route.permission(),
         }
     }
 
@@ -116,6 +123,7 @@ impl Route {
             Route::Access(route) => route.template(),
             Route::Admin(route) => route.template(),
             Route::Credentials(route) => route.template(),
+            Route::SignIn(route) => route.template(),
         }
     }
 
@@ -123,7 +131,7 @@ impl Route {
     /// is then ignored), else as a list request with this kind of `queries` and message name.
     fn body(&self) -> Option<(QueryKind, &'static str)> {
         match self {
-            Route::OrgsMe | Route::Project { .. } => None,
+            Route::OrgsMe | Route::Project { .. } | Route::SignIn(_) => None,
             Route::Users => Some((QueryKind::Unchecked, "ListUsersRequest")),
             Route::Projects => Some((QueryKind::Unchecked, "ListProjectsRequest")),
             Route::Roles { .. } => Some((QueryKind::Unchecked, "ListProjectRolesRequest")),
@@ -202,6 +210,12 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
         };
     }
 
+    if let Route::SignIn(route) = &route {
+        return match sign_in::answer(route, &dataset, token, &org_id) {
+            Ok(body) => Ok(Response { status: 200, headers: Vec::new(), body }),
+            Err(()) => Err(zitadel_error(403, 7, "No matching permissions found", "AUTH-AWfge")),
+        };
+    }
     let busy = if options.busy_instance { number } else { 0 };
     let sequence = PROCESSED_SEQUENCE + dataset.writes + busy;
     // GetProjectByID looks the project up by id in the whole instance, with no filter on its
@@ -268,6 +282,7 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
         Route::Credentials(route) => {
             credentials::answer_v1(route, &dataset, org_position, page, sequence)
         }
+        Route::SignIn(_) => unreachable!("answered above"),
         Route::Admin(route) => {
             let index = index.expect("built for this route");
             let context = access::Context {

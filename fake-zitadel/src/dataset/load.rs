@@ -77,6 +77,7 @@ impl Dataset {
                     if pats { org.pats.push(row) } else { org.machine_keys.push(row) }
                 }
             }
+            dataset.add_sign_in_values(org_id, entry).map_err(at)?;
             for (j, grant) in array_member(entry, "userGrants").map_err(at)?.iter().enumerate() {
                 dataset
                     .add_user_grant_value(org_id, grant)
@@ -104,6 +105,42 @@ impl Dataset {
         Ok(dataset)
     }
 
+    /// An org entry's `loginPolicy` (a `LoginPolicy` object) and `authMethods` (user id to
+    /// a list of `AUTHENTICATION_METHOD_TYPE_*`, each a user of the org, human).
+    fn add_sign_in_values(&mut self, org_id: &str, entry: &Value) -> Result<(), String> {
+        match entry.get("loginPolicy") {
+            None | Some(Value::Null) => {}
+            Some(policy @ Value::Object(_)) => {
+                self.org_mut_or_err(org_id)?.login_policy = Some(policy.to_json());
+            }
+            Some(_) => return Err("\"loginPolicy\" must be an object".into()),
+        }
+        let methods = match entry.get("authMethods") {
+            None | Some(Value::Null) => return Ok(()),
+            Some(Value::Object(methods)) => methods,
+            Some(_) => return Err("\"authMethods\" must be an object".into()),
+        };
+        for (user_id, list) in methods {
+            let at = |e: String| format!("authMethods.{user_id}: {e}");
+            let user = self.org(org_id).and_then(|org| org.users.iter().find(|u| u.id == *user_id));
+            if user.is_none_or(|user| user.json.contains("\"machine\":")) {
+                return Err(at("not a human user of the org".into()));
+            }
+            let Value::Array(list) = list else { return Err(at("must be an array".into())) };
+            let mut names = Vec::new();
+            for method in list {
+                match method.as_str() {
+                    Some(name) if name.starts_with("AUTHENTICATION_METHOD_TYPE_") => {
+                        names.push(name)
+                    }
+                    _ => return Err(at("each must be an AUTHENTICATION_METHOD_TYPE_*".into())),
+                }
+            }
+            self.set_auth_methods(org_id, user_id, &names)?;
+        }
+        Ok(())
+    }
+
     pub(super) fn org_mut_or_err(&mut self, org_id: &str) -> Result<&mut Org, String> {
         self.org_mut(org_id).ok_or_else(|| format!("unknown org {org_id:?}"))
     }
@@ -125,6 +162,8 @@ impl Dataset {
             project_grants: Vec::new(),
             pats: Vec::new(),
             machine_keys: Vec::new(),
+            login_policy: None,
+            auth_methods: BTreeMap::new(),
         });
         Ok(id)
     }

@@ -70,6 +70,13 @@ pub struct Org {
     pub pats: Vec<CredentialRow>,
     /// The machine keys of the org's service users (dataset key `machineKeys`).
     pub machine_keys: Vec<CredentialRow>,
+    /// The org's own login policy (`LoginPolicy` wire JSON, dataset key `loginPolicy`); `None`
+    /// for the instance's default.
+    pub login_policy: Option<String>,
+    /// The kinds of authentication method of the org's human users
+    /// (`AUTHENTICATION_METHOD_TYPE_*`, dataset key `authMethods`: user id to a list); a
+    /// user not named has none.
+    pub auth_methods: BTreeMap<String, Vec<String>>,
 }
 
 /// A Personal Access Token or a machine key, with the fields the lists filter and sort by.
@@ -351,6 +358,7 @@ impl Token {
             "project.grant.read",
             "project.grant.member.read",
             "user.grant.read",
+            "policy.read",
         ];
         Token {
             token: token.to_string(),
@@ -468,6 +476,23 @@ impl Dataset {
         entry.push_str(&members_json.join(","));
         entry.push_str("]}");
         self.add_instance_value(&json::parse(&entry)?)
+    }
+
+    /// Sets the kinds of authentication method of a user of the org
+    /// (`AUTHENTICATION_METHOD_TYPE_*`, any text: a test may play a hostile server).
+    pub fn set_auth_methods(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+        methods: &[&str],
+    ) -> Result<(), String> {
+        let org = self.org_mut_or_err(org_id)?;
+        if !org.users.iter().any(|user| user.id == user_id) {
+            return Err(format!("org {org_id:?} has no user {user_id:?}"));
+        }
+        org.auth_methods
+            .insert(user_id.to_string(), methods.iter().map(|m| m.to_string()).collect());
+        Ok(())
     }
 
     /// Adds a token the fake accepts.

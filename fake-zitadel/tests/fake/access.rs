@@ -1,5 +1,6 @@
 //! The access endpoints on the demo's data: managers, member roles and project grants as
-//! ZITADEL serves them, the permissions that guard them and the queries they take.
+//! ZITADEL serves them, the permissions that guard them and the queries they take; and how
+//! users sign in: the login policy and one user's authentication methods.
 
 use super::*;
 
@@ -411,4 +412,64 @@ fn the_instance_and_its_managers_are_read_only_with_instance_permissions() {
         assert_eq!(denied.status, 403, "{path}");
         assert!(denied.body.contains("AUTH-5mWD2"), "{}", denied.body);
     }
+}
+
+#[test]
+fn authentication_methods_are_read_per_user_as_zitadel_answers_them() {
+    let mut dataset = demo();
+    let mut token = Token::org_viewer("no-user-read", ACME);
+    token.permissions.retain(|permission| permission != "user.read");
+    dataset.add_token(token);
+    let fake = serve(dataset, Options::default());
+    let methods = |token: &str, user: &str| {
+        call(&fake, token, "GET", &format!("/v2/users/{user}/authentication_methods"), "")
+    };
+    // Bob's three kinds: the password after the others, as ZITADEL appends it.
+    let bob = methods(ACME_PAT, "284906201935945733").json();
+    assert_eq!(
+        bob,
+        serde_json::json!({"details": {"totalResult": "3", "timestamp": "2025-10-02T09:30:00.512309Z"},
+            "authMethodTypes": ["AUTHENTICATION_METHOD_TYPE_TOTP", "AUTHENTICATION_METHOD_TYPE_PASSKEY",
+                                "AUTHENTICATION_METHOD_TYPE_PASSWORD"]})
+    );
+    // A service user, a user of another organization and an id no user has: no methods, and
+    // no error (the user row is joined, and the permission is the context organization's).
+    for user in [BATON_SYNC, IVY, "1"] {
+        let answer = methods(ACME_PAT, user).json();
+        assert!(answer.get("authMethodTypes").is_none(), "{user}: {answer}");
+        assert!(answer["details"]["totalResult"].is_null());
+    }
+    let refused = methods("no-user-read", ALICE);
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("AUTH-AWfge"), "{}", refused.body);
+    // A GET route: a POST is refused as by grpc-gateway.
+    let post =
+        call(&fake, ACME_PAT, "POST", &format!("/v2/users/{ALICE}/authentication_methods"), "{}");
+    assert_eq!(post.status, 405);
+    assert_eq!(
+        endpoint_of(&format!("/v2/users/{ALICE}/authentication_methods")),
+        Some("GET /v2/users/{user_id}/authentication_methods")
+    );
+}
+
+#[test]
+fn the_login_policy_is_the_organizations_own_or_the_instance_default() {
+    let fake = serve_demo();
+    let own = call(&fake, ACME_PAT, "GET", "/management/v1/policies/login", "").json();
+    assert!(own.get("isDefault").is_none(), "{own}");
+    assert_eq!(own["policy"]["forceMfa"], Value::Null, "false is omitted");
+    assert_eq!(own["policy"]["secondFactors"][0], "SECOND_FACTOR_TYPE_OTP");
+    let default = call(&fake, "demo-pat-globex-owner", "GET", "/management/v1/policies/login", "");
+    let default = default.json();
+    assert_eq!(
+        (&default["isDefault"], &default["policy"]["isDefault"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
+    let mut dataset = demo();
+    let mut token = Token::org_viewer("no-policy", ACME);
+    token.permissions.retain(|permission| permission != "policy.read");
+    dataset.add_token(token);
+    let fake = serve(dataset, Options::default());
+    let refused = call(&fake, "no-policy", "GET", "/management/v1/policies/login", "");
+    assert_eq!((refused.status, refused.body.as_str()), (403, NO_PERMISSION));
 }
