@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use serde::de::IgnoredAny;
 
-use crate::config::Config;
+use crate::config::{AuthMethods, Config};
 use crate::log::{self, Level};
 use crate::retry::RetryPolicy;
 use crate::sync::{self, Fetcher};
@@ -56,10 +56,20 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
     report("org.read", Ok(format!("organization {:?} ({})", org.name, org.id)));
 
     let mut probes = Probes { fetcher, config, failures: Vec::new() };
+    let mut first_user = None;
     if filters.users() {
-        let users = total(&mut probes.fetcher, Endpoint::Users, &wire::users_request(QUERY));
-        let found = users.map(|n| format!("{n} users (ZITADEL counts metadata rows too)"));
+        let users = users(&mut probes.fetcher);
+        let found = users.map(|(n, first)| {
+            first_user = first;
+            format!("{n} users (ZITADEL counts metadata rows too)")
+        });
         probes.note("user.read", found);
+    }
+    if filters.login_policy() {
+        probes.login_policy();
+    }
+    if filters.auth_methods() != AuthMethods::None {
+        probes.auth_methods(first_user.as_deref());
     }
     if filters.orgs() && !filters.skip_managers {
         let found = probes.managers_of(Endpoint::OrgMemberRoles, Endpoint::OrgMembers);
@@ -203,6 +213,42 @@ impl Probes<'_> {
         self.note("iam.read", instance);
     }
 
+    /// Probes the organization's login policy, which a sync reads for the organization's
+    /// record unless `--auth-methods none`.
+    fn login_policy(&mut self) {
+        let policy = self.fetcher.fetch(Endpoint::LoginPolicy, &[], |bytes| {
+            let answer = sync::parse::<wire::LoginPolicyResponse>(bytes)?;
+            let policy = answer.policy.unwrap_or_default();
+            let whose = match answer.is_default || policy.is_default {
+                true => "the instance's default",
+                false => "the organization's own",
+            };
+            Ok(format!("the login policy ({whose}) forces MFA: {}", policy.force_mfa))
+        });
+        self.note("policy.read", policy);
+    }
+
+    /// Probes the authentication methods of the organization's first user. A sync that
+    /// cannot read a user's counts them as unknown and goes on, so this is no failure.
+    fn auth_methods(&mut self, user: Option<&str>) {
+        let Some(user_id) = user else {
+            log::info("check: authentication methods not checked: the organization has no user");
+            return;
+        };
+        let endpoint = Endpoint::AuthMethods { user_id };
+        let read = self.fetcher.fetch(endpoint, &[], |bytes| {
+            Ok(sync::parse::<wire::AuthMethodTypes>(bytes)?.auth_method_types.len())
+        });
+        let permission = "user.read (authentication methods)";
+        match read {
+            Ok(n) => report(permission, Ok(format!("user {user_id} has {n} kinds of method"))),
+            Err(err) if is_refused(&err) => log::warn(&format!(
+                "check: {permission} missing: {err:#}; a sync counts every such user in the summary's auth_methods_unknown and prints no user_auth record for them"
+            )),
+            Err(err) => self.note(permission, Err(err)),
+        }
+    }
+
     /// The instance's manager roles and managers, probed with one request each.
     fn managers_of_instance(&mut self) -> Result<String> {
         let roles = self.fetcher.fetch(
@@ -258,6 +304,23 @@ fn report(permission: &str, outcome: Result<String, &anyhow::Error>) {
             log::log(level, &format!("check: {permission} {status}: {err:#}"), &fields(status));
         }
     }
+}
+
+/// Whether a request was refused (403) or its object not found (404).
+fn is_refused(err: &anyhow::Error) -> bool {
+    let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+    matches!(api.and_then(|api| api.status), Some(403 | 404))
+}
+
+/// The organization's users (`totalResult`) and the id of the first, from a one-row page.
+fn users(fetcher: &mut Fetcher) -> Result<(u64, Option<String>)> {
+    let mut body = Vec::new();
+    let request = wire::users_request(QUERY);
+    fetcher.request(Endpoint::Users, Some(0), Some(1), &request, &mut body, |_, bytes| {
+        let page = sync::parse_page::<wire::User>(bytes, 1)?;
+        let first = page.result.first().map(|user| user.id.to_string());
+        Ok((sync::list_details(&page.details)?.total_result, first.filter(|id| !id.is_empty())))
+    })
 }
 
 /// The `totalResult` of a one-row page of `endpoint`.

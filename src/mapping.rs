@@ -10,6 +10,10 @@ use crate::record::{
 };
 use crate::wire;
 
+mod sign_in;
+
+pub use sign_in::{login_policy, user_auth};
+
 /// Maps a ZITADEL user state to a baton status.
 ///
 /// Initial (not yet set up) and locked (too many failed logins) users keep their access, so
@@ -261,6 +265,7 @@ pub fn org<'a>(org: &'a wire::Org<'a>) -> OrgResource<'a> {
         primary_domain: non_empty(&org.primary_domain),
         created_at: non_empty(&org.details.creation_date),
         external: false,
+        login_policy: None,
     }
 }
 
@@ -276,6 +281,7 @@ pub fn external_org<'a>(id: &'a str, name: &'a str) -> OrgResource<'a> {
         primary_domain: None,
         created_at: None,
         external: true,
+        login_policy: None,
     }
 }
 

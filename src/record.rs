@@ -11,6 +11,10 @@ use serde::Serialize;
 
 use crate::id;
 
+mod sign_in;
+
+pub use sign_in::*;
+
 /// `{"kind":"resource_type",...}`: printed first, one per resource type.
 #[derive(Debug, Serialize)]
 pub struct ResourceType {
@@ -353,6 +357,9 @@ pub struct OrgResource<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<&'a str>,
     pub external: bool,
+    /// The synced organization's login policy, unless `--auth-methods none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_policy: Option<LoginPolicy<'a>>,
 }
 
 /// A project grant: a project of the organization delegated to another organization with
@@ -463,6 +470,9 @@ pub struct SummaryFilters<'a> {
     pub skip_grants: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip_managers: bool,
+    /// `--auth-methods`, unless `managers`, the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_methods: Option<&'static str>,
 }
 
 /// What the sync emitted and what it skipped, by kind.
@@ -479,6 +489,8 @@ pub struct Counts {
     pub pat: u64,
     pub machine_key: u64,
     pub client_secret: u64,
+    /// Human users whose authentication methods were printed (`user_auth` records).
+    pub user_auth: u64,
     /// The synced organization's own record (1, or 0 when filtered out).
     pub org: u64,
     /// Other organizations printed because a project grant delegates to them.
@@ -503,6 +515,9 @@ pub struct Counts {
     /// Credentials skipped because their user was not printed (created after the users
     /// were read).
     pub secret_without_identity: u64,
+    /// Human users whose authentication methods could not be read (403 or 404): no
+    /// `user_auth` record, which never means "no second factor".
+    pub auth_methods_unknown: u64,
     /// Inactive project grants whose delegation grants were skipped (zero with
     /// `--include-inactive-grants`); the project grant itself is still printed.
     pub inactive_project_grant: u64,
@@ -525,13 +540,14 @@ fn is_zero(n: &u64) -> bool {
 impl Counts {
     /// The counts of records printed, in output order (the last three are kinds of grant),
     /// each with whether it is said even when zero.
-    pub fn printed(&self) -> [(&'static str, u64, bool); 15] {
+    pub fn printed(&self) -> [(&'static str, u64, bool); 16] {
         [
             ("user", self.user, true),
             ("external_user", self.external_user, true),
             ("pat", self.pat, false),
             ("machine_key", self.machine_key, false),
             ("client_secret", self.client_secret, false),
+            ("user_auth", self.user_auth, false),
             ("org", self.org, false),
             ("external_org", self.external_org, false),
             ("instance", self.instance, false),
@@ -546,8 +562,9 @@ impl Counts {
     }
 
     /// The counts of something skipped, by name.
-    pub fn skipped(&self) -> [(&'static str, u64); 8] {
+    pub fn skipped(&self) -> [(&'static str, u64); 9] {
         [
+            ("auth_methods_unknown", self.auth_methods_unknown),
             ("grant_without_principal", self.grant_without_principal),
             ("inactive_project_grant", self.inactive_project_grant),
             ("inactive_user_grant", self.inactive_user_grant),
@@ -636,6 +653,8 @@ mod tests {
             machine_key: 21,
             client_secret: 22,
             secret_without_identity: 23,
+            user_auth: 24,
+            auth_methods_unknown: 25,
             org: 6,
             external_org: 7,
             instance: 19,

@@ -80,6 +80,7 @@ pub const ALL: &[&Setting] = &[
     &PROJECT_IDS,
     &SKIP_GRANTS,
     &SKIP_MANAGERS,
+    &AUTH_METHODS,
     &LOG_LEVEL,
     &LOG_FORMAT,
     &PROGRESS,
@@ -238,6 +239,20 @@ pub const SKIP_MANAGERS: Setting = Setting {
     help: "no manager roles (org, project, project grant and\n\
            instance managers) nor their grants\n\
            [env: {var}=1|0]",
+    section: Section::Filters,
+    ..ROW
+};
+
+pub const AUTH_METHODS: Setting = Setting {
+    flag: "--auth-methods",
+    var: Some("BATON_AUTH_METHODS"),
+    value_name: Some("WHOSE"),
+    values: &["none", "managers", "all"],
+    help: "whose sign-in methods to read: managers (human\n\
+           users of the organization with a manager\n\
+           role), all human users, or none; unless none,\n\
+           also the login policy [env: {var}]\n\
+           [default: managers]",
     section: Section::Filters,
     ..ROW
 };

@@ -93,6 +93,10 @@ struct Line<'a> {
     project_grant_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     granted_by_org_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    user_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    auth_methods: Vec<Cow<'a, str>>,
     #[serde(default)]
     counts: BTreeMap<String, u64>,
     #[serde(default)]
@@ -121,6 +125,7 @@ impl Line<'_> {
             project_grant_id: self.project_grant_id.as_deref(),
             granted_by_org_id: &self.granted_by_org_id,
             identity_id: &self.secret.identity_id,
+            user_id: &self.user_id,
         }
     }
 }
@@ -190,6 +195,14 @@ impl Stream {
             ("resource", Some(kind)) => self.resource(&record, kind),
             ("entitlement", _) => self.entitlement(&record),
             ("grant", Some(kind)) => self.grant(&record, kind),
+            ("user_auth", _) => {
+                self.access(record_hash(&[
+                    "user_auth",
+                    &record.user_id,
+                    &record.auth_methods.join(","),
+                ]));
+                Ok(())
+            }
             (kind, _) => Err(format!("unknown kind {kind:?}")),
         }
     }
@@ -336,7 +349,9 @@ fn summary_problems(summary_counts: &BTreeMap<String, u64>, truth: &GroundTruth)
     expected.push(("grant_without_principal", truth.counts.grant_without_principal));
     // The generated organizations have no token or key, and the bench's token is an
     // organization's, which cannot read the instance (the summary's `omitted` says so).
-    for none in ["pat", "machine_key", "instance", "secret_without_identity"] {
+    for none in
+        ["pat", "machine_key", "instance", "secret_without_identity", "auth_methods_unknown"]
+    {
         expected.push((none, 0));
     }
     for &(name, count) in &expected {

@@ -6,7 +6,8 @@
 //! grant's project, an entitlement's resource, a grant's entitlement, principal and project
 //! grant) points to a record printed before it; a grant to an organization or made through a
 //! project grant agrees with the project grant it names; an external user or organization
-//! is printed only for a grant that names it; and the summary counts exactly the records
+//! is printed only for a grant that names it; a user's authentication methods follow the
+//! user, once; and the summary counts exactly the records
 //! the stream holds. The caller reads the JSON (this crate has no JSON of its own to offer)
 //! and hands over the few fields the contract reads, as a `Record`.
 
@@ -14,12 +15,13 @@ use std::collections::{HashMap, HashSet};
 
 /// The summary's counts that are records, each held to the records of its kind in the
 /// stream (a grant also counts under its kind of grant, if it has one).
-pub const RECORD_KINDS: [&str; 15] = [
+pub const RECORD_KINDS: [&str; 16] = [
     "user",
     "external_user",
     "pat",
     "machine_key",
     "client_secret",
+    "user_auth",
     "org",
     "external_org",
     "instance",
@@ -61,6 +63,8 @@ pub struct Record<'a> {
     pub granted_by_org_id: &'a str,
     /// A credential's user (`secret.identity_id`).
     pub identity_id: &'a str,
+    /// The user whose authentication methods a `user_auth` record lists.
+    pub user_id: &'a str,
 }
 
 /// What the checks of one stream have seen so far.
@@ -105,6 +109,9 @@ impl Contract {
         self.records += 1;
         if self.records == 1 && r.kind != "resource_type" {
             return Err("resource types come first".into());
+        }
+        if r.kind == "user_auth" {
+            return self.user_auth(r).map(Some);
         }
         if r.id.is_empty() {
             return Err("a record without an id".into());
@@ -152,6 +159,18 @@ impl Contract {
     /// Whether the sync printed resources of this type.
     fn synced(&self, resource_type: &str) -> bool {
         self.synced.as_ref().is_none_or(|types| types.iter().any(|t| t == resource_type))
+    }
+
+    /// A user's authentication methods: after the user, once (keyed by the user's id).
+    fn user_auth(&mut self, r: &Record) -> Result<&'static str, String> {
+        if !self.known("resource:user", r.user_id) {
+            return Err("authentication methods before their user".into());
+        }
+        if !self.seen.entry("user_auth".into()).or_default().insert(r.user_id.to_string()) {
+            return Err(format!("the authentication methods of user {} repeat", r.user_id));
+        }
+        *self.counts.entry("user_auth").or_default() += 1;
+        Ok("user_auth")
     }
 
     fn known(&self, kind: &str, id: &str) -> bool {
@@ -330,6 +349,7 @@ mod tests {
         project_grant_id: None,
         granted_by_org_id: "",
         identity_id: "",
+        user_id: "",
     };
 
     /// Checks `records` in order and then the summary `counts`, returning the first broken
@@ -385,6 +405,14 @@ mod tests {
             purpose: "PERMISSION",
             ..VIEWER
         };
+        let methods = Record { kind: "user_auth", user_id: "1", ..NONE };
+        for (records, broken) in [
+            (&[USER_TYPE, methods][..], "authentication methods before their user"),
+            (&[USER_TYPE, ALICE, methods, methods], "the authentication methods of user 1 repeat"),
+        ] {
+            assert_eq!(check(records, &[("user", 1), ("user_auth", 1)]), Err(broken.to_string()));
+        }
+        assert_eq!(check(&[USER_TYPE, ALICE, methods], &[("user", 1), ("user_auth", 1)]), Ok(()));
         let counts = [("project", 1), ("entitlement", 2)];
         assert_eq!(check(&[USER_TYPE, PROJECT_TYPE, PORTAL, escaped, manager], &counts), Ok(()));
         let stream = [USER_TYPE, PROJECT_TYPE, ALICE, PORTAL, VIEWER, ALICE_VIEWS];

@@ -77,6 +77,30 @@ pub struct Filters {
     pub skip_grants: bool,
     /// No manager roles (entitlements) or their grants, at any level.
     pub skip_managers: bool,
+    /// Whose authentication methods are read (and whether the login policy is).
+    pub auth_methods: AuthMethods,
+}
+
+/// Whose authentication methods a sync reads (`--auth-methods`): the human users of the
+/// organization who hold a manager role, every human user, or nobody. Unless nobody's, the
+/// organization's login policy is read too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuthMethods {
+    None,
+    #[default]
+    Managers,
+    All,
+}
+
+impl AuthMethods {
+    /// The value of `--auth-methods` that names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethods::None => "none",
+            AuthMethods::Managers => "managers",
+            AuthMethods::All => "all",
+        }
+    }
 }
 
 impl Filters {
@@ -107,6 +131,17 @@ impl Filters {
     /// are synced.
     pub fn credentials(&self, kind: &str) -> bool {
         self.resource_types.as_ref().is_none_or(|types| types.contains(&kind))
+    }
+
+    /// Whose authentication methods are read: nobody's without user records, which they
+    /// describe.
+    pub fn auth_methods(&self) -> AuthMethods {
+        if self.users() { self.auth_methods } else { AuthMethods::None }
+    }
+
+    /// Whether the organization's login policy is read, for its record.
+    pub fn login_policy(&self) -> bool {
+        self.orgs() && self.auth_methods != AuthMethods::None
     }
 
     pub fn project(&self, id: &str) -> bool {

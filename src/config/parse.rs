@@ -10,7 +10,7 @@ use anyhow::{Result, anyhow, bail};
 use lexopt::prelude::*;
 
 use super::{
-    Command, Config, DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RETRY_MAX_WAIT,
+    AuthMethods, Command, Config, DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_TIMEOUT, Filters, MAX_PAGE_SIZE, Secret, files, help,
 };
 use crate::generate::Kind;
@@ -19,10 +19,10 @@ use crate::redact::Redactor;
 use crate::retry::RetryPolicy;
 use crate::settings::{self, Setting};
 use crate::settings::{
-    ALLOW_INSECURE_HTTP, CA_CERT, CHECK, GENERATE, INCLUDE_INACTIVE_GRANTS, INSTANCE_URL,
-    LOG_FORMAT, LOG_LEVEL, MAX_RETRIES, MAX_RPS, NO_PROGRESS, ORG_ID, OUTPUT, PAGE_SIZE, PAT,
-    PAT_FILE, PROGRESS, PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT, SKIP_GRANTS, SKIP_MANAGERS,
-    TIMEOUT,
+    ALLOW_INSECURE_HTTP, AUTH_METHODS, CA_CERT, CHECK, GENERATE, INCLUDE_INACTIVE_GRANTS,
+    INSTANCE_URL, LOG_FORMAT, LOG_LEVEL, MAX_RETRIES, MAX_RPS, NO_PROGRESS, ORG_ID, OUTPUT,
+    PAGE_SIZE, PAT, PAT_FILE, PROGRESS, PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT, SKIP_GRANTS,
+    SKIP_MANAGERS, TIMEOUT,
 };
 use crate::zitadel::{BadProxyVariable, InstanceUrl, ProxyEnv};
 
@@ -109,6 +109,7 @@ fn resolve(s: &Sources, instance_url: InstanceUrl, pat: Secret) -> Result<Config
             project_ids: project_ids(s)?,
             skip_grants: s.switch(&SKIP_GRANTS)?,
             skip_managers: s.switch(&SKIP_MANAGERS)?,
+            auth_methods: s.parsed(&AUTH_METHODS, parse_auth_methods)?.unwrap_or_default(),
         },
         log_level: s.parsed(&LOG_LEVEL, parse_log_level)?.unwrap_or(Level::Info),
         log_format: s.parsed(&LOG_FORMAT, parse_log_format)?,
@@ -393,6 +394,13 @@ fn parse_resource_types(text: &str) -> Result<Vec<&'static str>> {
         );
     }
     Ok(known.iter().copied().filter(|known| wanted.contains(known)).collect())
+}
+
+fn parse_auth_methods(text: &str) -> Result<AuthMethods> {
+    let all = [AuthMethods::None, AuthMethods::Managers, AuthMethods::All];
+    all.into_iter()
+        .find(|whose| whose.name() == text)
+        .ok_or_else(|| anyhow!("{AUTH_METHODS} must be none, managers or all, got {text:?}"))
 }
 
 fn parse_max_retries(text: &str) -> Result<u32> {

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::auth::SignIn;
 use super::summary::{counted, noun_phrase};
 use crate::log::{self, Level};
 use crate::output::Output;
@@ -23,6 +24,8 @@ pub struct Ledger<'o, W: Write> {
     pub counts: Counts,
     /// The parts the token could not read, left out and said so in the summary.
     pub omitted: Omitted,
+    /// Whose authentication methods are read, and whose were (`auth.rs`).
+    pub sign_in: SignIn,
     /// The organization's users printed by this sync (none when users are not synced).
     printed_users: Option<UsedIds>,
     /// The external users printed so far, so each is printed once.
@@ -70,6 +73,7 @@ pub enum Skipped {
     RepeatedGrant,
     RepeatedProjectGrant,
     SecretWithoutIdentity,
+    AuthMethodsUnknown,
 }
 
 impl Skipped {
@@ -81,6 +85,7 @@ impl Skipped {
             Skipped::RepeatedGrant => &mut counts.repeated_grant,
             Skipped::RepeatedProjectGrant => &mut counts.repeated_project_grant,
             Skipped::SecretWithoutIdentity => &mut counts.secret_without_identity,
+            Skipped::AuthMethodsUnknown => &mut counts.auth_methods_unknown,
         }
     }
 
@@ -92,6 +97,7 @@ impl Skipped {
             Skipped::RepeatedGrant => "repeated_grant",
             Skipped::RepeatedProjectGrant => "repeated_project_grant",
             Skipped::SecretWithoutIdentity => "secret_without_identity",
+            Skipped::AuthMethodsUnknown => "auth_methods_unknown",
         }
     }
 }
@@ -111,6 +117,7 @@ impl<'o, W: Write> Ledger<'o, W> {
             org,
             counts: Counts::default(),
             omitted: Omitted::default(),
+            sign_in: SignIn::default(),
             printed_users: None,
             external_users: UsedIds::default(),
             external_orgs,

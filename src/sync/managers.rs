@@ -8,6 +8,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use super::auth;
 use super::distinct;
 use super::fetcher::{Fetcher, List};
 use super::ledger::{Ledger, Principal, Skipped, UserOrg};
@@ -57,7 +58,14 @@ impl List for Members<'_> {
 /// Prints the organization, its manager roles and its managers.
 pub fn org<W: Write>(fetcher: &mut Fetcher, ledger: &mut Ledger<W>, config: &Config) -> Result<()> {
     let org = ledger.org();
-    ledger.print(&mapping::org(org))?;
+    let policy = config.filters.login_policy().then(|| auth::login_policy(fetcher)).transpose()?;
+    let mut record = mapping::org(org);
+    if let Some(answer) = &policy
+        && let Some(policy) = &answer.policy
+    {
+        record.login_policy = Some(mapping::login_policy(answer, policy));
+    }
+    ledger.print(&record)?;
     ledger.counts.org += 1;
     if config.filters.skip_managers {
         return Ok(());
@@ -141,11 +149,15 @@ where
     if config.filters.skip_grants {
         return Ok(());
     }
-    fetcher.walk(list, |_, member| manager(ledger, resource, member, &mut printed)).map(drop)
+    let walk = fetcher
+        .walk(list, |fetcher, member| manager(fetcher, ledger, resource, member, &mut printed));
+    walk.map(drop)
 }
 
-/// Prints one grant per distinct role of a manager, its user first if it is external.
+/// Prints one grant per distinct role of a manager, its user first if it is external (or
+/// the authentication methods of a user of this organization, when read).
 fn manager<W: Write>(
+    fetcher: &mut Fetcher,
     ledger: &mut Ledger<W>,
     resource: &Resource,
     member: &wire::Member,
@@ -157,7 +169,8 @@ fn manager<W: Write>(
     if roles.iter().all(|role| role.is_empty()) {
         return Ok(());
     }
-    match ledger.principal(user_id, UserOrg::Member(&member.user_resource_owner)) {
+    let principal = ledger.principal(user_id, UserOrg::Member(&member.user_resource_owner));
+    match principal {
         Principal::Printed => {}
         Principal::External => {
             let org = ledger.known_org_name(&member.user_resource_owner).map(str::to_owned);
@@ -175,6 +188,9 @@ fn manager<W: Write>(
     }
     for role in distinct(roles).filter(|role| !role.is_empty()) {
         let entitlement_id = manager_entitlement(ledger, resource, role, printed)?;
+        if principal == Principal::Printed {
+            auth::before_manager_grant(fetcher, ledger, user_id)?;
+        }
         let grant =
             mapping::manager_grant(resource.kind, resource.id, role, &entitlement_id, user_id);
         ledger.print(&grant)?;

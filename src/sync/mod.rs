@@ -14,7 +14,7 @@
 //! one retry loop, and walks every list; the `Ledger` (`ledger.rs`) holds the output and
 //! what went into it. Each family of lists is a file with the `List` it walks and free
 //! functions taking both, its per-row code only: `users.rs`, `managers.rs`, `projects.rs`,
-//! `project_grants.rs`, `user_grants.rs`, `instance.rs`, `credentials.rs`. A new family is one more such file, called at its
+//! `project_grants.rs`, `user_grants.rs`, `instance.rs`, `credentials.rs`, `auth.rs`. A new family is one more such file, called at its
 //! place in the output order. `org.rs` finds the organization, `parse.rs` reads answers,
 //! `summary.rs` ends the sync.
 
@@ -31,6 +31,7 @@ use crate::output::Output;
 use crate::record::RESOURCE_TYPES;
 use crate::zitadel::Client;
 
+mod auth;
 mod credentials;
 mod fetcher;
 mod instance;
@@ -93,6 +94,7 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     }
 
     let mut ledger = Ledger::new(out, &org);
+    ledger.sign_in = auth::SignIn::new(filters.auth_methods());
     for resource_type in &RESOURCE_TYPES {
         let included = match resource_type.id {
             "user" => filters.users(),

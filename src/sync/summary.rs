@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use super::fetcher::Fetcher;
 use super::ledger::Ledger;
-use crate::config::Config;
+use crate::config::{AuthMethods, Config};
 use crate::log::{self, Level};
 use crate::record::{Counts, Summary, SummaryFilters};
 
@@ -25,6 +25,8 @@ pub fn finish<W: Write>(fetcher: &Fetcher, ledger: &mut Ledger<W>, config: &Conf
             project_ids: &filters.project_ids,
             skip_grants: filters.skip_grants,
             skip_managers: filters.skip_managers,
+            auth_methods: (filters.auth_methods != AuthMethods::Managers)
+                .then_some(filters.auth_methods.name()),
         }),
         omitted: ledger.omitted.clone(),
     };
@@ -83,7 +85,8 @@ pub fn noun_phrase(name: &str, plural: bool) -> String {
     let mut words: Vec<String> = name.split('_').map(String::from).collect();
     let noun = words.iter().position(|word| word == "with" || word == "without");
     let noun = noun.unwrap_or(words.len()).saturating_sub(1);
-    if plural && let Some(word) = words.get_mut(noun) {
+    // `auth_methods_unknown`: the methods are what is unknown, and plural already.
+    if plural && let Some(word) = words.get_mut(noun).filter(|word| *word != "unknown") {
         match word.strip_suffix('y') {
             Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => *word = format!("{stem}ies"),
             _ => word.push('s'),

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use super::auth;
 use super::fetcher::{Fetcher, List};
 use super::ledger::Ledger;
 use crate::mapping;
@@ -52,6 +53,7 @@ pub fn users<W: Write>(
         }
         ledger.print(&mapping::user(user, &ledger.org().id))?;
         ledger.counts.user += 1;
+        auth::after_user(fetcher, ledger, user)?;
         ledger.show_progress(fetcher.requests());
         Ok(())
     })?;

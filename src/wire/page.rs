@@ -189,6 +189,59 @@ pub(super) fn strings<'de: 'a, 'a, D: Deserializer<'de>>(
     deserializer.deserialize_seq(Strings)
 }
 
+/// The most distinct names an enum list may hold: ZITADEL's enums of authentication methods
+/// and factors have fewer than ten, and a newer server's few more.
+pub const MAX_ENUM_NAMES: usize = 32;
+
+/// The longest enum value name read; ZITADEL's longest is 39 bytes.
+const MAX_ENUM_NAME_BYTES: usize = 96;
+
+/// A list of one enum's value names as protojson writes them (`prefix` and the value:
+/// `AUTHENTICATION_METHOD_TYPE_TOTP`), each once and sorted, `_UNSPECIFIED` left out. A
+/// name ZITADEL does not have today is a newer server's and kept, so long as it looks like
+/// one (the prefix, then capitals, digits and `_`); any other string is no such list. A
+/// list of a million repeats costs no memory; more than `MAX_ENUM_NAMES` distinct names
+/// are refused.
+pub(super) fn enum_names<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    prefix: &'static str,
+) -> Result<Vec<String>, D::Error> {
+    struct Names(&'static str);
+    impl<'de> Visitor<'de> for Names {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a list of {}* names", self.0)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut names = std::collections::BTreeSet::new();
+            while let Some(Text(name)) = seq.next_element()? {
+                let value = name.strip_prefix(self.0).unwrap_or_default();
+                let upper = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_';
+                if value.is_empty() || name.len() > MAX_ENUM_NAME_BYTES || !value.bytes().all(upper)
+                {
+                    return Err(de::Error::custom(match name.chars().count() {
+                        ..=64 => format!("{name:?} is not a {}* name", self.0),
+                        n => format!("a string of {n} characters is not a {}* name", self.0),
+                    }));
+                }
+                if value != "UNSPECIFIED" && !names.contains(&*name) {
+                    if names.len() == MAX_ENUM_NAMES {
+                        return Err(de::Error::custom(format_args!(
+                            "more than {MAX_ENUM_NAMES} distinct {}* names, far more than ZITADEL has",
+                            self.0
+                        )));
+                    }
+                    names.insert(name.into_owned());
+                }
+            }
+            Ok(names.into_iter().collect())
+        }
+    }
+    deserializer.deserialize_seq(Names(prefix))
+}
+
 fn check_length<E: de::Error>(text: &str) -> Result<(), E> {
     if text.len() > MAX_TEXT_BYTES {
         return Err(E::custom(format_args!(

@@ -1,6 +1,6 @@
 //! ZITADEL's objects as we read them: list details, the organization, users, projects,
-//! roles, user grants, members, member roles, project grants, the instance, and the error
-//! body.
+//! roles, user grants, members, member roles, project grants, the instance, credentials,
+//! authentication methods, the login policy, and the error body.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::page::{Row, strings, text, u64_from_string_or_number};
+use super::page::{Row, enum_names, strings, text, u64_from_string_or_number};
 
 /// `ListDetails`; `totalResult` is omitted on an empty page (it is 0 there).
 /// `processedSequence` is the last event the list's projection has processed: while it
@@ -312,6 +312,67 @@ impl Row for Credential<'_> {}
 pub struct InstanceMemberRoles<'a> {
     #[serde(borrow, deserialize_with = "strings")]
     pub roles: Vec<Cow<'a, str>>,
+}
+
+/// The body of `GET /v2/users/{userId}/authentication_methods`
+/// (`ListAuthenticationMethodTypesResponse`): the kinds of method the user can sign in with,
+/// in no order (absent when none). Read sorted and each once (`enum_names`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AuthMethodTypes {
+    #[serde(deserialize_with = "auth_method_types")]
+    pub auth_method_types: Vec<String>,
+}
+
+fn auth_method_types<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    enum_names(d, "AUTHENTICATION_METHOD_TYPE_")
+}
+
+/// The body of `GET /management/v1/policies/login` (`GetLoginPolicyResponse`). ZITADEL always
+/// sends the policy; `isDefault` (here and in it) says it is the instance's default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LoginPolicyResponse<'a> {
+    #[serde(borrow)]
+    pub policy: Option<LoginPolicy<'a>>,
+    pub is_default: bool,
+}
+
+/// An organization's login policy (`zitadel.policy.v1.LoginPolicy`), the fields of how its
+/// users sign in; `passwordlessType` is absent for `PASSWORDLESS_TYPE_NOT_ALLOWED` (0).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LoginPolicy<'a> {
+    pub allow_username_password: bool,
+    pub allow_external_idp: bool,
+    pub force_mfa: bool,
+    pub force_mfa_local_only: bool,
+    #[serde(borrow, deserialize_with = "text")]
+    pub passwordless_type: Cow<'a, str>,
+    #[serde(deserialize_with = "second_factors")]
+    pub second_factors: Vec<String>,
+    #[serde(deserialize_with = "multi_factors")]
+    pub multi_factors: Vec<String>,
+    pub is_default: bool,
+}
+
+impl LoginPolicyResponse<'_> {
+    /// The answer, no longer borrowing from the body it was read from.
+    pub fn into_owned(self) -> LoginPolicyResponse<'static> {
+        let policy = self.policy.map(|policy| LoginPolicy {
+            passwordless_type: Cow::Owned(policy.passwordless_type.into_owned()),
+            ..policy
+        });
+        LoginPolicyResponse { policy, is_default: self.is_default }
+    }
+}
+
+fn second_factors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    enum_names(d, "SECOND_FACTOR_TYPE_")
+}
+
+fn multi_factors<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    enum_names(d, "MULTI_FACTOR_TYPE_")
 }
 
 /// A project grant (`zitadel.project.v1.GrantedProject`): a project delegated to another

@@ -53,6 +53,12 @@ pub enum Endpoint<'a> {
     UserKeys {
         user_id: &'a str,
     },
+    /// The organization's login policy.
+    LoginPolicy,
+    /// The kinds of authentication method of one user (user service v2).
+    AuthMethods {
+        user_id: &'a str,
+    },
 }
 
 /// One row of the catalog. `path` may hold `{project_id}` and `{grant_id}`, which are
@@ -70,12 +76,15 @@ enum Skip {
     Switch(&'static Setting),
     WithoutProjectGrants,
     WithoutCredentials,
+    /// `--auth-methods none`.
+    WithoutAuthMethods,
 }
 
 const SKIP_GRANTS: Option<Skip> = Some(Skip::Switch(&settings::SKIP_GRANTS));
 const SKIP_MANAGERS: Option<Skip> = Some(Skip::Switch(&settings::SKIP_MANAGERS));
 const WITHOUT_PROJECT_GRANTS: Option<Skip> = Some(Skip::WithoutProjectGrants);
 const WITHOUT_CREDENTIALS: Option<Skip> = Some(Skip::WithoutCredentials);
+const WITHOUT_AUTH_METHODS: Option<Skip> = Some(Skip::WithoutAuthMethods);
 
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,6 +99,10 @@ impl fmt::Display for Skip {
                 let types = &settings::RESOURCE_TYPES;
                 let var = types.var.unwrap_or_default();
                 write!(f, "{} ({var}) without pat and machine_key", types.flag)
+            }
+            Skip::WithoutAuthMethods => {
+                let auth = &settings::AUTH_METHODS;
+                write!(f, "{} none ({}=none)", auth.flag, auth.var.unwrap_or_default())
             }
         }
     }
@@ -172,7 +185,17 @@ impl Endpoint<'_> {
                 "user.read",
                 WITHOUT_CREDENTIALS,
             ),
+            Endpoint::LoginPolicy | Endpoint::AuthMethods { .. } => self.sign_in_entry(),
         }
+    }
+
+    /// How users sign in: the login policy and one user's authentication methods.
+    fn sign_in_entry(&self) -> Entry {
+        let (path, permission) = match self {
+            Endpoint::LoginPolicy => ("/management/v1/policies/login", "policy.read"),
+            _ => ("/v2/users/{user_id}/authentication_methods", "user.read"),
+        };
+        Entry { method: "GET", path, permission, skipped_by: WITHOUT_AUTH_METHODS }
     }
 
     /// The built-in role that has the call's permission, as a 403 advises it: the instance's
@@ -192,7 +215,10 @@ impl Endpoint<'_> {
 
     pub fn path(&self) -> Cow<'static, str> {
         let path = self.entry().path;
-        if let Endpoint::UserPats { user_id } | Endpoint::UserKeys { user_id } = *self {
+        if let Endpoint::UserPats { user_id }
+        | Endpoint::UserKeys { user_id }
+        | Endpoint::AuthMethods { user_id } = *self
+        {
             return path.replace("{user_id}", &path_segment(user_id)).into();
         }
         let (project_id, grant_id) = match *self {
@@ -371,6 +397,13 @@ mod tests {
             Endpoint::InstanceMembers,
             "POST /admin/v1/members/_search needs iam.member.read",
             SKIP_MANAGERS,
+        );
+        let none = Some("--auth-methods none (BATON_AUTH_METHODS=none)");
+        check(Endpoint::LoginPolicy, "GET /management/v1/policies/login needs policy.read", none);
+        check(
+            Endpoint::AuthMethods { user_id: "7/../8" },
+            "GET /v2/users/7%2F..%2F8/authentication_methods needs user.read",
+            none,
         );
     }
 }

@@ -207,6 +207,7 @@ pub fn contract_fields(record: &Value) -> Record<'_> {
         project_grant_id: record["project_grant_id"].as_str(),
         granted_by_org_id: text("granted_by_org_id"),
         identity_id: record["secret"]["identity_id"].as_str().unwrap_or_default(),
+        user_id: text("user_id"),
     }
 }
 
@@ -222,7 +223,9 @@ pub fn keyed(record: Value) -> ((String, String), Value) {
         "resource" => format!("resource:{}", record["resource_type"].as_str().unwrap()),
         other => other.to_string(),
     };
-    ((kind, record["id"].as_str().unwrap().to_string()), record)
+    // A user's authentication methods are keyed by the user, once each.
+    let id = if kind == "user_auth" { &record["user_id"] } else { &record["id"] };
+    ((kind, id.as_str().unwrap().to_string()), record)
 }
 
 /// Asserts that `stdout` holds exactly the `expected` records (in any order). An external

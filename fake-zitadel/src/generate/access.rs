@@ -15,6 +15,10 @@ pub(super) struct AccessTally {
     pub(super) requests: BTreeMap<&'static str, u64>,
     /// `AccessTruth::checksum` so far, external users not yet included.
     pub(super) checksum: u64,
+    /// The human managers of `OWN` whose authentication methods a sync reads (each once,
+    /// before the first grant of a manager role), in that order.
+    pub(super) auth_users: Vec<String>,
+    auth_asked: HashSet<String>,
 }
 
 impl AccessTally {
@@ -44,6 +48,16 @@ impl AccessTally {
                 }
                 let id = format!("{}:user:{}", entitlement_id(role), manager.id);
                 self.record(&["grant", &id, "", ""]);
+            }
+            if manager.org == OWN.id
+                && !manager.machine
+                && self.auth_asked.insert(manager.id.clone())
+            {
+                let methods = auth_methods_of(&manager.id);
+                self.record(&["user_auth", &manager.id, &methods.join(",")]);
+                self.counts.user_auth += 1;
+                self.request(&format!("/v2/users/{}/authentication_methods", manager.id), 1);
+                self.auth_users.push(manager.id.clone());
             }
             let grants = manager.roles.len() as u64;
             self.counts.manager_grant += grants;
@@ -108,6 +122,7 @@ impl Generator {
         }
         tally.request("/management/v1/orgs/me", 1);
         tally.request("/management/v1/users/_search", pages(spec.users));
+        tally.request("/management/v1/policies/login", 1);
         tally.request("/management/v1/orgs/members/roles/_search", 1);
         // The token is an organization's: the instance's role list answers 403, and the
         // sync goes on without the instance.
@@ -150,6 +165,10 @@ impl Generator {
             tally.request("/management/v1/users/grants/_search", pages(user_grants));
         }
 
+        for id in &tally.auth_users {
+            let methods = auth_methods_of(id);
+            self.dataset.set_auth_methods(OWN.id, id, &methods).expect("a user of the org");
+        }
         for (id, org) in &tally.external_users {
             let hash = record_hash(&["external_user", id, org]);
             tally.checksum = tally.checksum.wrapping_add(hash);
@@ -166,6 +185,7 @@ impl Generator {
             + counts.user
             + counts.external_user
             + counts.client_secret
+            + counts.user_auth
             + counts.org
             + counts.external_org
             + counts.project
@@ -221,7 +241,7 @@ impl Generator {
             let details = object_details(mix(spec.seed ^ 0x3c6e ^ ((i as u64) << 20)), OWN.id);
             let row = MemberRow::new(&person.id, &details, roles);
             self.dataset.org_mut(OWN.id).expect("the org exists").members.push(row);
-            managers.push(Manager { id: person.id, org: org.id, roles });
+            managers.push(Manager { id: person.id, org: org.id, roles, machine: person.machine });
         }
         tally.managers(MemberLevel::Org, OWN.id, &managers);
         tally.request("/management/v1/orgs/me/members/_search", pages(managers.len()));
@@ -250,7 +270,7 @@ impl Generator {
             let roles = PROJECT_MANAGER_ROLES[t % PROJECT_MANAGER_ROLES.len()];
             let details = object_details(mix(hash ^ t as u64), OWN.id);
             rows.push(MemberRow::new(&person.id, &details, roles));
-            managers.push(Manager { id: person.id, org: org.id, roles });
+            managers.push(Manager { id: person.id, org: org.id, roles, machine: person.machine });
         }
         let project_id = self.projects[p].id.clone();
         tally.managers(MemberLevel::Project, &project_id, &managers);
@@ -367,7 +387,7 @@ impl Generator {
                 &object_details(mix(hash ^ t as u64), OWN.id),
                 roles,
             ));
-            managers.push(Manager { id: person.id, org: org.id, roles });
+            managers.push(Manager { id: person.id, org: org.id, roles, machine: person.machine });
         }
         tally.managers(MemberLevel::ProjectGrant, &id, &managers);
         let path = format!("/management/v1/projects/{}/grants/{id}/members/_search", project.id);
@@ -477,4 +497,20 @@ impl Generator {
             self.dataset.add_user_grant_row(org.id, row).expect("the org exists");
         }
     }
+}
+
+/// The kinds of authentication method a generated human manager has, by its id: a
+/// password, and for some a TOTP, a passkey or an identity provider; a few have none.
+pub(super) fn auth_methods_of(id: &str) -> Vec<&'static str> {
+    let hash = mix(id.parse::<u64>().unwrap_or_default() ^ 0x7a11);
+    let kinds = [
+        (!hash.is_multiple_of(9), "AUTHENTICATION_METHOD_TYPE_PASSWORD"),
+        (hash % 3 == 1, "AUTHENTICATION_METHOD_TYPE_TOTP"),
+        (hash % 5 == 2, "AUTHENTICATION_METHOD_TYPE_PASSKEY"),
+        (hash % 7 == 3, "AUTHENTICATION_METHOD_TYPE_IDP"),
+    ];
+    let mut methods: Vec<&str> =
+        kinds.iter().filter(|(has, _)| *has).map(|(_, kind)| *kind).collect();
+    methods.sort_unstable();
+    methods
 }

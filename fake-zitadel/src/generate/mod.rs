@@ -167,13 +167,16 @@ pub struct AccessCounts {
     pub inactive_project_grant: u64,
     /// Service users with a client secret.
     pub client_secret: u64,
+    /// Human managers of the organization whose authentication methods are printed.
+    pub user_auth: u64,
 }
 
 impl AccessCounts {
     /// The counts with their names in the summary.
-    pub fn named(&self) -> [(&'static str, u64); 16] {
+    pub fn named(&self) -> [(&'static str, u64); 17] {
         [
             ("client_secret", self.client_secret),
+            ("user_auth", self.user_auth),
             ("user", self.user),
             ("project", self.project),
             ("org", self.org),
@@ -297,6 +300,8 @@ struct GeneratedProject {
 /// A manager as the ground truth sees it.
 struct Manager {
     id: String,
+    /// A service user: no authentication methods are read of it.
+    machine: bool,
     /// The org the user belongs to.
     org: &'static str,
     roles: &'static [&'static str],

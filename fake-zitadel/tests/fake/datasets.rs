@@ -104,6 +104,8 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
     let mut count = |name: &'static str, n: usize| *counts.entry(name).or_default() += n as u64;
     let mut external_users: HashSet<String> = HashSet::new();
     let mut external_orgs: HashSet<String> = HashSet::new();
+    // The organization's human managers, whose authentication methods a sync reads once each.
+    let mut described: Vec<String> = Vec::new();
 
     let me = format!(
         "GET /management/v1/orgs/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {pat}\r\n\
@@ -127,6 +129,10 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
                 counts("grant", held.len());
                 roles.extend(held);
                 let user = row["userId"].as_str().unwrap();
+                let human = row["userType"] == "TYPE_HUMAN";
+                if users.contains(user) && human && !described.iter().any(|d| d == user) {
+                    described.push(user.to_string());
+                }
                 if !users.contains(user) {
                     external_users.insert(user.to_string());
                 }
@@ -210,6 +216,15 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
             external_users.insert(user);
         }
     }
+    let policy = call(&fake, pat, "GET", "/management/v1/policies/login", "");
+    assert_eq!(policy.json()["isDefault"], true, "the instance's default");
+    for user in &described {
+        let path = format!("/v2/users/{user}/authentication_methods");
+        let methods = call(&fake, pat, "GET", &path, "");
+        assert_eq!(methods.status, 200);
+        assert!(methods.json()["details"].is_object());
+        count("user_auth", 1);
+    }
     count("external_user", external_users.len());
     count("external_org", external_orgs.len());
 
@@ -217,10 +232,10 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
     let expected: BTreeMap<&str, u64> =
         truth.access.counts.named().into_iter().filter(|(_, n)| *n > 0).collect();
     assert_eq!(counts, expected);
-    assert_eq!(expected.len(), 16, "every kind occurs");
+    assert_eq!(expected.len(), 17, "every kind occurs");
     let lines = 1
         + 8
-        + ["user", "external_user", "client_secret", "org", "external_org", "project"]
+        + ["user", "external_user", "client_secret", "user_auth", "org", "external_org", "project"]
             .iter()
             .chain(&["project_grant", "entitlement", "grant"])
             .map(|name| counts.get(name).copied().unwrap_or_default())

@@ -351,7 +351,9 @@ fn a_project_owners_token_gets_every_project_grant_from_each_projects_list() {
     // grants whose ids they name, none; each project's own list shows all of its grants.
     let mut dataset = demo();
     let mut permissions: Vec<String> =
-        ["org.read", "org.member.read", "user.read", "user.grant.read"].map(String::from).to_vec();
+        ["org.read", "org.member.read", "user.read", "user.grant.read", "policy.read"]
+            .map(String::from)
+            .to_vec();
     for project in [PORTAL, TOOLS, BILLING] {
         for permission in [
             "project.read",

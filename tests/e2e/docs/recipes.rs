@@ -404,6 +404,8 @@ fn every_output_example_is_a_line_of_the_demo() {
         "{\"kind\":\"grant\",\"id\":\"org:",
         "{\"kind\":\"grant\",\"id\":\"project_grant:",
         "\"slug\":\"manager:PROJECT_OWNER\",\"principal_type\"",
+        "{\"kind\":\"user_auth\"",
+        "\"login_policy\":{",
         "{\"kind\":\"summary\"",
     ];
     for kind in kinds {
@@ -419,5 +421,8 @@ fn the_readme_shows_one_line_of_each_kind() {
         .iter()
         .map(|record| record["{\"kind\":\"".len()..].split('"').next().unwrap())
         .collect();
-    assert_eq!(kinds, ["resource_type", "resource", "entitlement", "grant", "summary"]);
+    assert_eq!(
+        kinds,
+        ["resource_type", "resource", "entitlement", "grant", "user_auth", "summary"]
+    );
 }
