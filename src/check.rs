@@ -218,7 +218,10 @@ impl Probes<'_> {
     fn login_policy(&mut self) {
         let policy = self.fetcher.fetch(Endpoint::LoginPolicy, &[], |bytes| {
             let answer = sync::parse::<wire::LoginPolicyResponse>(bytes)?;
-            let policy = answer.policy.unwrap_or_default();
+            let Some(policy) = answer.policy else {
+                let message = "malformed response: no login policy".to_string();
+                return Err(sync::Rejected::invalid(message));
+            };
             let whose = match answer.is_default || policy.is_default {
                 true => "the instance's default",
                 false => "the organization's own",
@@ -230,6 +233,8 @@ impl Probes<'_> {
 
     /// Probes the authentication methods of the organization's first user. A sync that
     /// cannot read a user's counts them as unknown and goes on, so this is no failure.
+    /// (ZITADEL checks no permission when the token's own user asks about itself: a token
+    /// whose user is the first proves less.)
     fn auth_methods(&mut self, user: Option<&str>) {
         let Some(user_id) = user else {
             log::info("check: authentication methods not checked: the organization has no user");

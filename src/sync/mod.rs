@@ -47,10 +47,9 @@ mod users;
 
 pub use fetcher::Fetcher;
 pub use org::{require_project, resolve as resolve_org};
-pub use parse::{list_details, parse, parse_page};
-// The fuzz test reads answers as the fetcher does, and sees why one is refused.
-#[cfg(test)]
-pub use parse::Rejected;
+// `--check` reads answers as the fetcher does, and refuses one as it does; the fuzz test
+// sees why one is refused.
+pub use parse::{Rejected, list_details, parse, parse_page};
 
 use ledger::Ledger;
 

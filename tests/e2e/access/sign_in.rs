@@ -284,3 +284,15 @@ fn check_says_whether_the_policy_and_the_methods_are_readable() {
             .all(|r| !r.path.contains("polic") && !r.path.starts_with("/v2/users/2"))
     );
 }
+
+#[test]
+fn a_login_policy_answer_without_a_policy_is_refused() {
+    let fake = serve_demo();
+    fake.inject(answer(200, r#"{"isDefault":true}"#).on_path("/policies/login"));
+    let run = sync(&fake, &[], &[]);
+    assert_failure(&run, 1, &["GET /management/v1/policies/login", "no login policy"]);
+    let run = sync(&fake, &["--check"], &[]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("check: policy.read failed: GET /management/v1/policies/login"));
+    assert!(run.stderr.contains("no login policy"), "{}", run.stderr);
+}
