@@ -296,3 +296,20 @@ fn a_login_policy_answer_without_a_policy_is_refused() {
     assert!(run.stderr.contains("check: policy.read failed: GET /management/v1/policies/login"));
     assert!(run.stderr.contains("no login policy"), "{}", run.stderr);
 }
+
+#[test]
+fn a_server_without_the_user_service_v2_leaves_every_manager_unknown_and_the_rest_whole() {
+    // ZITADEL before the user service v2 (2024) has no such route: grpc-gateway's 404.
+    let fake = serve_demo();
+    fake.inject(
+        answer(404, r#"{"code":5,"message":"Not Found"}"#).on_path("/authentication_methods"),
+    );
+    let run = sync_ok(&fake, &[], &[]);
+    let records = all_records(&run.stdout);
+    assert!(user_auths(&records).is_empty());
+    assert_eq!(records, stream_records(&demo_golden()));
+    let counts = &summary(&run.stdout)["counts"];
+    assert_eq!((&counts["user_auth"], &counts["auth_methods_unknown"]), (&json!(0), &json!(5)));
+    assert_eq!(methods_asked(&fake).len(), 5, "each manager once, none retried");
+    assert_eq!(run.stderr.matches("answered HTTP 404").count(), 5, "{}", run.stderr);
+}
