@@ -3,6 +3,7 @@
 //! This file only wires things together and maps failures to exit statuses; see the codemap
 //! in `docs/ARCHITECTURE.md` for where everything else lives.
 
+mod budget;
 mod check;
 mod config;
 mod file;
@@ -10,6 +11,7 @@ mod file;
 mod fuzz;
 mod generate;
 mod id;
+mod keyed;
 mod log;
 mod mapping;
 mod output;
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         _ => None,
     };
 
+    budget::set_limit(config.memory_limit_mib);
     let settings = client_settings(&config);
     let mut client = Client::new(&if check { check::bounded(settings) } else { settings });
     let result = match output {

@@ -30,18 +30,20 @@
 //! `totalResult` announces, an absurd `totalResult`, or the same page for a higher offset is
 //! not ZITADEL, and the walk stops with an error.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::hash::BuildHasher;
 use std::ops::ControlFlow;
 
+use crate::budget::OverBudget;
+use crate::keyed::{HashTable, IdSet, Keyed};
 use crate::wire::ListQuery;
 
 /// How many times one list is read at most before the sync gives up.
 pub const MAX_READS: u32 = 4;
-/// Hashes are reserved up front for at most this many rows, whatever `totalResult` claims:
-/// the table for 2^17 rows takes 2.25 MiB (2^18 slots of an 8-byte hash and a 1-byte tag),
-/// far inside the 16 MiB bound, and holds the 100,000 users of the benchmark without growing.
+/// Hashes are reserved up front for at most this many rows, whatever `totalResult` claims
+/// (and as far as the memory budget allows): the table for 2^17 rows takes 2 MiB (2^18
+/// slots of an 8-byte hash) and holds the 100,000 users of the benchmark without growing.
+/// Past it the table grows as rows come, each growth charged to the budget first.
 const MAX_RESERVED_ROWS: u64 = 1 << 17;
 /// A `totalResult` above this is not believed: no organization has a hundred million rows of
 /// one kind, and a server announcing more would be paged for days while memory grows.
@@ -90,8 +92,8 @@ pub struct Walk {
     /// Lists in no order: the page the last requests in a row brought, across reads.
     repeats: Repeats,
     /// Hashes of the rows used so far, in any read.
-    used: Hashes,
-    hasher: RandomState,
+    used: HashTable,
+    hasher: Keyed,
 }
 
 /// One read of the list, from offset 0 to its end.
@@ -110,7 +112,7 @@ struct Read {
     rows: u64,
     sum: u64,
     /// Hashes of the rows read; `None` in the first read, whose rows are exactly `used`.
-    seen: Option<Hashes>,
+    seen: Option<HashTable>,
     /// Some row was read twice.
     repeated: bool,
     /// `totalResult` differed between pages.
@@ -134,7 +136,7 @@ struct Window {
     /// The `totalResult` and `processedSequence` the list has had since the window began.
     state: Option<(u64, u64)>,
     /// The rows; `None` while the window began with the walk, whose rows are exactly `used`.
-    seen: Option<Hashes>,
+    seen: Option<HashTable>,
 }
 
 /// Lists in no order: the page that the last requests in a row brought, the proof that a
@@ -201,25 +203,13 @@ pub enum WalkError {
     SamePageAgain { offset: u64 },
     /// The list changed during every one of its reads.
     ChangedTooOften { reads: u32 },
+    /// The hashes of the rows read would take the sync past its memory limit.
+    OverBudget(OverBudget),
 }
 
-/// A set of ids kept as keyed 8-byte hashes: the rows a walk used, or the users and
-/// organizations a sync printed.
-#[derive(Debug, Default)]
-pub struct UsedIds {
-    hasher: RandomState,
-    hashes: Hashes,
-}
-
-impl UsedIds {
-    pub fn contains(&self, id: &str) -> bool {
-        self.hashes.contains(&self.hasher.hash_one(id))
-    }
-
-    /// Adds `id` (a `str`, or what hashes as one, such as a grant's id); false if it was
-    /// there already.
-    pub fn insert<I: Hash + ?Sized>(&mut self, id: &I) -> bool {
-        self.hashes.insert(self.hasher.hash_one(id))
+impl From<OverBudget> for WalkError {
+    fn from(err: OverBudget) -> WalkError {
+        WalkError::OverBudget(err)
     }
 }
 
@@ -235,8 +225,8 @@ impl Walk {
             overlap: false,
             window: Window::default(),
             repeats: Repeats::default(),
-            used: Hashes::default(),
-            hasher: RandomState::new(),
+            used: HashTable::new(USED),
+            hasher: Keyed::default(),
         }
     }
 
@@ -260,10 +250,10 @@ impl Walk {
     }
 
     /// The ids of every row used, once the walk is over.
-    pub fn into_used(mut self) -> UsedIds {
+    pub fn into_used(mut self) -> IdSet {
         // The table was sized by `totalResult`, which counts too many users at times.
         self.used.shrink_to_fit();
-        UsedIds { hasher: self.hasher, hashes: self.used }
+        IdSet::of(self.hasher, self.used)
     }
 
     /// Judges the page just read for `next_query()`: its `totalResult`, its
@@ -300,13 +290,13 @@ impl Walk {
                 return Ok(Verdict::Use(Vec::new()));
             }
             if !unchanged {
-                self.window = Window { state: None, seen: Some(Hashes::default()) };
+                self.window = Window { state: None, seen: Some(HashTable::new(SEEN)) };
             }
             return self.end_of_read(Vec::new());
         }
 
         let mut flags = vec![false; skip];
-        flags.extend(self.take(state, &hashes[skip..]));
+        flags.extend(self.take(state, &hashes[skip..])?);
         let end = offset + rows as u64;
         self.read.offset = end;
         if self.shape.sorted_by_id {
@@ -395,7 +385,7 @@ impl Walk {
         flags: Vec<bool>,
     ) -> Result<Verdict, WalkError> {
         if self.shape.exact_total {
-            let distinct = self.window.seen.as_ref().map_or(self.used.len(), HashSet::len) as u64;
+            let distinct = self.window.seen.as_ref().map_or(self.used.len(), HashTable::len) as u64;
             if distinct > total_result {
                 return Err(WalkError::MoreRowsThanTotal { rows: distinct, total: total_result });
             }
@@ -439,9 +429,9 @@ impl Walk {
 
     /// Takes the rows of a page read with `state`: which are new to the walk, and what the
     /// read and the window learn from them.
-    fn take(&mut self, state: (u64, u64), hashes: &[u64]) -> Vec<bool> {
+    fn take(&mut self, state: (u64, u64), hashes: &[u64]) -> Result<Vec<bool>, OverBudget> {
         let (total_result, _) = state;
-        if self.used.capacity() == 0 {
+        if self.used.len() == 0 {
             self.used.reserve(total_result.min(MAX_RESERVED_ROWS) as usize);
         }
         let exact = self.shape.exact_total;
@@ -449,7 +439,7 @@ impl Walk {
         if exact && window.state != Some(state) {
             // The list changed (or this is the first page): count its rows afresh.
             if window.state.is_some() {
-                window.seen = Some(Hashes::default());
+                window.seen = Some(HashTable::new(SEEN));
             }
             window.state = Some(state);
         }
@@ -460,20 +450,20 @@ impl Walk {
         }
         let mut flags = Vec::with_capacity(hashes.len());
         for &hash in hashes {
-            let new = self.used.insert(hash);
+            let new = self.used.insert(hash)?;
             let new_in_read = match &mut read.seen {
-                Some(seen) => seen.insert(hash),
+                Some(seen) => seen.insert(hash)?,
                 None => new,
             };
             read.repeated |= !new_in_read;
             if let (true, Some(seen)) = (exact, &mut window.seen) {
-                seen.insert(hash);
+                seen.insert(hash)?;
             }
             read.rows += 1;
             read.sum = read.sum.wrapping_add(hash);
             flags.push(new);
         }
-        flags
+        Ok(flags)
     }
 
     /// Sorted lists: whether the next page starts on the last row read.
@@ -514,31 +504,14 @@ impl Walk {
             return Err(WalkError::ChangedTooOften { reads: self.reads });
         }
         self.reads += 1;
-        self.read = Read { seen: Some(Hashes::default()), ..Read::default() };
+        self.read = Read { seen: Some(HashTable::new(SEEN)), ..Read::default() };
         Ok(())
     }
 }
 
-/// A set of row hashes. They are random already (keyed per walk, so a server cannot choose
-/// colliding ids), so the set uses them as they are instead of hashing them again.
-type Hashes = HashSet<u64, BuildHasherDefault<AlreadyHashed>>;
-
-#[derive(Default)]
-struct AlreadyHashed(u64);
-
-impl Hasher for AlreadyHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 hashes are stored");
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
-    }
-}
+/// What the walk's sets hold, for the message when one would outgrow the memory budget.
+const USED: &str = "the hashes of the rows read of this list";
+const SEEN: &str = "the hashes of the rows read again of this list";
 
 impl fmt::Display for WalkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -563,6 +536,7 @@ impl fmt::Display for WalkError {
                 f,
                 "the organization changed during each of {reads} reads of this list; run the sync again"
             ),
+            WalkError::OverBudget(err) => err.fmt(f),
         }
     }
 }
@@ -829,8 +803,8 @@ mod tests {
     fn a_hostile_total_reserves_little_memory() {
         let mut walk = Walk::new(2, UNSORTED);
         assert!(walk.judge(MAX_TOTAL, 1, ["a", "b"].into_iter()).is_ok());
-        // Each slot of the table holds an 8-byte hash and a 1-byte tag.
-        let reserved = walk.used.capacity() * 9;
+        // Each slot of the table holds an 8-byte hash.
+        let reserved = walk.used.slots() * 8;
         assert!(reserved <= 4 << 20, "{reserved} bytes reserved for two rows");
     }
 

@@ -73,6 +73,7 @@ pub const ALL: &[&Setting] = &[
     &PAT_FILE,
     &ORG_ID,
     &PAGE_SIZE,
+    &MEMORY_LIMIT,
     &INCLUDE_INACTIVE_GRANTS,
     &OUTPUT,
     &CHECK,
@@ -154,6 +155,16 @@ pub const PAGE_SIZE: Setting = Setting {
     value_name: Some("N"),
     help: "rows per request, 1 to 1000\n\
            [env: {var}] [default: 1000]",
+    ..ROW
+};
+
+pub const MEMORY_LIMIT: Setting = Setting {
+    flag: "--memory-limit",
+    var: Some("BATON_MEMORY_LIMIT"),
+    value_name: Some("MIB"),
+    help: "the most memory the sync may take, in MiB, 25 or\n\
+           more; past it the sync fails (exit 1)\n\
+           [env: {var}] [default: 128]",
     ..ROW
 };
 

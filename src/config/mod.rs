@@ -41,6 +41,8 @@ pub struct Config {
     /// The organization to sync; `None` means the service user's own organization.
     pub org_id: Option<String>,
     pub page_size: u32,
+    /// The most memory the sync may take, in MiB (`crate::budget`).
+    pub memory_limit_mib: u64,
     pub include_inactive_grants: bool,
     /// How persistently each request is retried.
     pub retry: RetryPolicy,

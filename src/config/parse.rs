@@ -13,6 +13,7 @@ use super::{
     AuthMethods, Command, Config, DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_TIMEOUT, Filters, MAX_PAGE_SIZE, Secret, files, help,
 };
+use crate::budget;
 use crate::generate::Kind;
 use crate::log::{Format, Level};
 use crate::redact::Redactor;
@@ -20,9 +21,9 @@ use crate::retry::RetryPolicy;
 use crate::settings::{self, Setting};
 use crate::settings::{
     ALLOW_INSECURE_HTTP, AUTH_METHODS, CA_CERT, CHECK, GENERATE, INCLUDE_INACTIVE_GRANTS,
-    INSTANCE_URL, LOG_FORMAT, LOG_LEVEL, MAX_RETRIES, MAX_RPS, NO_PROGRESS, ORG_ID, OUTPUT,
-    PAGE_SIZE, PAT, PAT_FILE, PROGRESS, PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT, SKIP_GRANTS,
-    SKIP_MANAGERS, TIMEOUT,
+    INSTANCE_URL, LOG_FORMAT, LOG_LEVEL, MAX_RETRIES, MAX_RPS, MEMORY_LIMIT, NO_PROGRESS, ORG_ID,
+    OUTPUT, PAGE_SIZE, PAT, PAT_FILE, PROGRESS, PROJECT_IDS, RESOURCE_TYPES, RETRY_MAX_WAIT,
+    SKIP_GRANTS, SKIP_MANAGERS, TIMEOUT,
 };
 use crate::zitadel::{BadProxyVariable, InstanceUrl, ProxyEnv};
 
@@ -91,6 +92,9 @@ fn resolve(s: &Sources, instance_url: InstanceUrl, pat: Secret) -> Result<Config
         // An empty `--org-id ""` unsets the variable's organization.
         org_id: s.text(&ORG_ID)?.filter(|id| !id.is_empty()).map(check_org_id).transpose()?,
         page_size: s.parsed(&PAGE_SIZE, parse_page_size)?.unwrap_or(DEFAULT_PAGE_SIZE),
+        memory_limit_mib: s
+            .parsed(&MEMORY_LIMIT, parse_memory_limit)?
+            .unwrap_or(budget::DEFAULT_LIMIT_MIB),
         include_inactive_grants: s.switch(&INCLUDE_INACTIVE_GRANTS)?,
         retry: RetryPolicy {
             max_retries: s.parsed(&MAX_RETRIES, parse_max_retries)?.unwrap_or(DEFAULT_MAX_RETRIES),
@@ -401,6 +405,16 @@ fn parse_auth_methods(text: &str) -> Result<AuthMethods> {
     all.into_iter()
         .find(|whose| whose.name() == text)
         .ok_or_else(|| anyhow!("{AUTH_METHODS} must be none, managers or all, got {text:?}"))
+}
+
+fn parse_memory_limit(text: &str) -> Result<u64> {
+    let (min, max) = (budget::MIN_LIMIT_MIB, budget::MAX_LIMIT_MIB);
+    match text.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => {
+            bail!("{MEMORY_LIMIT} must be a whole number of MiB from {min} to {max}, got {text:?}")
+        }
+    }
 }
 
 fn parse_max_retries(text: &str) -> Result<u32> {

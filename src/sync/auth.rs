@@ -16,25 +16,34 @@ use super::fetcher::Fetcher;
 use super::ledger::{Ledger, Skipped};
 use super::parse::{Rejected, parse};
 use crate::config::AuthMethods;
+use crate::keyed::IdSet;
 use crate::mapping;
-use crate::paging::UsedIds;
 use crate::wire;
 use crate::zitadel::{ApiError, Endpoint};
 
 /// Whose methods are read, and what is known of whom so far.
-#[derive(Default)]
 pub struct SignIn {
     whose: AuthMethods,
     /// The service users printed (with `managers` only): their managers' grants ask nothing.
-    machines: UsedIds,
+    machines: IdSet,
     /// The users whose methods were asked for (with `managers` only): each is asked once.
-    asked: UsedIds,
+    asked: IdSet,
 }
 
 impl SignIn {
     /// `whose` as the filters say it (`Filters::auth_methods`): nobody's without users.
     pub fn new(whose: AuthMethods) -> SignIn {
-        SignIn { whose, ..SignIn::default() }
+        SignIn {
+            whose,
+            machines: IdSet::new("the hashes of the service users printed"),
+            asked: IdSet::new("the hashes of the managers whose methods were read"),
+        }
+    }
+}
+
+impl Default for SignIn {
+    fn default() -> SignIn {
+        SignIn::new(AuthMethods::default())
     }
 }
 
@@ -61,7 +70,7 @@ pub fn after_user<W: Write>(
     match ledger.sign_in.whose {
         AuthMethods::All if !machine => print(fetcher, ledger, &user.id),
         AuthMethods::Managers if machine => {
-            ledger.sign_in.machines.insert(&*user.id);
+            ledger.sign_in.machines.insert(&*user.id)?;
             Ok(())
         }
         _ => Ok(()),
@@ -78,7 +87,7 @@ pub fn before_manager_grant<W: Write>(
     let sign_in = &mut ledger.sign_in;
     if sign_in.whose != AuthMethods::Managers
         || sign_in.machines.contains(user_id)
-        || !sign_in.asked.insert(user_id)
+        || !sign_in.asked.insert(user_id)?
     {
         return Ok(());
     }

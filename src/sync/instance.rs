@@ -10,10 +10,9 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::distinct;
 use super::fetcher::{Fetcher, List};
 use super::ledger::Ledger;
-use super::managers::{self, Resource};
+use super::managers::{self, Resource, RoleList};
 use super::parse::{Rejected, parse};
 use crate::config::Config;
 use crate::log;
@@ -72,18 +71,13 @@ pub fn instance<W: Write>(
     ledger.print(&mapping::instance(&instance))?;
     ledger.counts.instance += 1;
     let resource = Resource { kind: "instance", id: &instance.id };
-    managers::managers(fetcher, ledger, config, &InstanceMembers, &resource, &roles)
+    managers::managers(fetcher, ledger, config, &InstanceMembers, &resource, &roles.roles)
 }
 
 /// The instance's manager roles, once each, in the list's order.
-fn member_roles(fetcher: &mut Fetcher) -> Result<Vec<String>> {
+fn member_roles(fetcher: &mut Fetcher) -> Result<RoleList> {
     fetcher.fetch(Endpoint::InstanceMemberRoles, wire::MEMBER_ROLES_REQUEST, |bytes| {
-        let answer = parse::<wire::InstanceMemberRoles>(bytes)?;
-        if answer.roles.iter().any(|role| role.is_empty()) {
-            let message = "malformed response: an empty manager role";
-            return Err(Rejected::invalid(message.to_string()));
-        }
-        Ok(distinct(&answer.roles).map(String::from).collect())
+        RoleList::of(&parse::<wire::InstanceMemberRoles>(bytes)?.roles)
     })
 }
 

@@ -6,13 +6,15 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::io::{self, Write};
 
+use anyhow::Result;
 use serde::Serialize;
 
 use super::auth::SignIn;
 use super::summary::{counted, noun_phrase};
+use crate::budget::Charge;
+use crate::keyed::{IdSet, Keyed};
 use crate::log::{self, Level};
 use crate::output::Output;
-use crate::paging::UsedIds;
 use crate::record::{Counts, Omitted};
 use crate::wire;
 
@@ -27,20 +29,31 @@ pub struct Ledger<'o, W: Write> {
     /// Whose authentication methods are read, and whose were (`auth.rs`).
     pub sign_in: SignIn,
     /// The organization's users printed by this sync (none when users are not synced).
-    printed_users: Option<UsedIds>,
+    printed_users: Option<IdSet>,
     /// The external users printed so far, so each is printed once.
-    external_users: UsedIds,
+    external_users: IdSet,
     /// The other organizations printed so far (granted a project), each printed once.
-    external_orgs: UsedIds,
+    external_orgs: IdSet,
     /// The ids of the project grants printed, each printed once: one id under two projects
     /// would be two resources with one id.
-    project_grants: UsedIds,
+    project_grants: IdSet,
     /// The ids of the grants printed for the current project (`forget_grants`).
-    grants: UsedIds,
+    grants: IdSet,
     /// The names that records printed so far give other organizations (a project grant
-    /// names its granted organization), for the external users of those printed later.
-    org_names: HashMap<String, String>,
+    /// names its granted organization), for the external users of those printed later;
+    /// charged to the memory budget.
+    org_names: (HashMap<String, String, Keyed>, Charge),
 }
+
+/// What the ledger's sets hold, for the message when one would outgrow the memory budget.
+const EXTERNAL_USERS: &str = "the hashes of the external users printed";
+const EXTERNAL_ORGS: &str = "the hashes of the external organizations printed";
+const PROJECT_GRANTS: &str = "the hashes of the project grants printed";
+const GRANTS: &str = "the hashes of the grants printed for this project";
+
+/// What a map entry costs besides its strings' bytes: two `String`s, the heap blocks' headers
+/// and the map's slot with its room to spare.
+pub const ENTRY_BYTES: usize = 2 * 24 + 2 * 16 + 64;
 
 /// What a grant's user is to this sync (`Ledger::principal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,8 +123,9 @@ impl<'o, W: Write> Ledger<'o, W> {
     pub fn new(out: &'o mut Output<W>, org: &'o wire::Org<'static>) -> Ledger<'o, W> {
         // The organization itself is never an external one: a project grant to it, which
         // ZITADEL refuses but a server may send, names the `org` record printed already.
-        let mut external_orgs = UsedIds::default();
-        external_orgs.insert(&*org.id);
+        let mut external_orgs = IdSet::new(EXTERNAL_ORGS);
+        // A few bytes, so within any budget: an error here cannot happen.
+        let _ = external_orgs.insert(&*org.id);
         Ledger {
             out,
             org,
@@ -119,11 +133,11 @@ impl<'o, W: Write> Ledger<'o, W> {
             omitted: Omitted::default(),
             sign_in: SignIn::default(),
             printed_users: None,
-            external_users: UsedIds::default(),
+            external_users: IdSet::new(EXTERNAL_USERS),
             external_orgs,
-            project_grants: UsedIds::default(),
-            grants: UsedIds::default(),
-            org_names: HashMap::new(),
+            project_grants: IdSet::new(PROJECT_GRANTS),
+            grants: IdSet::new(GRANTS),
+            org_names: Default::default(),
         }
     }
 
@@ -151,7 +165,7 @@ impl<'o, W: Write> Ledger<'o, W> {
     }
 
     /// Remembers the users the users walk printed: every principal is checked against them.
-    pub fn users_printed(&mut self, users: UsedIds) {
+    pub fn users_printed(&mut self, users: IdSet) {
         self.printed_users = Some(users);
     }
 
@@ -173,15 +187,21 @@ impl<'o, W: Write> Ledger<'o, W> {
     }
 
     /// Remembers the name a printed record gives another organization.
-    pub fn learn_org_name(&mut self, org_id: &str, name: &str) {
-        if !name.is_empty() && !self.org_names.contains_key(org_id) {
-            self.org_names.insert(org_id.to_string(), name.to_string());
+    pub fn learn_org_name(&mut self, org_id: &str, name: &str) -> Result<()> {
+        let (names, charge) = &mut self.org_names;
+        if !name.is_empty() && !names.contains_key(org_id) {
+            let bytes = org_id.len() + name.len() + ENTRY_BYTES;
+            charge.add(bytes, || {
+                format!("the names of the {} organizations granted a project", names.len())
+            })?;
+            names.insert(org_id.to_string(), name.to_string());
         }
+        Ok(())
     }
 
     /// The name the records printed so far give the organization `org_id`, if any.
     pub fn known_org_name(&self, org_id: &str) -> Option<&str> {
-        self.org_names.get(org_id).map(String::as_str)
+        self.org_names.0.get(org_id).map(String::as_str)
     }
 
     /// Prints an external user (made by `record`) unless it was printed before.
@@ -189,8 +209,8 @@ impl<'o, W: Write> Ledger<'o, W> {
         &mut self,
         user_id: &str,
         record: impl FnOnce() -> R,
-    ) -> io::Result<()> {
-        if self.external_users.insert(user_id) {
+    ) -> Result<()> {
+        if self.external_users.insert(user_id)? {
             self.out.write(&record())?;
             self.counts.external_user += 1;
         }
@@ -202,8 +222,8 @@ impl<'o, W: Write> Ledger<'o, W> {
         &mut self,
         org_id: &str,
         record: impl FnOnce() -> R,
-    ) -> io::Result<()> {
-        if self.external_orgs.insert(org_id) {
+    ) -> Result<()> {
+        if self.external_orgs.insert(org_id)? {
             self.out.write(&record())?;
             self.counts.external_org += 1;
         }
@@ -212,16 +232,16 @@ impl<'o, W: Write> Ledger<'o, W> {
 
     /// Whether the project grant `id` was not printed before (under another project); it
     /// counts as printed from now on.
-    pub fn new_project_grant(&mut self, id: &str) -> bool {
-        self.project_grants.insert(id)
+    pub fn new_project_grant(&mut self, id: &str) -> Result<bool> {
+        Ok(self.project_grants.insert(id)?)
     }
 
     /// Whether the grant `id` (a string, or a user grant's `GrantId`) was not printed before
     /// in this project; it counts as printed from now on. Grants of managers are not asked
     /// about: their list is keyed by user and each row's roles are made distinct, so a
     /// repeat is impossible there.
-    pub fn new_grant<I: Hash + ?Sized>(&mut self, id: &I) -> bool {
-        self.grants.insert(id)
+    pub fn new_grant<I: Hash + ?Sized>(&mut self, id: &I) -> Result<bool> {
+        Ok(self.grants.insert(id)?)
     }
 
     /// Forgets the grants printed, as a new project begins: the id of every grant of a
@@ -229,7 +249,7 @@ impl<'o, W: Write> Ledger<'o, W> {
     /// its project grants' ids, printed under one project only), so no grant of one project
     /// can repeat one of another, and the set stays as large as one project's grants.
     pub fn forget_grants(&mut self) {
-        self.grants = UsedIds::default();
+        self.grants = IdSet::new(GRANTS);
     }
 
     /// Counts a skipped grant and warns about it, as long as few of its kind were listed.

@@ -3,6 +3,7 @@
 //! shape. Every manager role is an entitlement of its resource (printed before any grant
 //! of it), every (manager, role) one grant.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -11,10 +12,12 @@ use anyhow::Result;
 use super::auth;
 use super::distinct;
 use super::fetcher::{Fetcher, List};
-use super::ledger::{Ledger, Principal, Skipped, UserOrg};
+use super::ledger::{ENTRY_BYTES, Ledger, Principal, Skipped, UserOrg};
 use super::parse::{Rejected, parse};
 use super::projects::Project;
+use crate::budget::Charge;
 use crate::config::Config;
+use crate::keyed::Keyed;
 use crate::mapping;
 use crate::wire;
 use crate::zitadel::Endpoint;
@@ -23,8 +26,33 @@ use crate::zitadel::Endpoint;
 /// needed (a sync with no project reads neither).
 #[derive(Default)]
 pub struct ManagerRoles {
-    project: Option<Vec<String>>,
-    project_grant: Option<Vec<String>>,
+    project: Option<RoleList>,
+    project_grant: Option<RoleList>,
+}
+
+/// The manager roles a member-role list names, once each, in its order; charged to the
+/// memory budget (one body may list tens of thousands).
+pub(super) struct RoleList {
+    pub(super) roles: Vec<String>,
+    _charge: Charge,
+}
+
+impl RoleList {
+    /// The distinct roles of a member-role list; an empty role is no answer of ZITADEL's.
+    pub(super) fn of(listed: &[Cow<str>]) -> Result<RoleList, Rejected> {
+        if listed.iter().any(|role| role.is_empty()) {
+            let message = "malformed response: an empty manager role";
+            return Err(Rejected::invalid(message.to_string()));
+        }
+        let roles: Vec<String> = distinct(listed).map(String::from).collect();
+        // Each role's heap block with its header, and its slot in the vector.
+        let bytes = roles.iter().map(|role| role.len() + 16 + 24).sum();
+        let mut charge = Charge::default();
+        charge
+            .add(bytes, || format!("the {} manager roles listed", roles.len()))
+            .map_err(|err| Rejected::Invalid(err.into()))?;
+        Ok(RoleList { roles, _charge: charge })
+    }
 }
 
 /// A resource whose managers are printed: the organization, a project, a project grant or
@@ -35,8 +63,13 @@ pub(super) struct Resource<'r> {
     pub(super) id: &'r str,
 }
 
-/// The manager roles of one resource whose entitlements were printed: role to entitlement id.
-type Printed = HashMap<String, String>;
+/// The manager roles of one resource whose entitlements were printed: role to entitlement
+/// id, charged to the memory budget (member rows may name roles without end).
+#[derive(Default)]
+struct Printed {
+    ids: HashMap<String, String, Keyed>,
+    charge: Charge,
+}
 
 /// A member list (`ListOrgMembers`, `ListProjectMembers`, `ListProjectGrantMembers`).
 struct Members<'e> {
@@ -72,7 +105,8 @@ pub fn org<W: Write>(fetcher: &mut Fetcher, ledger: &mut Ledger<W>, config: &Con
     }
     let roles = member_roles(fetcher, Endpoint::OrgMemberRoles)?;
     let org = Resource { kind: "org", id: &org.id };
-    managers(fetcher, ledger, config, &Members { endpoint: Endpoint::OrgMembers }, &org, &roles)
+    let list = Members { endpoint: Endpoint::OrgMembers };
+    managers(fetcher, ledger, config, &list, &org, &roles.roles)
 }
 
 /// Prints a project's manager roles and managers.
@@ -108,24 +142,19 @@ pub fn project_grant_managers<W: Write>(
 /// The manager roles of a member-role list, read when first needed and kept in `list`.
 fn read_once<'l>(
     fetcher: &mut Fetcher,
-    list: &'l mut Option<Vec<String>>,
+    list: &'l mut Option<RoleList>,
     endpoint: Endpoint,
 ) -> Result<&'l [String]> {
     if list.is_none() {
         *list = Some(member_roles(fetcher, endpoint)?);
     }
-    Ok(list.as_deref().unwrap_or_default())
+    Ok(list.as_ref().map_or(&[], |list| &list.roles))
 }
 
-/// The manager roles a member-role list names, once each, in its order.
-fn member_roles(fetcher: &mut Fetcher, endpoint: Endpoint) -> Result<Vec<String>> {
+/// The manager roles a member-role list names.
+fn member_roles(fetcher: &mut Fetcher, endpoint: Endpoint) -> Result<RoleList> {
     fetcher.fetch(endpoint, wire::MEMBER_ROLES_REQUEST, |bytes| {
-        let answer = parse::<wire::MemberRoles>(bytes)?;
-        if answer.result.iter().any(|role| role.is_empty()) {
-            let message = "malformed response: an empty manager role";
-            return Err(Rejected::invalid(message.to_string()));
-        }
-        Ok(distinct(&answer.result).map(String::from).collect())
+        RoleList::of(&parse::<wire::MemberRoles>(bytes)?.result)
     })
 }
 
@@ -142,7 +171,7 @@ pub(super) fn managers<W: Write, L>(
 where
     L: for<'b> List<Row<'b> = wire::Member<'b>>,
 {
-    let mut printed = Printed::new();
+    let mut printed = Printed::default();
     for role in roles {
         manager_entitlement(ledger, resource, role, &mut printed)?;
     }
@@ -207,14 +236,17 @@ fn manager_entitlement<W: Write>(
     role: &str,
     printed: &mut Printed,
 ) -> Result<String> {
-    if let Some(id) = printed.get(role) {
+    if let Some(id) = printed.ids.get(role) {
         return Ok(id.clone());
     }
+    let Resource { kind, id } = resource;
+    let (bytes, count) = (2 * role.len() + id.len() + ENTRY_BYTES, printed.ids.len());
+    printed.charge.add(bytes, || format!("the {count} manager roles of {kind} {id}"))?;
     // A project's role key may equal a manager role's slug (`manager:PROJECT_OWNER`): ids
     // escape the key's `:`, so the two entitlements have two ids.
     let entitlement = mapping::manager_entitlement(resource.kind, resource.id, role);
     ledger.print(&entitlement)?;
     ledger.counts.entitlement += 1;
-    printed.insert(role.to_string(), entitlement.id.clone());
+    printed.ids.insert(role.to_string(), entitlement.id.clone());
     Ok(entitlement.id)
 }

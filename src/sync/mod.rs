@@ -26,6 +26,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::config::Config;
+use crate::keyed::Keyed;
 use crate::log::{self, Level};
 use crate::output::Output;
 use crate::record::RESOURCE_TYPES;
@@ -109,10 +110,11 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     }
     if filters.users() {
         let credentials = ["pat", "machine_key", "client_secret"];
-        let mut machines = credentials.iter().any(|kind| filters.credentials(kind)).then(Vec::new);
+        let wanted = credentials.iter().any(|kind| filters.credentials(kind));
+        let mut machines = wanted.then(users::Machines::default);
         users::users(&mut fetcher, &mut ledger, machines.as_mut())?;
         if let Some(machines) = machines {
-            credentials::credentials(&mut fetcher, &mut ledger, config, &machines)?;
+            credentials::credentials(&mut fetcher, &mut ledger, config, &machines.users)?;
         }
     }
     if filters.orgs() {
@@ -132,11 +134,13 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
 /// the same record id twice. A list holds a few items, so the ones before are scanned; a
 /// hostile list of thousands is hashed instead.
 fn distinct<'k>(items: &'k [Cow<'k, str>]) -> impl Iterator<Item = &'k str> {
-    let mut many = HashSet::new();
+    let mut many = None;
     items.iter().enumerate().filter_map(move |(i, item)| {
         let repeated = match items.len() {
             ..=16 => items[..i].contains(item),
-            _ => !many.insert(&**item),
+            _ => {
+                !many.get_or_insert_with(|| HashSet::with_hasher(Keyed::default())).insert(&**item)
+            }
         };
         (!repeated).then_some(&**item)
     })

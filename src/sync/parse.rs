@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde::de::DeserializeSeed;
 
 use super::OrgChanged;
+use crate::budget::OverBudget;
 use crate::paging::{Verdict, Walk, WalkError};
 use crate::wire::{self, Page};
 use crate::zitadel::ApiError;
@@ -29,7 +30,12 @@ impl Rejected {
 
 impl From<anyhow::Error> for Rejected {
     fn from(err: anyhow::Error) -> Rejected {
-        Rejected::Fatal(err)
+        // What a row would add past the memory limit is said with the page it came in; a
+        // nested list's own failure already says where it happened.
+        match err.chain().count() == 1 && err.is::<OverBudget>() {
+            true => Rejected::Invalid(err),
+            false => Rejected::Fatal(err),
+        }
     }
 }
 

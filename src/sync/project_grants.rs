@@ -194,7 +194,7 @@ fn one<W: Write>(
     project: &Project,
     grant: &wire::ProjectGrant,
 ) -> Result<()> {
-    if !ledger.new_project_grant(&grant.grant_id) {
+    if !ledger.new_project_grant(&grant.grant_id)? {
         ledger.skip(Skipped::RepeatedProjectGrant, || {
             format!(
                 "project grant {} of project {} has the id of a project grant of another project printed before; it, the roles it delegates and its managers are not printed",
@@ -267,12 +267,12 @@ fn project_grant<W: Write>(
     if !delegated.is_empty() && config.filters.orgs() {
         ledger.external_org(org_id, || mapping::external_org(org_id, &grant.granted_org_name))?;
     }
-    ledger.learn_org_name(org_id, &grant.granted_org_name);
+    ledger.learn_org_name(org_id, &grant.granted_org_name)?;
     ledger.print(&mapping::project_grant(grant, project.name))?;
     ledger.counts.project_grant += 1;
     for (key, entitlement_id) in delegated {
         let org_grant = mapping::org_grant(project.id, key, entitlement_id, grant);
-        if !ledger.new_grant(&*org_grant.id) {
+        if !ledger.new_grant(&*org_grant.id)? {
             ledger.skip(Skipped::RepeatedGrant, || {
                 format!(
                     "project grant {} delegates role {key:?} of project {} to organization {org_id}, as a project grant read before did; one grant record",

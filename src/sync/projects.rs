@@ -8,16 +8,38 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::fetcher::{Fetcher, List};
-use super::ledger::Ledger;
+use super::ledger::{ENTRY_BYTES, Ledger};
 use super::managers::{self, ManagerRoles};
 use super::{project_grants, user_grants};
+use crate::budget::Charge;
 use crate::config::Config;
+use crate::keyed::Keyed;
 use crate::mapping;
 use crate::wire;
 use crate::zitadel::Endpoint;
 
-/// A project's roles: each role key with its entitlement id.
-pub type Roles = HashMap<String, String>;
+/// A project's roles: each role key with its entitlement id, charged to the memory budget
+/// (a server could send roles without end).
+#[derive(Default)]
+pub struct Roles {
+    ids: HashMap<String, String, Keyed>,
+    charge: Charge,
+}
+
+impl Roles {
+    /// The entitlement id of the role `key`, if the project has it.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.ids.get(key)
+    }
+
+    fn insert(&mut self, key: &str, entitlement_id: String, project_id: &str) -> Result<()> {
+        let bytes = key.len() + entitlement_id.len() + ENTRY_BYTES;
+        let count = self.ids.len();
+        self.charge.add(bytes, || format!("the {count} role keys of project {project_id}"))?;
+        self.ids.insert(key.to_string(), entitlement_id);
+        Ok(())
+    }
+}
 
 /// `ListProjects`: the organization's projects.
 struct Projects;
@@ -108,11 +130,11 @@ fn roles<W: Write>(
     ledger: &mut Ledger<W>,
     project_id: &str,
 ) -> Result<Roles> {
-    let mut roles = Roles::new();
+    let mut roles = Roles::default();
     fetcher.walk(&ProjectRoles { project_id }, |_, role| {
         let entitlement = mapping::entitlement(project_id, role);
         ledger.print(&entitlement)?;
-        roles.insert(role.key.to_string(), entitlement.id);
+        roles.insert(&role.key, entitlement.id, project_id)?;
         ledger.counts.entitlement += 1;
         Ok(())
     })?;

@@ -110,7 +110,7 @@ fn user_grant<W: Write>(
             continue;
         };
         let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
-        if !ledger.new_grant(&grant.id) {
+        if !ledger.new_grant(&grant.id)? {
             ledger.skip(Skipped::RepeatedGrant, || {
                 format!(
                     "user grant {} of user {} gives role {role_key:?} of project {project_id} again, as a user grant read before did (perhaps removed and made again while the list was read); one grant record",

@@ -8,6 +8,7 @@ use anyhow::Result;
 use super::auth;
 use super::fetcher::{Fetcher, List};
 use super::ledger::Ledger;
+use crate::budget::Charge;
 use crate::mapping;
 use crate::paging::{self, Shape};
 use crate::wire::{self, ListQuery};
@@ -18,6 +19,25 @@ pub struct MachineUser {
     pub id: String,
     /// Whether the user list says it has a client secret.
     pub has_secret: bool,
+}
+
+/// The service users printed, charged to the memory budget (a server could send users
+/// without end).
+#[derive(Default)]
+pub struct Machines {
+    pub users: Vec<MachineUser>,
+    charge: Charge,
+}
+
+impl Machines {
+    fn push(&mut self, id: &str, has_secret: bool) -> Result<()> {
+        // The id's heap block with its header, and the entry with the vector's spare room.
+        let bytes = id.len() + 16 + 2 * std::mem::size_of::<MachineUser>();
+        let count = self.users.len();
+        self.charge.add(bytes, || format!("the ids of the {count} service users printed"))?;
+        self.users.push(MachineUser { id: id.to_string(), has_secret });
+        Ok(())
+    }
 }
 
 /// `ListUsers`, sorted by id; its totalResult counts metadata rows too (zitadel#10825).
@@ -45,11 +65,11 @@ impl List for Users {
 pub fn users<W: Write>(
     fetcher: &mut Fetcher,
     ledger: &mut Ledger<W>,
-    mut machines: Option<&mut Vec<MachineUser>>,
+    mut machines: Option<&mut Machines>,
 ) -> Result<()> {
     let walk = fetcher.walk(&Users, |fetcher, user| {
         if let (Some(machines), Some(machine)) = (machines.as_deref_mut(), &user.machine) {
-            machines.push(MachineUser { id: user.id.to_string(), has_secret: machine.has_secret });
+            machines.push(&user.id, machine.has_secret)?;
         }
         ledger.print(&mapping::user(user, &ledger.org().id))?;
         ledger.counts.user += 1;

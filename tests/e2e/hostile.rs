@@ -2,10 +2,7 @@
 //! no ZITADEL sends, rows that never stop coming, and control characters meant to forge or
 //! hide console lines; each fails with a clear error or is skipped and counted.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use fake_zitadel::{Answer, Dataset, FakeZitadel, Fault, FaultAction, Mutation, Options};
+use fake_zitadel::{Answer, Dataset, Fault, FaultAction, Mutation, Options};
 
 use crate::harness::*;
 
@@ -253,47 +250,6 @@ fn a_project_id_the_server_answers_with_another_project_is_unknown() {
     let run = sync(&fake, &["--project-id", "284906487321587717"], &[]);
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(run.stderr.contains("\"284906487321587717\" is not a project of the organization"));
-}
-
-/// The bench's `--measure` mode: a freshly started, small process that runs the binary and
-/// reports the binary's own peak RSS (see `measure` in examples/bench/measure.rs). Measuring
-/// from this test process instead would charge the binary with this process's own peak,
-/// which Linux folds into a child's `ru_maxrss` when it starts. `cargo test` builds it.
-fn bench() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let debug = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
-    let bench = debug.join("examples").join("bench");
-    assert!(bench.is_file(), "{} is missing: run `cargo test`, which builds it", bench.display());
-    bench
-}
-
-/// Runs the binary against `fake` with only `env` (plus the URL, the ACME token and console
-/// logs), and returns the run with the binary's peak RSS in KiB.
-fn sync_measured(fake: &FakeZitadel, env: &[(&str, &str)]) -> (Run, u64) {
-    let mut command = Command::new(bench());
-    command
-        .arg("--measure")
-        .arg(env!("CARGO_BIN_EXE_baton-zitadel"))
-        .env_clear()
-        .env("BATON_INSTANCE_URL", fake.url())
-        .env("BATON_PAT", ACME_PAT)
-        .env("BATON_LOG_FORMAT", "console")
-        .envs(env.iter().copied());
-    let mut run = run(command);
-    assert_eq!(run.status, 0, "the bench measured the run: {}", run.stderr);
-    let (stderr, report) = run.stderr.trim_end().rsplit_once('\n').unwrap_or(("", &run.stderr));
-    let report: Vec<u64> = report
-        .strip_prefix("bench: measured: ")
-        .expect("the bench's report ends stderr")
-        .split(' ')
-        .map(|field| field.parse().unwrap_or(u64::MAX))
-        .collect();
-    let [status, _wall_us, _cpu_us, peak_kib] = report[..] else {
-        panic!("the bench's report has four fields: {report:?}");
-    };
-    run.status = i32::try_from(status).expect("an exit code, not a signal");
-    run.stderr = format!("{stderr}\n");
-    (run, peak_kib)
 }
 
 #[test]

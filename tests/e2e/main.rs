@@ -21,6 +21,7 @@ mod hardened;
 mod hostile;
 mod ids;
 mod logs;
+mod memory;
 mod network;
 mod output;
 mod paging;
