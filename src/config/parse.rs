@@ -601,6 +601,18 @@ mod tests {
                 "{size}"
             );
         }
+        let limit = |mib: &str| error(&["--memory-limit", mib], &BASE);
+        for mib in ["24", "0", "1048577", "64MiB", "-1"] {
+            assert_eq!(
+                limit(mib)?,
+                format!(
+                    "--memory-limit (BATON_MEMORY_LIMIT) must be a whole number of MiB from 25 to 1048576, got {mib:?}"
+                )
+            );
+        }
+        assert_eq!(sync(&[], &BASE)?.memory_limit_mib, 128);
+        assert_eq!(sync(&[], &with(&[("BATON_MEMORY_LIMIT", "25")]))?.memory_limit_mib, 25);
+        assert_eq!(sync(&["--memory-limit", "4096"], &BASE)?.memory_limit_mib, 4096);
         assert!(
             error(&["--org-id", "12 34"], &BASE)?.starts_with("--org-id (BATON_ORG_ID) must be")
         );
