@@ -129,7 +129,8 @@ OUTPUT:
 
 EXIT STATUS:
     0  the sync completed (or stdout was closed early, as by `| head`)
-    1  network, server or response error (after retries)
+    1  network, server or response error (after retries), or more to keep
+       than --memory-limit allows
     2  bad flag, environment variable, PAT file, CA file or --output directory
     3  ZITADEL rejected the PAT (401)
     4  the PAT lacks a permission, or cannot access the organization (403, 404)
