@@ -21,6 +21,7 @@ use super::ledger::{Ledger, Skipped};
 use super::managers::{self, ManagerRoles};
 use super::projects::Project;
 use crate::config::Config;
+use crate::keyed::Keyed;
 use crate::mapping;
 use crate::wire;
 use crate::zitadel::Endpoint;
@@ -89,9 +90,9 @@ impl List for AllProjectGrants {
 }
 
 /// The most bytes of project grants held for their projects, as much as one response body:
-/// about 8,000 grants of a few role keys each (the benchmark's 200 take 100 KiB), so that the
-/// sync stays within its 16 MiB whatever a server sends. Past it, each project's grants are
-/// read with its own list instead.
+/// about 8,000 grants of a few role keys each (the benchmark's 200 take 100 KiB), part of
+/// the memory `budget::FIXED_MIB` sets aside, whatever a server sends. Past it, each
+/// project's grants are read with its own list instead.
 const MAX_HELD_BYTES: usize = 4 << 20;
 
 /// Where each project's grants come from.
@@ -103,7 +104,7 @@ pub enum Source {
     PerProject,
     /// The organization's grants from one `ListAllProjectGrants`, by project id; a project
     /// takes its own when it is printed.
-    Held(HashMap<String, Vec<wire::ProjectGrant<'static>>>),
+    Held(HashMap<String, Vec<wire::ProjectGrant<'static>>, Keyed>),
 }
 
 /// Ends the walk of the one list when it holds more than `MAX_HELD_BYTES`.
@@ -134,7 +135,7 @@ impl Source {
 /// narrows that list to the ids of the project grants such a token manages, so it sees none,
 /// while each of its projects' own lists shows them all; so then the per-project lists serve.
 fn read_all(fetcher: &mut Fetcher) -> Result<Source> {
-    let mut held: HashMap<String, Vec<wire::ProjectGrant<'static>>> = HashMap::new();
+    let mut held: HashMap<String, Vec<wire::ProjectGrant<'static>>, Keyed> = HashMap::default();
     let mut bytes = 0;
     let walked = fetcher.walk(&AllProjectGrants, |_, grant| {
         bytes += held_bytes(grant);

@@ -19,5 +19,6 @@ pub use url::InstanceUrl;
 
 /// The largest response body we read. A 1000-row page of real data is about 1 MiB (a user
 /// with many login names a few KiB); with strings capped too (`wire::MAX_TEXT_BYTES`), a
-/// body this large keeps the sync's memory within 16 MiB however hostile it is.
+/// body this large keeps what one page takes within 16 MiB however hostile it is (the
+/// bodies of the lists read at once are part of `budget::FIXED_MIB`).
 pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
