@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
@@ -262,6 +262,11 @@ pub fn clear_progress() {
     }
 }
 
+/// The clock, for the summary's times: read here, where the logs read it.
+pub fn now() -> SystemTime {
+    SystemTime::now()
+}
+
 /// Time since logging started.
 pub fn elapsed() -> Duration {
     logger().started.elapsed()
@@ -301,7 +306,7 @@ fn console_line(level: Level, message: &str, fields: &[(&str, Value)]) -> String
 fn json_line(level: Level, message: &str, fields: &[(&str, Value)], now: SystemTime) -> String {
     let mut line = format!(
         "{{\"ts\":\"{}\",\"level\":\"{}\",\"msg\":{}",
-        rfc3339_millis(now),
+        crate::timestamp::rfc3339_millis(now),
         level.name(),
         Value::from(redact::redact(message))
     );
@@ -316,48 +321,11 @@ fn json_line(level: Level, message: &str, fields: &[(&str, Value)], now: SystemT
     line
 }
 
-/// Formats a time as RFC 3339 in UTC with milliseconds.
-fn rfc3339_millis(time: SystemTime) -> String {
-    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let seconds = since_epoch.as_secs();
-    let (year, month, day) = civil_from_days(seconds / 86_400);
-    let time_of_day = seconds % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        time_of_day / 3600,
-        time_of_day / 60 % 60,
-        time_of_day % 60,
-        since_epoch.subsec_millis()
-    )
-}
-
-/// The civil date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::UNIX_EPOCH;
 
-    #[test]
-    fn timestamps_are_rfc3339_utc_with_milliseconds() {
-        assert_eq!(rfc3339_millis(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        let leap_day = UNIX_EPOCH + Duration::from_millis(1_835_438_400_123);
-        assert_eq!(rfc3339_millis(leap_day), "2028-02-29T12:00:00.123Z");
-        let new_year_eve = UNIX_EPOCH + Duration::from_secs(1_798_761_599);
-        assert_eq!(rfc3339_millis(new_year_eve), "2026-12-31T23:59:59.000Z");
-    }
+    use super::*;
 
     #[test]
     fn console_and_json_lines() -> serde_json::Result<()> {

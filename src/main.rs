@@ -21,6 +21,7 @@ mod redact;
 mod retry;
 mod settings;
 mod sync;
+mod timestamp;
 mod wire;
 mod zitadel;
 

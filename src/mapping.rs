@@ -220,6 +220,8 @@ pub fn grant<'a>(
         state: raw_state(&user_grant.state, "USER_GRANT_STATE_UNSPECIFIED"),
         project_grant_id,
         granted_by_org_id: project_grant_id.and(non_empty(&user_grant.details.resource_owner)),
+        created_at: non_empty(&user_grant.details.creation_date),
+        updated_at: non_empty(&user_grant.details.change_date),
     }
 }
 
@@ -451,15 +453,16 @@ pub fn manager_entitlement<'a>(
     }
 }
 
-/// A manager role held by `user_id`; `entitlement_id` is the role's, as
+/// A manager role held by `member`; `entitlement_id` is the role's, as
 /// `manager_entitlement` makes it.
 pub fn manager_grant<'a>(
     resource_type: &'static str,
     resource_id: &'a str,
     role: &'a str,
     entitlement_id: &'a str,
-    user_id: &'a str,
+    member: &'a wire::Member<'a>,
 ) -> ManagerGrant<'a> {
+    let user_id = &*member.user_id;
     ManagerGrant {
         kind: "grant",
         id: id::extend(entitlement_id, ["user", user_id]),
@@ -469,6 +472,8 @@ pub fn manager_grant<'a>(
         slug: manager_slug(resource_type, role),
         principal_type: "user",
         principal_id: user_id,
+        created_at: non_empty(&member.details.creation_date),
+        updated_at: non_empty(&member.details.change_date),
     }
 }
 
@@ -540,6 +545,8 @@ pub fn org_grant<'a>(
         principal_id: &grant.granted_org_id,
         project_grant_id: &grant.grant_id,
         state: raw_state(&grant.state, "PROJECT_GRANT_STATE_UNSPECIFIED"),
+        created_at: non_empty(&grant.details.creation_date),
+        updated_at: non_empty(&grant.details.change_date),
     }
 }
 
@@ -714,6 +721,19 @@ mod tests {
     }
 
     #[test]
+    fn a_grant_says_when_its_user_grant_was_made_and_last_changed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        check(
+            r#"{"id":"500","details":{"sequence":"2","creationDate":"2025-06-01T10:00:00.1Z","changeDate":"2025-06-03T07:00:00.25Z","resourceOwner":"900"},
+                "roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"777"}"#,
+            |g: &wire::UserGrant| json(&grant("300", "viewer", "project:300:viewer", g)),
+            r#"{"kind":"grant","id":"project:300:viewer:user:777","entitlement_id":"project:300:viewer","resource_type":"project",
+               "resource_id":"300","slug":"viewer","principal_type":"user","principal_id":"777","user_grant_id":"500",
+               "state":"USER_GRANT_STATE_ACTIVE","created_at":"2025-06-01T10:00:00.1Z","updated_at":"2025-06-03T07:00:00.25Z"}"#,
+        )
+    }
+
+    #[test]
     fn external_user_uses_the_users_own_org_and_invents_nothing()
     -> Result<(), Box<dyn std::error::Error>> {
         check(
@@ -771,18 +791,28 @@ mod tests {
         assert_eq!(project.slug, "manager:PROJECT_OWNER");
         let grant = manager_entitlement("project_grant", "400", "PROJECT_GRANT_OWNER");
         assert_eq!(grant.id, "project_grant:400:PROJECT_GRANT_OWNER");
+        // The membership's dates are the grant's: when it was added, when its roles changed.
+        let member: wire::Member = serde_json::from_str(
+            r#"{"userId":"777","details":{"sequence":"4","creationDate":"2025-01-20T10:00:01.123456Z","changeDate":"2025-03-02T08:00:00.5Z","resourceOwner":"900"},"roles":["PROJECT_OWNER"]}"#,
+        )?;
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&json(&manager_grant(
                 "project",
                 "300",
                 "PROJECT_OWNER",
                 &project.id,
-                "777"
+                &member
             )))?,
             serde_json::json!({"kind":"grant","id":"project:300:manager:PROJECT_OWNER:user:777",
                 "entitlement_id":"project:300:manager:PROJECT_OWNER","resource_type":"project",
-                "resource_id":"300","slug":"manager:PROJECT_OWNER","principal_type":"user","principal_id":"777"})
+                "resource_id":"300","slug":"manager:PROJECT_OWNER","principal_type":"user","principal_id":"777",
+                "created_at":"2025-01-20T10:00:01.123456Z","updated_at":"2025-03-02T08:00:00.5Z"})
         );
+        // A row without dates (no ZITADEL sends one) makes a grant without them.
+        let undated: wire::Member =
+            serde_json::from_str(r#"{"userId":"777","roles":["PROJECT_OWNER"]}"#)?;
+        let grant = manager_grant("project", "300", "PROJECT_OWNER", &project.id, &undated);
+        assert_eq!((grant.created_at, grant.updated_at), (None, None));
         Ok(())
     }
 
@@ -813,7 +843,8 @@ mod tests {
             (&*owner.id, &*owner.slug, &*owner.display_name),
             ("instance:100:IAM_OWNER", "IAM_OWNER", "Iam Owner")
         );
-        let grant = manager_grant("instance", "100", "IAM_OWNER", &owner.id, "7:7");
+        let member: wire::Member = serde_json::from_str(r#"{"userId":"7:7"}"#)?;
+        let grant = manager_grant("instance", "100", "IAM_OWNER", &owner.id, &member);
         assert_eq!(grant.id, "instance:100:IAM_OWNER:user:7%3A7");
         Ok(())
     }
@@ -862,7 +893,7 @@ mod tests {
     const PROJECT_GRANT: &str = r#"{"grantId":"400","grantedOrgId":"800","grantedOrgName":"Globex",
         "grantedRoleKeys":["reader","writer"],"state":"PROJECT_GRANT_STATE_INACTIVE","projectId":"300",
         "projectName":"HR","projectOwnerId":"900","projectOwnerName":"ACME",
-        "details":{"sequence":"17","creationDate":"2025-04-01T12:00:00.000123Z","resourceOwner":"900"}}"#;
+        "details":{"sequence":"17","creationDate":"2025-04-01T12:00:00.000123Z","changeDate":"2025-05-02T08:30:00.5Z","resourceOwner":"900"}}"#;
 
     #[test]
     fn project_grants_map_to_a_resource_and_grants_to_the_organization()
@@ -880,7 +911,8 @@ mod tests {
             |g: &wire::ProjectGrant| json(&org_grant("300", "reader", "project:300:reader", g)),
             r#"{"kind":"grant","id":"project:300:reader:org:800","entitlement_id":"project:300:reader",
                "resource_type":"project","resource_id":"300","slug":"reader","principal_type":"org",
-               "principal_id":"800","project_grant_id":"400","state":"PROJECT_GRANT_STATE_INACTIVE"}"#,
+               "principal_id":"800","project_grant_id":"400","state":"PROJECT_GRANT_STATE_INACTIVE",
+               "created_at":"2025-04-01T12:00:00.000123Z","updated_at":"2025-05-02T08:30:00.5Z"}"#,
         )?;
         check(
             r#"{"grantId":"401","grantedOrgId":"801","projectId":"300"}"#,

@@ -207,6 +207,11 @@ pub struct Grant<'a> {
     /// Only on a grant made through a project grant: the organization that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub granted_by_org_id: Option<&'a str>,
+    /// When ZITADEL says the user grant was made, and last changed; absent when it does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<&'a str>,
 }
 
 impl Grant<'_> {
@@ -234,11 +239,13 @@ impl Grant<'_> {
             out.extend_from_slice(key);
             json_string(out, [value]);
         }
-        let delegation = [
+        let optional = [
             (b",\"project_grant_id\":".as_slice(), self.project_grant_id),
             (b",\"granted_by_org_id\":".as_slice(), self.granted_by_org_id),
+            (b",\"created_at\":".as_slice(), self.created_at),
+            (b",\"updated_at\":".as_slice(), self.updated_at),
         ];
-        for (key, value) in delegation {
+        for (key, value) in optional {
             if let Some(value) = value {
                 out.extend_from_slice(key);
                 json_string(out, [value]);
@@ -320,6 +327,11 @@ pub struct ManagerGrant<'a> {
     pub slug: Cow<'a, str>,
     pub principal_type: &'static str,
     pub principal_id: &'a str,
+    /// When ZITADEL says the membership was made, and last changed; absent when it does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<&'a str>,
 }
 
 /// A role key of a project delegated to another organization by a project grant: the
@@ -338,6 +350,11 @@ pub struct OrgGrant<'a> {
     pub project_grant_id: &'a str,
     /// The project grant's raw state, e.g. `PROJECT_GRANT_STATE_ACTIVE`.
     pub state: &'a str,
+    /// When ZITADEL says the project grant was made, and last changed; absent when it does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<&'a str>,
 }
 
 /// The synced organization (`external: false`), or another organization a project grant
@@ -428,11 +445,23 @@ pub struct SecretTrait<'a> {
 }
 
 /// The last line, written only when the sync completed: its absence marks a truncated stream.
+/// Of two runs on unchanged data with the same settings, only `started_at` and
+/// `finished_at` differ.
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
     pub kind: &'static str,
     pub org_id: &'a str,
     pub org_name: &'a str,
+    /// The instance read, as `--instance-url` gave it (scheme and host only).
+    pub instance_url: &'a str,
+    /// The token's own user; absent when ZITADEL would not say (`omitted` says why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synced_by: Option<&'a str>,
+    /// The program's version, as `--version` prints it after its name.
+    pub version: &'static str,
+    /// When the run started and when the sync finished, RFC 3339 in UTC with milliseconds.
+    pub started_at: String,
+    pub finished_at: String,
     pub counts: Counts,
     /// HTTP requests the sync made.
     pub requests: u64,
@@ -451,6 +480,9 @@ pub struct Omitted {
     /// The instance, its manager roles and its managers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// The token's own user (`synced_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synced_by: Option<String>,
 }
 
 impl Omitted {
@@ -473,6 +505,8 @@ pub struct SummaryFilters<'a> {
     /// `--auth-methods`, unless `managers`, the default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_methods: Option<&'static str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub include_inactive_grants: bool,
 }
 
 /// What the sync emitted and what it skipped, by kind.
@@ -609,6 +643,8 @@ mod tests {
                 state: text,
                 project_grant_id,
                 granted_by_org_id: project_grant_id,
+                created_at: project_grant_id,
+                updated_at: Some(text),
             };
             let mut fast = Vec::new();
             grant.write_json(&mut fast);

@@ -25,6 +25,7 @@ mod faults;
 mod generate;
 mod http;
 mod json;
+mod me;
 mod query;
 mod routes;
 mod sign_in;

@@ -40,6 +40,8 @@ pub(super) enum Route {
     Credentials(CredentialRoute),
     /// The login policy and a user's authentication methods (`sign_in.rs`).
     SignIn(SignInRoute),
+    /// `GET /auth/v1/users/me`, the token's own user (`me.rs`).
+    Me,
 }
 
 impl Route {
@@ -63,6 +65,7 @@ impl Route {
             "/management/v1/users/_search" => Route::Users,
             "/management/v1/projects/_search" => Route::Projects,
             "/management/v1/users/grants/_search" => Route::UserGrants,
+            "/auth/v1/users/me" => Route::Me,
             _ => {
                 let rest = path.strip_prefix("/management/v1/projects/")?;
                 let (id, roles) = match rest.strip_suffix("/roles/_search") {
@@ -81,7 +84,7 @@ impl Route {
 
     fn method(&self) -> &'static str {
         match self {
-            Route::OrgsMe | Route::Project { .. } | Route::SignIn(_) => "GET",
+            Route::OrgsMe | Route::Project { .. } | Route::SignIn(_) | Route::Me => "GET",
             Route::Admin(route) => route.method(),
             _ => "POST",
         }
@@ -98,6 +101,8 @@ impl Route {
             Route::Admin(route) => route.permission(),
             Route::Credentials(route) => route.permission(),
             Route::SignIn(route) => route.permission(),
+            // `authenticated`: any valid token.
+            Route::Me => "",
         }
     }
 
@@ -124,6 +129,7 @@ impl Route {
             Route::Admin(route) => route.template(),
             Route::Credentials(route) => route.template(),
             Route::SignIn(route) => route.template(),
+            Route::Me => "GET /auth/v1/users/me",
         }
     }
 
@@ -131,7 +137,7 @@ impl Route {
     /// is then ignored), else as a list request with this kind of `queries` and message name.
     fn body(&self) -> Option<(QueryKind, &'static str)> {
         match self {
-            Route::OrgsMe | Route::Project { .. } | Route::SignIn(_) => None,
+            Route::OrgsMe | Route::Project { .. } | Route::SignIn(_) | Route::Me => None,
             Route::Users => Some((QueryKind::Unchecked, "ListUsersRequest")),
             Route::Projects => Some((QueryKind::Unchecked, "ListProjectsRequest")),
             Route::Roles { .. } => Some((QueryKind::Unchecked, "ListProjectRolesRequest")),
@@ -185,6 +191,15 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
     let options = lock(&shared.options).clone();
     let mut dataset = lock(&shared.dataset);
     let token = authenticate(request, &dataset)?;
+    if let Route::Me = route {
+        // No membership needed: only the context organization must exist.
+        let header = request.header("x-zitadel-orgid").unwrap_or_default();
+        if !header.is_empty() && dataset.org(header).is_none() {
+            return Err(zitadel_error(403, 7, "Organisation doesn't exist", "AUTH-Bs7Ds"));
+        }
+        let body = crate::me::answer(&dataset, token);
+        return Ok(Response { status: 200, headers: Vec::new(), body });
+    }
     let org_id = context_org(request, token, &dataset)?;
     let permission = route.permission();
     if !permission.is_empty() && !token.holds(permission) {
@@ -239,6 +254,8 @@ fn try_handle(shared: &Shared, request: &Request, number: u64) -> Result<Respons
     let org = &mut dataset.orgs[org_position];
     let body = match &route {
         Route::OrgsMe => format!("{{\"org\":{}}}", org.json),
+        // Answered before the organization's membership is checked, above.
+        Route::Me => return Err(plain_error(500, 13, "GetMyUser is answered above")),
         Route::Project { .. } => match any_project {
             Some(project) => format!("{{\"project\":{project}}}"),
             None => return Err(zitadel_error(404, 5, "Project not found", "QUERY-fk2fs")),

@@ -221,7 +221,7 @@ fn manager<W: Write>(
             auth::before_manager_grant(fetcher, ledger, user_id)?;
         }
         let grant =
-            mapping::manager_grant(resource.kind, resource.id, role, &entitlement_id, user_id);
+            mapping::manager_grant(resource.kind, resource.id, role, &entitlement_id, member);
         ledger.print(&grant)?;
         ledger.counts.manager_grant += 1;
         ledger.counts.grant += 1;

@@ -15,8 +15,8 @@
 //! what went into it. Each family of lists is a file with the `List` it walks and free
 //! functions taking both, its per-row code only: `users.rs`, `managers.rs`, `projects.rs`,
 //! `project_grants.rs`, `user_grants.rs`, `instance.rs`, `credentials.rs`, `auth.rs`. A new family is one more such file, called at its
-//! place in the output order. `org.rs` finds the organization, `parse.rs` reads answers,
-//! `summary.rs` ends the sync.
+//! place in the output order. `org.rs` finds the organization, `me.rs` the token's own
+//! user, `parse.rs` reads answers, `summary.rs` ends the sync.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -38,6 +38,7 @@ mod fetcher;
 mod instance;
 mod ledger;
 mod managers;
+mod me;
 mod org;
 mod parse;
 mod project_grants;
@@ -81,6 +82,7 @@ impl std::error::Error for UnknownProject {}
 
 /// Syncs the configured organization to `out`, ending with the summary record.
 pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) -> Result<()> {
+    let started_at = log::now();
     let mut fetcher = Fetcher::new(client, config.page_size);
     let org = resolve_org(&mut fetcher, config.org_id.as_deref())?;
     log::log(
@@ -126,8 +128,10 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
     if filters.projects() {
         projects::projects(&mut fetcher, &mut ledger, config)?;
     }
+    // Last: the records never wait on it, and a refusal changes only the summary.
+    let synced_by = me::synced_by(&mut fetcher, &mut ledger.omitted)?;
     log::clear_progress();
-    summary::finish(&fetcher, &mut ledger, config)
+    summary::finish(&fetcher, &mut ledger, config, &summary::RunFacts { started_at, synced_by })
 }
 
 /// The distinct items of a list a server sent, in order: an item listed twice would print

@@ -221,7 +221,8 @@ fn held_bytes(grant: &wire::ProjectGrant) -> usize {
         + grant.state.len()
         + grant.project_id.len()
         + grant.project_name.len()
-        + grant.details.creation_date.len();
+        + grant.details.creation_date.len()
+        + grant.details.change_date.len();
     let slot = std::mem::size_of::<Cow<str>>();
     std::mem::size_of::<wire::ProjectGrant>()
         + strings
@@ -242,6 +243,7 @@ fn owned(grant: &wire::ProjectGrant) -> wire::ProjectGrant<'static> {
         project_name: own(&grant.project_name),
         details: wire::ObjectDetails {
             creation_date: own(&grant.details.creation_date),
+            change_date: own(&grant.details.change_date),
             // No record names it.
             resource_owner: Cow::Borrowed(""),
         },

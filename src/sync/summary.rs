@@ -1,6 +1,7 @@
 //! The end of a sync: the summary record, and the log line that says the same in words.
 
 use std::io::Write;
+use std::time::SystemTime;
 
 use anyhow::Result;
 
@@ -9,24 +10,45 @@ use super::ledger::Ledger;
 use crate::config::{AuthMethods, Config};
 use crate::log::{self, Level};
 use crate::record::{Counts, Summary, SummaryFilters};
+use crate::timestamp;
+
+/// What the summary says of the run itself rather than of the organization.
+pub struct RunFacts {
+    /// When the run started.
+    pub started_at: SystemTime,
+    /// The token's own user, when ZITADEL said.
+    pub synced_by: Option<String>,
+}
 
 /// Prints the summary record, flushes the output and logs the summary line.
-pub fn finish<W: Write>(fetcher: &Fetcher, ledger: &mut Ledger<W>, config: &Config) -> Result<()> {
+pub fn finish<W: Write>(
+    fetcher: &Fetcher,
+    ledger: &mut Ledger<W>,
+    config: &Config,
+    run: &RunFacts,
+) -> Result<()> {
     let filters = &config.filters;
+    let filtered = !filters.is_empty() || config.include_inactive_grants;
     let org = ledger.org();
     let summary = Summary {
         kind: "summary",
         org_id: &org.id,
         org_name: &org.name,
+        instance_url: config.instance_url.as_str(),
+        synced_by: run.synced_by.as_deref(),
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: timestamp::rfc3339_millis(run.started_at),
+        finished_at: timestamp::rfc3339_millis(log::now()),
         counts: ledger.counts.clone(),
         requests: fetcher.requests(),
-        filters: (!filters.is_empty()).then_some(SummaryFilters {
+        filters: filtered.then_some(SummaryFilters {
             resource_types: filters.resource_types.as_deref(),
             project_ids: &filters.project_ids,
             skip_grants: filters.skip_grants,
             skip_managers: filters.skip_managers,
             auth_methods: (filters.auth_methods != AuthMethods::Managers)
                 .then_some(filters.auth_methods.name()),
+            include_inactive_grants: config.include_inactive_grants,
         }),
         omitted: ledger.omitted.clone(),
     };

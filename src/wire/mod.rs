@@ -108,6 +108,33 @@ mod tests {
     }
 
     #[test]
+    fn a_date_is_a_timestamp_as_zitadel_writes_one_or_the_page_is_refused() -> serde_json::Result<()>
+    {
+        let member = |date: &str| {
+            format!(
+                r#"{{"details":{{}},"result":[{{"userId":"7","details":{{"creationDate":{date}}}}}]}}"#
+            )
+        };
+        let dated = member(r#""2025-01-20T10:00:01.123456Z""#);
+        let read = page::<Member>(&dated, 10)?;
+        assert_eq!(read.result[0].details.creation_date, "2025-01-20T10:00:01.123456Z");
+        let error = page::<Member>(&member(r#""yesterday""#), 10).unwrap_err();
+        assert!(error.to_string().contains(r#"got "yesterday""#), "{error}");
+        assert!(error.is_data(), "not worth another attempt: {error}");
+        // Escape sequences and long text are refused too, the latter without being quoted.
+        assert!(page::<Member>(&member(r#""2025-01-20T10:00:01Z[2J""#), 10).is_err());
+        let long = format!(r#""2025-01-20T10:00:01{}Z""#, "0".repeat(100));
+        let error = page::<Member>(&member(&long), 10).unwrap_err().to_string();
+        assert!(error.contains("got 120 characters"), "{error}");
+        // A credential's expiry is checked as well; ZITADEL's "never" passes as it is.
+        let key: Credential =
+            serde_json::from_str(r#"{"id":"1","expirationDate":"9999-12-31T23:59:59Z"}"#)?;
+        assert_eq!(key.expiration_date, "9999-12-31T23:59:59Z");
+        assert!(serde_json::from_str::<Credential>(r#"{"expirationDate":"never"}"#).is_err());
+        Ok(())
+    }
+
+    #[test]
     fn a_page_holds_at_most_the_rows_asked_for() -> serde_json::Result<()> {
         let two =
             r#"{"details":{"totalResult":"3"},"result":[{"key":"a"},{"key":"b"}],"extra":[1]}"#;

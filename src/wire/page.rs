@@ -287,6 +287,27 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
+/// A timestamp field (`timestamp.rs`): absent or empty, or a timestamp exactly as ZITADEL
+/// writes one, borrowed from the page. Any other text is refused with the page, as a
+/// well-formed answer no ZITADEL sends, so that no record carries a date nobody can read.
+pub(super) fn timestamp<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Cow<'a, str>, D::Error> {
+    let text = text(deserializer)?;
+    if text.is_empty() || crate::timestamp::is_valid(&text) {
+        return Ok(text);
+    }
+    // Quoted whole or not at all, as a uint64 is below.
+    Err(match text.chars().count() {
+        ..=64 => de::Error::custom(format_args!(
+            "expected a timestamp such as 2025-01-20T10:00:01.123456Z, got {text:?}"
+        )),
+        n => de::Error::custom(format_args!(
+            "expected a timestamp such as 2025-01-20T10:00:01.123456Z, got {n} characters"
+        )),
+    })
+}
+
 /// Reads a uint64 the way protojson writes it (a string), or as a plain number. Anything
 /// else fails at once, without buffering it as serde's untagged enums would.
 pub(super) fn u64_from_string_or_number<'de, D: Deserializer<'de>>(

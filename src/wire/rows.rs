@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::page::{Row, enum_names, strings, text, u64_from_string_or_number};
+use super::page::{Row, enum_names, strings, text, timestamp, u64_from_string_or_number};
 
 /// `ListDetails`; `totalResult` is omitted on an empty page (it is 0 there).
 /// `processedSequence` is the last event the list's projection has processed: while it
@@ -51,6 +51,7 @@ impl Org<'_> {
             id: Cow::Owned(self.id.into_owned()),
             details: ObjectDetails {
                 creation_date: Cow::Owned(self.details.creation_date.into_owned()),
+                change_date: Cow::Owned(self.details.change_date.into_owned()),
                 resource_owner: Cow::Owned(self.details.resource_owner.into_owned()),
             },
             name: Cow::Owned(self.name.into_owned()),
@@ -64,8 +65,11 @@ impl Org<'_> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ObjectDetails<'a> {
-    #[serde(borrow, deserialize_with = "text")]
+    #[serde(borrow, deserialize_with = "timestamp")]
     pub creation_date: Cow<'a, str>,
+    /// The last change: of a membership, its roles; of a grant, its roles or state.
+    #[serde(borrow, deserialize_with = "timestamp")]
+    pub change_date: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "text")]
     pub resource_owner: Cow<'a, str>,
 }
@@ -217,6 +221,10 @@ pub struct UserGrant<'a> {
 pub struct Member<'a> {
     #[serde(borrow, deserialize_with = "text")]
     pub user_id: Cow<'a, str>,
+    /// Of the membership: `creationDate` when it was added, `changeDate` its last change
+    /// of roles.
+    #[serde(borrow)]
+    pub details: ObjectDetails<'a>,
     #[serde(borrow, deserialize_with = "strings")]
     pub roles: Vec<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "text")]
@@ -274,6 +282,7 @@ impl Instance<'_> {
             id: Cow::Owned(self.id.into_owned()),
             details: ObjectDetails {
                 creation_date: Cow::Owned(self.details.creation_date.into_owned()),
+                change_date: Cow::Owned(self.details.change_date.into_owned()),
                 resource_owner: Cow::Owned(self.details.resource_owner.into_owned()),
             },
             name: Cow::Owned(self.name.into_owned()),
@@ -295,15 +304,32 @@ pub struct Credential<'a> {
     pub user_id: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "text")]
     pub organization_id: Cow<'a, str>,
-    #[serde(borrow, deserialize_with = "text")]
+    #[serde(borrow, deserialize_with = "timestamp")]
     pub creation_date: Cow<'a, str>,
-    #[serde(borrow, deserialize_with = "text")]
+    #[serde(borrow, deserialize_with = "timestamp")]
     pub expiration_date: Cow<'a, str>,
     #[serde(borrow)]
     pub details: ObjectDetails<'a>,
 }
 
 impl Row for Credential<'_> {}
+
+/// The body of `GET /auth/v1/users/me` (`GetMyUserResponse`: `user`, `lastLogin`): the
+/// token's own user, of which only the id is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MyUserResponse<'a> {
+    #[serde(borrow)]
+    pub user: MyUser<'a>,
+}
+
+/// `zitadel.user.v1.User`, its id only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MyUser<'a> {
+    #[serde(borrow, deserialize_with = "text")]
+    pub id: Cow<'a, str>,
+}
 
 /// The answer of `ListIAMMemberRoles`: unlike the other member-role lists, its roles are
 /// under `roles`.

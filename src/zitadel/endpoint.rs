@@ -1,6 +1,7 @@
-//! The catalog of the API calls a sync makes (Management API, and the Admin API for the
-//! instance): for each its method, its path, the permission it needs, and the setting that
-//! syncs without it.
+//! The catalog of the API calls a sync makes (Management API, the Admin API for the
+//! instance, the user service v2 for credentials, the Auth API for the token's own user):
+//! for each its method, its path, the permission it needs, and the setting that syncs
+//! without it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -59,6 +60,8 @@ pub enum Endpoint<'a> {
     AuthMethods {
         user_id: &'a str,
     },
+    /// `GET /auth/v1/users/me`: the token's own user (Auth API), for the summary.
+    Me,
 }
 
 /// One row of the catalog. `path` may hold `{project_id}` and `{grant_id}`, which are
@@ -186,6 +189,7 @@ impl Endpoint<'_> {
                 WITHOUT_CREDENTIALS,
             ),
             Endpoint::LoginPolicy | Endpoint::AuthMethods { .. } => self.sign_in_entry(),
+            Endpoint::Me => entry("GET", "/auth/v1/users/me", "authenticated", None),
         }
     }
 
@@ -374,6 +378,7 @@ mod tests {
             assert_eq!(endpoint.skipped_by().as_deref(), skipped_by, "{endpoint}");
         };
         check(Endpoint::Instance, "GET /admin/v1/instances/me needs iam.read", SKIP_MANAGERS);
+        check(Endpoint::Me, "GET /auth/v1/users/me needs authenticated", None);
         let without =
             Some("--resource-types (BATON_SYNC_RESOURCE_TYPES) without pat and machine_key");
         check(Endpoint::Pats, "POST /v2/users/pats/search needs user.read", without);

@@ -140,6 +140,7 @@ fn a_minimal_custom_role_suffices_without_managers_and_the_new_types() {
         ]
         .map(String::from)
         .to_vec(),
+        user_id: String::new(),
     });
     let fake = serve(dataset, Options::default());
     let env = [("BATON_PAT", "demo-pat-acme-minimal")];
@@ -179,6 +180,7 @@ fn check_probes_no_org_managers_when_org_is_not_synced() {
         ]
         .map(String::from)
         .to_vec(),
+        user_id: String::new(),
     });
     let fake = serve(dataset, Options::default());
     let env = [("BATON_PAT", "demo-pat-acme-no-org-members")];

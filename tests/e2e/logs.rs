@@ -149,7 +149,7 @@ fn the_summary_line_names_what_was_skipped() {
     let run = sync(&fake, &[], &[]);
     let end = run.stderr.lines().find(|line| line.contains("sync complete")).unwrap();
     assert!(
-        end.contains(": 9 users, 5 external users, 1 pat, 1 machine key, 1 client secret, 5 user auths, 1 org, 1 external org, 1 instance, 3 projects, 3 project grants, 44 entitlements, 33 grants, 15 manager grants, 2 org grants, 2 delegated grants; skipped 1 inactive project grant, 1 inactive user grant, 2 unknown role keys, 1 user grant without roles; 31 requests, 0 retries"),
+        end.contains(": 9 users, 5 external users, 1 pat, 1 machine key, 1 client secret, 5 user auths, 1 org, 1 external org, 1 instance, 3 projects, 3 project grants, 44 entitlements, 33 grants, 15 manager grants, 2 org grants, 2 delegated grants; skipped 1 inactive project grant, 1 inactive user grant, 2 unknown role keys, 1 user grant without roles; 32 requests, 0 retries"),
         "{end}"
     );
 }

@@ -29,3 +29,4 @@ mod release;
 mod retries;
 mod secrets;
 mod setting_files;
+mod summary;

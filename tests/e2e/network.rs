@@ -116,10 +116,12 @@ fn sync_within(
         panic!("the run did not end within {limit:?}");
     };
     let output = output.expect("the binary's output");
+    let raw_stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
     let run = Run {
         status: output.status.code().expect("the binary exits, not killed by a signal"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stdout: masked(&raw_stdout),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        raw_stdout,
     };
     assert!(!run.stderr.contains(ACME_PAT) && !run.stdout.contains(ACME_PAT));
     (run, started.elapsed())

@@ -69,16 +69,16 @@ fn a_complete_walk_makes_the_minimum_of_requests() {
     // orgs/me, one page of users, one of the organization's tokens and one of its keys, the
     // three member-role lists once each, one page of org managers, the instance with its
     // manager roles and one page of its managers, one of projects, one of the organization's
-    // project grants, per project one of roles, of managers and of user grants, and per
-    // project grant one of managers, the login policy and the authentication methods of
-    // each human manager of the organization: every list of the demo fits in one page of
-    // 1000.
+    // project grants, per project one of roles, of managers and of user grants, per project
+    // grant one of managers, the login policy, the authentication methods of each human
+    // manager of the organization, and the token's own user: every list of the demo fits in
+    // one page of 1000.
     let log = fake.requests();
     let user_auth = counts["user_auth"].as_u64().unwrap();
     assert_eq!(user_auth, 5);
     assert_eq!(
         log.len() as u64,
-        1 + 1 + 2 + 3 + 1 + 3 + 1 + 1 + 3 * projects + project_grants + 1 + user_auth
+        1 + 1 + 2 + 3 + 1 + 3 + 1 + 1 + 3 * projects + project_grants + 1 + user_auth + 1
     );
     let mut pages = HashSet::new();
     for request in &log {
@@ -154,8 +154,8 @@ fn empty_organization() {
     // Without projects, neither the project nor the project grant manager roles are read.
     assert_eq!(
         fake.request_count(),
-        9,
-        "orgs/me, users, tokens, keys, the login policy, org manager roles, org managers, the instance's manager roles (403 for this organization's token) and projects: one request each"
+        10,
+        "orgs/me, users, tokens, keys, the login policy, org manager roles, org managers, the instance's manager roles (403 for this organization's token), projects and the token's own user: one request each"
     );
 }
 

@@ -95,6 +95,7 @@ fn the_pat_appears_in_no_output_on_any_path() {
         user_org: ACME.into(),
         instance_level: false,
         permissions: vec!["org.read".into()],
+        user_id: String::new(),
     });
     let fake = serve(dataset, Options::default());
     let echo = format!(r#"{{"code":13,"message":"internal error for Bearer {PAT}"}}"#);

@@ -62,7 +62,7 @@ fn the_pat_file_may_be_stdin_or_a_process_substitution() {
     child.stdin.take().unwrap().write_all(format!("{ACME_PAT}\n").as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert_eq!(exit_code(output.status), 0, "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8(output.stdout).unwrap() == demo_golden());
+    assert!(masked(&String::from_utf8(output.stdout).unwrap()) == demo_golden());
 
     let line = format!(
         "exec {} --pat-file <(printf %s\\\\n {ACME_PAT})",

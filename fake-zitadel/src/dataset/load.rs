@@ -528,6 +528,11 @@ pub(super) fn token_from_value(value: &Value) -> Result<Token, String> {
         user_org: required_str(value, "userOrg")?.to_string(),
         instance_level,
         permissions,
+        user_id: match value.get("userId") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(id)) => id.clone(),
+            Some(_) => return Err("\"userId\" must be a string".into()),
+        },
     })
 }
 

@@ -324,9 +324,23 @@ pub struct Token {
     /// for a Project Owner's or a Project Grant Owner's, `project.grant.read:<id>`: held only
     /// for that project or project grant.
     pub permissions: Vec<String>,
+    /// The id of the token's user (`userId` in a dataset file), which `GET /auth/v1/users/me`
+    /// answers; empty for one made up from the token's text.
+    pub user_id: String,
 }
 
 impl Token {
+    /// The id of the token's user: `user_id`, or 18 digits made from the token's text.
+    pub fn user_id(&self) -> String {
+        if !self.user_id.is_empty() {
+            return self.user_id.clone();
+        }
+        let seed = self.token.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("3{:017}", crate::generate::mix(seed) % 100_000_000_000_000_000)
+    }
+
     /// Whether it holds `permission` at all, in the whole org or for some ids.
     pub fn holds(&self, permission: &str) -> bool {
         self.permissions.iter().any(|held| {
@@ -365,6 +379,7 @@ impl Token {
             user_org: org.to_string(),
             instance_level: false,
             permissions: permissions.map(String::from).to_vec(),
+            user_id: String::new(),
         }
     }
 }

@@ -133,6 +133,8 @@ impl Generator {
         tally.request("/management/v1/projects/members/roles/_search", 1);
         tally.request("/management/v1/projects/grants/members/roles/_search", 1);
         tally.request("/management/v1/projects/_search", pages(spec.projects));
+        // The token's own user, for the summary.
+        tally.request("/auth/v1/users/me", 1);
         self.org_managers(&mut tally, granted);
 
         let plan = self.plan_project_grants(granted.len());

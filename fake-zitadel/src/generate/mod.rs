@@ -125,8 +125,8 @@ pub struct AccessTruth {
     pub counts: AccessCounts,
     /// Output lines, the summary included.
     pub records: u64,
-    /// The minimum requests per endpoint (`endpoint_of`): `orgs/me` once, each member-role
-    /// list once, and every list in as many pages as it needs (at least one): users, org
+    /// The minimum requests per endpoint (`endpoint_of`): `orgs/me` and `users/me` once,
+    /// each member-role list once, and every list in as many pages as it needs (at least one): users, org
     /// managers, projects, and per project its roles, its managers, its project grants and
     /// its user grants (with `withGrantedQuery`), and per project grant its managers.
     pub requests: BTreeMap<&'static str, u64>,

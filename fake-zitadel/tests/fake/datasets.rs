@@ -112,6 +112,12 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
          Connection: close\r\n\r\n"
     );
     assert_eq!(exchange(&fake, &me).json()["org"]["id"], ACME);
+    // The token's own user, as the sync asks for it for its summary.
+    let user = format!(
+        "GET /auth/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {pat}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    assert!(exchange(&fake, &user).json()["user"]["id"].is_string());
     let user_rows = walk(&fake, pat, "users/_search", "");
     let users: HashSet<String> =
         user_rows.iter().map(|user| user["id"].as_str().unwrap().to_string()).collect();

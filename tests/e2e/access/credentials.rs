@@ -101,7 +101,7 @@ fn an_old_server_is_read_through_each_service_users_lists() {
     // One refused v2 list, then two lists per service user: 2 × M.
     let v2_lists = paths.iter().filter(|p| p.starts_with("/v2/") && p.ends_with("/search"));
     assert_eq!(v2_lists.count(), 1);
-    assert_eq!(summary(&run.stdout)["requests"].as_u64(), Some(31 - 2 + 1 + 4));
+    assert_eq!(summary(&run.stdout)["requests"].as_u64(), Some(32 - 2 + 1 + 4));
 }
 
 #[test]
@@ -193,6 +193,7 @@ fn the_sync_makes_exactly_the_read_requests_and_calls_nothing_that_returns_a_sec
     endpoints.dedup();
     let expected = [
         "GET /admin/v1/instances/me",
+        "GET /auth/v1/users/me",
         "GET /management/v1/orgs/me",
         "GET /management/v1/policies/login",
         "GET /v2/users/{user_id}/authentication_methods",

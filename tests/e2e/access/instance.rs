@@ -73,7 +73,8 @@ fn instance_managers_follow_the_organizations_and_precede_the_projects() {
         *grants[1],
         json!({"kind": "grant", "id": ids[1], "entitlement_id": format!("instance:{INSTANCE}:IAM_ORG_MANAGER"),
                "resource_type": "instance", "resource_id": INSTANCE, "slug": "IAM_ORG_MANAGER",
-               "principal_type": "user", "principal_id": CAROL})
+               "principal_type": "user", "principal_id": CAROL,
+               "created_at": "2024-12-01T10:00:00Z", "updated_at": "2025-04-10T12:30:00Z"})
     );
     let summary = summary(&run.stdout);
     assert_eq!(summary["counts"]["instance"], 1);
@@ -107,7 +108,7 @@ fn an_organization_token_leaves_the_instance_out_and_says_so() {
     assert_eq!(admin, 1);
     // The login policy and the methods of five managers, Carol's before her first project
     // grant now.
-    assert_eq!(summary["requests"], 23 + 1 + 5);
+    assert_eq!(summary["requests"], 24 + 1 + 5);
 }
 
 #[test]

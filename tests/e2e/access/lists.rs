@@ -44,6 +44,7 @@ fn skip_managers_with_users_and_projects_needs_only_a_minimal_role() {
         user_org: ACME.into(),
         instance_level: false,
         permissions: permissions.map(String::from).to_vec(),
+        user_id: String::new(),
     });
     let fake = serve(dataset, Options::default());
     let env = [("BATON_PAT", "demo-pat-acme-minimal")];

@@ -110,6 +110,8 @@ fn org_manager_roles_are_the_entitlements_of_the_org() {
             "entitlement_id": format!("org:{ACME}:ORG_OWNER"), "resource_type": "org",
             "resource_id": ACME, "slug": "ORG_OWNER", "principal_type": "user",
             "principal_id": ALICE,
+            // When the membership was added, and its roles last changed.
+            "created_at": "2024-11-05T09:02:47.719245Z", "updated_at": "2024-11-05T09:02:47.719245Z",
         })
     );
     let org_grants = records.iter().filter(|r| r["kind"] == "grant" && r["resource_type"] == "org");
@@ -328,6 +330,7 @@ fn project_managers_are_entitlements_and_grants_of_the_project() {
             "entitlement_id": format!("project:{PORTAL}:manager:PROJECT_OWNER"),
             "resource_type": "project", "resource_id": PORTAL, "slug": "manager:PROJECT_OWNER",
             "principal_type": "user", "principal_id": BOB,
+            "created_at": "2024-11-05T09:31:02.330918Z", "updated_at": "2024-11-05T09:31:02.330918Z",
         })
     );
     // Dave holds two roles on Legacy Billing: two grants.

@@ -43,6 +43,8 @@ fn project_grants_are_resources_with_grants_to_their_organization() {
             "resource_id": PORTAL, "slug": "viewer", "principal_type": "org",
             "principal_id": INITECH, "project_grant_id": PORTAL_GRANT,
             "state": "PROJECT_GRANT_STATE_ACTIVE",
+            // The project grant's: made, and last changed (its keys or state).
+            "created_at": "2025-03-10T15:20:44.612378Z", "updated_at": "2025-04-02T08:15:00.25Z",
         })
     );
     assert_eq!(records[grant + 2]["id"], format!("project:{PORTAL}:support:org:{INITECH}"));
@@ -151,6 +153,7 @@ fn project_grant_managers_are_entitlements_and_grants_of_the_project_grant() {
             "kind": "grant", "id": format!("{owner}:user:{PETER}"), "entitlement_id": owner,
             "resource_type": "project_grant", "resource_id": PORTAL_GRANT,
             "slug": "PROJECT_GRANT_OWNER", "principal_type": "user", "principal_id": PETER,
+            "created_at": "2025-03-10T15:25:13.5Z", "updated_at": "2025-03-10T15:25:13.5Z",
         })
     );
     // Every project grant has the manager roles, and the role list is read once.
@@ -194,6 +197,7 @@ fn grants_made_through_a_project_grant_are_read_with_with_granted_query() {
             "principal_type": "user", "principal_id": SAMIR, "user_grant_id": SAMIRS_GRANT,
             "state": "USER_GRANT_STATE_ACTIVE", "project_grant_id": PORTAL_GRANT,
             "granted_by_org_id": INITECH,
+            "created_at": "2025-03-11T10:02:33.404185Z", "updated_at": "2025-04-02T08:16:21.06Z",
         })
     );
     assert_eq!(

@@ -151,7 +151,7 @@ fn none_reads_neither_the_login_policy_nor_any_methods() {
     assert_eq!(all_records(&run.stdout), expected);
     let summary = summary(&run.stdout);
     assert_eq!(summary["filters"], json!({"auth_methods": "none"}));
-    assert_eq!(summary["requests"], 31 - 1 - 5);
+    assert_eq!(summary["requests"], 32 - 1 - 5);
     // Without managers, the policy is read and no manager's methods are.
     fake.clear_requests();
     let run = sync_ok(&fake, &["--skip-managers"], &[]);
