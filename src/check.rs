@@ -8,6 +8,7 @@ use serde::de::IgnoredAny;
 
 use crate::config::{AuthMethods, Config};
 use crate::log::{self, Level};
+use crate::mapping::CredentialKind;
 use crate::retry::RetryPolicy;
 use crate::sync::{self, Fetcher};
 use crate::wire::{self, ListQuery};
@@ -64,6 +65,9 @@ pub fn run(config: &Config, client: &mut Client) -> Result<()> {
             format!("{n} users (ZITADEL counts metadata rows too)")
         });
         probes.note("user.read", found);
+        if ["pat", "machine_key"].iter().any(|kind| filters.credentials(kind)) {
+            probes.credentials(&org.id);
+        }
     }
     if filters.login_policy() {
         probes.login_policy();
@@ -187,6 +191,33 @@ impl Probes<'_> {
             let found = roles.map(|n| format!("{n} project grant manager roles"));
             self.note("project.grant.member.read", found);
         }
+    }
+
+    /// Probes the organization's lists of tokens and keys that a sync reads, one row each.
+    /// A server without them (404, 501) is read per service user by a sync, through lists
+    /// that `user.read` opens as the user list does: so that is no failure.
+    fn credentials(&mut self, org_id: &str) {
+        let filters = &self.config.filters;
+        let mut found = Vec::new();
+        for (kind, noun) in [(CredentialKind::Pat, "tokens"), (CredentialKind::MachineKey, "keys")]
+        {
+            if !filters.credentials(kind.resource_type()) {
+                continue;
+            }
+            let (endpoint, request) = sync::org_list(kind, org_id, QUERY);
+            match total(&mut self.fetcher, endpoint, &request) {
+                Ok(n) => found.push(format!("{n} {noun}")),
+                Err(err) if sync::no_such_list(&err) => {
+                    let said = format!(
+                        "credentials: {endpoint} is not on this server (an older ZITADEL); a sync reads each service user's tokens and keys instead"
+                    );
+                    return self.note("user.read", Ok(said));
+                }
+                Err(err) => return self.note("user.read", Err(err)),
+            }
+        }
+        let found = found.join(" and ");
+        self.note("user.read", Ok(format!("credentials: the organization's lists hold {found}")));
     }
 
     /// Probes the instance's manager roles and managers, then the instance itself. Without

@@ -35,18 +35,11 @@ impl List for OrgCredentials<'_> {
     const SHAPE: Shape = paging::USERS;
 
     fn endpoint(&self) -> Endpoint<'_> {
-        match self.kind {
-            CredentialKind::Pat => Endpoint::Pats,
-            _ => Endpoint::MachineKeys,
-        }
+        org_list(self.kind, self.org_id, ListQuery { offset: 0, limit: 0, asc: true }).0
     }
 
     fn request(&self, query: ListQuery) -> Vec<u8> {
-        let column = match self.kind {
-            CredentialKind::Pat => "PERSONAL_ACCESS_TOKEN_FIELD_NAME_ID",
-            _ => "KEY_FIELD_NAME_ID",
-        };
-        wire::credentials_request(query, column, self.org_id)
+        org_list(self.kind, self.org_id, query).1
     }
 
     fn key<'r>(row: &'r wire::Credential<'_>) -> &'r str {
@@ -64,6 +57,27 @@ impl List for OrgCredentials<'_> {
             _ => Ok(()),
         }
     }
+}
+
+/// The organization-wide list of tokens or keys of `org_id`, and the body that asks it for
+/// the page `query` names, filtered to the organization and sorted by id.
+pub fn org_list(
+    kind: CredentialKind,
+    org_id: &str,
+    query: ListQuery,
+) -> (Endpoint<'static>, Vec<u8>) {
+    let (endpoint, column) = match kind {
+        CredentialKind::Pat => (Endpoint::Pats, "PERSONAL_ACCESS_TOKEN_FIELD_NAME_ID"),
+        _ => (Endpoint::MachineKeys, "KEY_FIELD_NAME_ID"),
+    };
+    (endpoint, wire::credentials_request(query, column, org_id))
+}
+
+/// Whether an organization-wide list failed because the server has none: 404, or 501
+/// unimplemented, from a server older than the lists.
+pub fn no_such_list(err: &anyhow::Error) -> bool {
+    let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+    api.is_some_and(|api| matches!(api.status, Some(404 | 501)))
 }
 
 /// The v1 list of one service user's tokens or keys.
@@ -136,9 +150,7 @@ fn org_wide<W: Write>(
         credential(ledger, kind, row, &row.user_id)
     });
     let Err(err) = walked else { return Ok(true) };
-    let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
-    let missing = api.is_some_and(|api| matches!(api.status, Some(404 | 501)));
-    if !missing || printed_any {
+    if !no_such_list(&err) || printed_any {
         return Err(err);
     }
     log::info(&format!(

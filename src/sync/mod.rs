@@ -47,6 +47,7 @@ mod summary;
 mod user_grants;
 mod users;
 
+pub use credentials::{no_such_list, org_list};
 pub use fetcher::Fetcher;
 pub use org::{require_project, resolve as resolve_org};
 // `--check` reads answers as the fetcher does, and refuses one as it does; the fuzz test

@@ -35,6 +35,8 @@ fn check_with_full_rights_passes() {
     for line in [
         "check: org.read ok: organization \"ACME Corporation\" (284905129371435012)",
         "check: user.read ok: 9 users",
+        // The organization-wide credential lists a sync reads, probed as it reads them.
+        "check: user.read ok: credentials: the organization's lists hold 1 tokens and 1 keys",
         "check: org.member.read ok: the organization has 10 manager roles and 4 managers",
         "check: iam.member.read ok: the instance has 7 manager roles and 3 managers",
         "check: iam.read ok: instance \"acme-corp\" (284904986052325380)",
@@ -56,7 +58,53 @@ fn check_with_full_rights_passes() {
         .partition(|r| r.path.ends_with("/members/roles/_search"));
     assert_eq!(role_lists.len(), 4, "each member-role list once: {role_lists:?}");
     let limits: Vec<_> = lists.iter().map(|r| r.limit).collect();
-    assert_eq!(limits, [Some(1); 8], "each list probe asks for one row");
+    assert_eq!(limits, [Some(1); 10], "each list probe asks for one row");
+    let credentials: Vec<_> = lists.iter().filter(|r| r.path.starts_with("/v2/")).collect();
+    assert_eq!(credentials.len(), 2, "the tokens' and the keys' lists: {credentials:?}");
+    for request in credentials {
+        let body = &request.body;
+        assert!(body.contains(r#""organizationIdFilter":{"id":"284905129371435012"}"#), "{body}");
+    }
+}
+
+/// The credential lists are probed as a sync reads them: refused, the check fails as the
+/// sync would; absent (an older server), a sync reads each service user's lists instead,
+/// so the check passes and says so; not synced, they are not probed.
+#[test]
+fn check_probes_the_credential_lists() {
+    let fake = serve_demo();
+    fake.inject(
+        answer(403, r#"{"code":7,"message":"No matching permissions found"}"#)
+            .on_path("/v2/users/keys/search"),
+    );
+    let run = check(&fake, &[], &[]);
+    assert_eq!(run.status, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: check: user.read missing: POST /v2/users/keys/search"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.lines().last().unwrap().contains("check failed at user.read"),
+        "{}",
+        run.stderr
+    );
+
+    let old = serve(demo(), Options { without_v2_credential_lists: true, ..Options::default() });
+    let run = check(&old, &[], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let said = "check: user.read ok: credentials: POST /v2/users/pats/search is not on this server (an older ZITADEL); a sync reads each service user's tokens and keys instead";
+    assert!(run.stderr.contains(said), "{}", run.stderr);
+
+    let fake = serve_demo();
+    let run =
+        check(&fake, &["--resource-types", "user,org,project,project_grant,client_secret"], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("credentials:"), "{}", run.stderr);
+    let credential_list = |r: &fake_zitadel::RequestLog| {
+        r.path.starts_with("/v2/users/") && r.path.ends_with("/search")
+    };
+    assert!(!fake.requests().iter().any(credential_list), "no credential probe");
 }
 
 #[test]
