@@ -208,6 +208,43 @@ fn grants_per_project_counts_projects_without_grants() {
     );
 }
 
+/// The recipe of credentials that never expire names exactly those of managers: an expiring
+/// key of a manager made non-expiring appears, and a never-expiring token and client secret
+/// of a user who manages nothing do not; and each is printed once, however many roles its
+/// user holds.
+#[test]
+fn never_expiring_credentials_are_those_of_managers_only() {
+    const CI_BOT: &str = "284912230194381317";
+    const BATON_SYNC: &str = "284913718839001605";
+    let blocks = blocks_of("docs/recipes.md");
+    let recipe = blocks
+        .iter()
+        .find(|b| b.language == "sh" && b.text.contains(".never[$r.secret.identity_id]"))
+        .unwrap();
+    if !can_run(recipe) {
+        return;
+    }
+    let dir = with_demo_output("never-expiring");
+    let changed: String = demo_golden()
+        .lines()
+        // The Baton Sync user manages nothing any more.
+        .filter(|l| !(l.contains("\"kind\":\"grant\"") && l.contains(BATON_SYNC)))
+        // The CI Bot's key never expires.
+        .map(|l| {
+            l.replace(
+                "\"expires_at\":\"2026-06-30T00:00:00Z\"",
+                "\"expires_at\":\"9999-12-31T23:59:59Z\"",
+            )
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(changed.contains(&format!("\"identity_id\":\"{CI_BOT}\"")));
+    std::fs::write(dir.join("acme.ndjson"), changed).unwrap();
+    let (status, stdout) = run_shell(&recipe.text, &dir);
+    assert_eq!(status, 0);
+    assert_eq!(stdout, "machine_key\t284912367488733189\tCI Bot\n");
+}
+
 /// Whether a terminal would obey `c` or hide it: a control character other than tab and
 /// newline (C0, DEL, C1), or one that reorders, joins or breaks what it shows (format
 /// characters such as bidi overrides and zero-width spaces, line and paragraph separators).
