@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::{Args, CPU_PER_RECORD_TARGET_US, RSS_GROWTH_TARGET_KIB, RSS_TARGET_KIB, Row, Size};
+use crate::{
+    Args, CPU_PER_RECORD_TARGET_US, RSS_GROWTH_TARGET_KIB, RSS_TARGET_KIB, Row, Size, Token,
+};
 
 /// Folds repeated runs into one row: the median of each measurement separately.
 pub fn median(mut runs: Vec<Row>) -> Row {
@@ -28,13 +30,13 @@ pub fn median(mut runs: Vec<Row>) -> Row {
 
 pub fn print_table(args: &Args, rows: &[Row]) {
     println!(
-        "| run | users | external users | projects | project grants | entitlements | grants | records | requests (min) | response MiB | wall s | CPU s | CPU µs/record | peak RSS MiB |"
+        "| run | users | external users | credentials | projects | project grants | entitlements | grants | records | requests (min) | response MiB | wall s | CPU s | CPU µs/record | peak RSS MiB |"
     );
     println!(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for row in rows {
-        let access = &row.truth.access;
+        let access = &row.access;
         let counts = &access.counts;
         let latency = if row.latency.is_zero() {
             format!(", median of {}", args.repeat)
@@ -42,10 +44,12 @@ pub fn print_table(args: &Args, rows: &[Row]) {
             format!(" + {} ms/request", row.latency.as_millis())
         };
         println!(
-            "| {}{latency} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} |",
+            "| {}, {}{latency} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} |",
             row.size.name(),
+            row.token.name(),
             counts.user,
             counts.external_user,
+            counts.pat + counts.machine_key + counts.client_secret,
             counts.project,
             counts.project_grant,
             counts.entitlement,
@@ -62,10 +66,15 @@ pub fn print_table(args: &Args, rows: &[Row]) {
     }
     let zero_latency: Vec<&Row> = rows.iter().filter(|row| row.latency.is_zero()).collect();
     for row in &zero_latency {
-        let c = &row.truth.access.counts;
+        let c = &row.access.counts;
         println!(
-            "\n{}: {} grants of user grants this organization made, {} of user grants made through project grants, {} of manager roles, {} to {} other organizations; skipped, as the summary counts them: {} inactive user grants, {} inactive project grants, {} user grants without role keys, {} unknown role keys.",
+            "\n{}, {}: {} Personal Access Tokens, {} machine keys, {} client secrets; {} instance; {} grants of user grants this organization made, {} of user grants made through project grants, {} of manager roles, {} to {} other organizations; skipped, as the summary counts them: {} inactive user grants, {} inactive project grants, {} user grants without role keys, {} unknown role keys.",
             row.size.name(),
+            row.token.name(),
+            c.pat,
+            c.machine_key,
+            c.client_secret,
+            c.instance,
             c.grant - c.delegated_grant - c.manager_grant - c.org_grant,
             c.delegated_grant,
             c.manager_grant,
@@ -85,10 +94,35 @@ pub fn print_table(args: &Args, rows: &[Row]) {
 /// walk.
 fn print_targets(rows: &[Row]) {
     println!("\nTargets (large organization):");
-    let find = |size, latency: bool| {
-        rows.iter().find(|r| r.size == size && r.latency.is_zero() != latency)
-    };
-    if let (Some(large), small) = (find(Size::Large, false), find(Size::Small, false)) {
+    for token in [Token::Org, Token::Instance] {
+        let find =
+            |size| rows.iter().find(|r| r.size == size && r.latency.is_zero() && r.token == token);
+        print_resource_targets(token, find(Size::Large), find(Size::Small));
+    }
+    for row in rows {
+        let name = format!(
+            "{}, {} (latency {} ms)",
+            row.size.name(),
+            row.token.name(),
+            row.latency.as_millis()
+        );
+        if row.request_findings.is_empty() {
+            target(
+                true,
+                &format!("{name}: exactly the minimal walk, 1000-row pages, no page twice"),
+            );
+        } else {
+            let shown: Vec<&str> =
+                row.request_findings.iter().take(5).map(String::as_str).collect();
+            target(false, &format!("{name}: {}", shown.join("; ")));
+        }
+    }
+}
+
+/// Whether the large organization's runs with `token` met the memory and CPU targets.
+fn print_resource_targets(token: Token, large: Option<&Row>, small: Option<&Row>) {
+    if let Some(large) = large {
+        println!("- {}:", token.name());
         let rss = large.max_rss_kib;
         target(
             rss <= RSS_TARGET_KIB,
@@ -110,29 +144,17 @@ fn print_targets(rows: &[Row]) {
             &format!("{per_record:.2} µs CPU per record <= 2 µs"),
         );
     }
-    for row in rows {
-        let name = format!("{} (latency {} ms)", row.size.name(), row.latency.as_millis());
-        if row.request_findings.is_empty() {
-            target(
-                true,
-                &format!("{name}: exactly the minimal walk, 1000-row pages, no page twice"),
-            );
-        } else {
-            let shown: Vec<&str> =
-                row.request_findings.iter().take(5).map(String::as_str).collect();
-            target(false, &format!("{name}: {}", shown.join("; ")));
-        }
-    }
 }
 
 /// The requests per endpoint of each organization, sent and (in parentheses) the minimum.
 fn print_requests(rows: &[&Row]) {
     let endpoints: BTreeSet<&str> = rows
         .iter()
-        .flat_map(|row| row.truth.access.requests.keys().chain(row.requests_by_endpoint.keys()))
+        .flat_map(|row| row.access.requests.keys().chain(row.requests_by_endpoint.keys()))
         .copied()
         .collect();
-    let sizes: Vec<&str> = rows.iter().map(|row| row.size.name()).collect();
+    let sizes: Vec<String> =
+        rows.iter().map(|row| format!("{}, {}", row.size.name(), row.token.name())).collect();
     println!("\n| endpoint | {} |", sizes.join(" | "));
     println!("| --- |{}", " ---: |".repeat(rows.len()));
     for endpoint in endpoints {
@@ -140,7 +162,7 @@ fn print_requests(rows: &[&Row]) {
             .iter()
             .map(|row| {
                 let sent = row.requests_by_endpoint.get(endpoint).copied().unwrap_or_default();
-                let least = row.truth.access.requests.get(endpoint).copied().unwrap_or_default();
+                let least = row.access.requests.get(endpoint).copied().unwrap_or_default();
                 format!("{sent} ({least})")
             })
             .collect();
@@ -149,7 +171,7 @@ fn print_requests(rows: &[&Row]) {
 }
 
 fn cpu_per_record(row: &Row) -> f64 {
-    row.cpu.as_secs_f64() * 1e6 / row.truth.access.records as f64
+    row.cpu.as_secs_f64() * 1e6 / row.access.records as f64
 }
 
 fn target(met: bool, text: &str) {

@@ -6,14 +6,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 
 use fake_zitadel::{
-    Contract, GENERATED_ORG, GENERATED_OTHER_ORG, GroundTruth, RECORD_KINDS, Record,
+    AccessTruth, Contract, GENERATED_ORG, GENERATED_OTHER_ORG, GroundTruth, RECORD_KINDS, Record,
     manager_role_name, record_hash,
 };
 use serde::Deserialize;
 
 /// Reads the whole stream (so the child never blocks on a full pipe, whatever it prints),
 /// checks it against the ground truth and returns the summary's request count.
-pub fn verify(mut stdout: impl BufRead, truth: &GroundTruth) -> Result<u64, String> {
+pub fn verify(
+    mut stdout: impl BufRead,
+    truth: &GroundTruth,
+    access: &AccessTruth,
+) -> Result<u64, String> {
     let mut line = Vec::with_capacity(4096);
     let mut first_error: Option<String> = None;
     let mut stream = Stream::default();
@@ -36,7 +40,7 @@ pub fn verify(mut stdout: impl BufRead, truth: &GroundTruth) -> Result<u64, Stri
     if let Some(error) = first_error {
         return Err(error);
     }
-    stream.finish(truth)
+    stream.finish(truth, access)
 }
 
 /// A credential's `secret`, of which the checks read the user.
@@ -101,6 +105,11 @@ struct Line<'a> {
     counts: BTreeMap<String, u64>,
     #[serde(default)]
     requests: u64,
+    /// Of the summary: the parts the token could not read, by name.
+    #[serde(borrow, default)]
+    omitted: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    #[serde(borrow, default)]
+    synced_by: Option<Cow<'a, str>>,
 }
 
 impl Line<'_> {
@@ -153,7 +162,17 @@ struct Stream {
     other_org_users: HashMap<String, (u64, bool)>,
     /// Project names by id, for the project grants' display names.
     projects: HashMap<String, String>,
-    summary: Option<(BTreeMap<String, u64>, u64)>,
+    summary: Option<Summary>,
+}
+
+/// What the checks read of the summary.
+#[derive(Debug)]
+struct Summary {
+    counts: BTreeMap<String, u64>,
+    requests: u64,
+    /// The parts it names as omitted.
+    omitted: Vec<String>,
+    synced_by: bool,
 }
 
 impl Default for Stream {
@@ -186,7 +205,12 @@ impl Stream {
             if record.org_id != GENERATED_ORG {
                 return Err("the summary names another organization".into());
             }
-            self.summary = Some((record.counts, record.requests));
+            self.summary = Some(Summary {
+                omitted: record.omitted.keys().map(|part| part.to_string()).collect(),
+                synced_by: record.synced_by.is_some_and(|id| !id.is_empty()),
+                counts: record.counts,
+                requests: record.requests,
+            });
             return Ok(());
         }
         let counted = self.contract.record(&record.record())?;
@@ -240,6 +264,9 @@ impl Stream {
             }
             "pat" | "machine_key" | "client_secret" => {
                 self.access(record_hash(&[kind, &r.id, &r.secret.identity_id]));
+            }
+            "instance" => {
+                self.access(record_hash(&["instance", &r.id, &r.display_name, &r.status]));
             }
             _ => {
                 let project_name = &self.projects[&*r.project_id];
@@ -299,10 +326,11 @@ impl Stream {
 
     /// Compares what the stream held with the ground truth; returns the summary's request
     /// count.
-    fn finish(mut self, truth: &GroundTruth) -> Result<u64, String> {
-        let Some((summary_counts, requests)) = self.summary.take() else {
+    fn finish(mut self, truth: &GroundTruth, access: &AccessTruth) -> Result<u64, String> {
+        let Some(summary) = self.summary.take() else {
             return Err("no summary line: the stream is incomplete".into());
         };
+        let (summary_counts, requests) = (summary.counts, summary.requests);
         for (hash, holds) in std::mem::take(&mut self.other_org_users).into_values() {
             if holds {
                 self.assignment(hash);
@@ -314,7 +342,6 @@ impl Stream {
         if let Err(problem) = self.contract.finish(|name| summary_counts.get(name).copied()) {
             problems.push(problem);
         }
-        let access = &truth.access;
         if self.lines != access.records {
             problems.push(format!("{} lines, expected {}", self.lines, access.records));
         }
@@ -336,22 +363,32 @@ impl Stream {
                 self.access_checksum, access.checksum
             ));
         }
-        problems.extend(summary_problems(&summary_counts, truth));
+        problems.extend(summary_problems(&summary_counts, truth, access));
+        // The organization's token cannot read the instance, and the summary says so; the
+        // instance's token can. Either token's own user is known.
+        let omitted: &[&str] = if access.counts.instance == 0 { &["instance"] } else { &[] };
+        if summary.omitted != omitted {
+            problems.push(format!("the summary omits {:?}, expected {omitted:?}", summary.omitted));
+        }
+        if !summary.synced_by {
+            problems.push("the summary names no synced_by".into());
+        }
         if problems.is_empty() { Ok(requests) } else { Err(problems.join("; ")) }
     }
 }
 
 /// Compares the summary's counts with the ground truth's: every count it should have, with
 /// its value, and no other.
-fn summary_problems(summary_counts: &BTreeMap<String, u64>, truth: &GroundTruth) -> Vec<String> {
+fn summary_problems(
+    summary_counts: &BTreeMap<String, u64>,
+    truth: &GroundTruth,
+    access: &AccessTruth,
+) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut expected: Vec<(&str, u64)> = truth.access.counts.named().to_vec();
+    let mut expected: Vec<(&str, u64)> = access.counts.named().to_vec();
     expected.push(("grant_without_principal", truth.counts.grant_without_principal));
-    // The generated organizations have no token or key, and the bench's token is an
-    // organization's, which cannot read the instance (the summary's `omitted` says so).
-    for none in
-        ["pat", "machine_key", "instance", "secret_without_identity", "auth_methods_unknown"]
-    {
+    // Every credential's user is printed before it, and every manager's methods are read.
+    for none in ["secret_without_identity", "auth_methods_unknown"] {
         expected.push((none, 0));
     }
     for &(name, count) in &expected {

@@ -37,8 +37,8 @@ pub use dataset::{
 };
 pub use faults::{Answer, Fault, FaultAction, Mutation};
 pub use generate::{
-    AccessCounts, AccessTruth, GENERATED_ORG, GENERATED_OTHER_ORG, GENERATED_PAT, GenerateSpec,
-    GroundTruth, SummaryCounts, manager_role_name, record_hash,
+    AccessCounts, AccessTruth, GENERATED_IAM_PAT, GENERATED_ORG, GENERATED_OTHER_ORG,
+    GENERATED_PAT, GenerateSpec, GroundTruth, SummaryCounts, manager_role_name, record_hash,
 };
 pub use routes::endpoint_of;
 

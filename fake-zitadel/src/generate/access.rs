@@ -5,7 +5,7 @@ use super::*;
 
 /// What a sync that shows the whole access picture prints and requests, built up as the
 /// generator goes.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct AccessTally {
     pub(super) counts: AccessCounts,
     /// Users of other orgs the stream prints, each once, with their org.
@@ -78,6 +78,40 @@ impl AccessTally {
     }
 }
 
+/// What a sync whose records `tally` counted prints and requests.
+fn finish(mut tally: AccessTally) -> AccessTruth {
+    for (id, org) in &tally.external_users {
+        let hash = record_hash(&["external_user", id, org]);
+        tally.checksum = tally.checksum.wrapping_add(hash);
+    }
+    let counts = &mut tally.counts;
+    counts.external_user = tally.external_users.len() as u64;
+    counts.external_org = tally.external_orgs.len() as u64;
+    // The summary, the eight resource types, then one line per record.
+    let records = 1
+        + 8
+        + counts.user
+        + counts.external_user
+        + counts.pat
+        + counts.machine_key
+        + counts.client_secret
+        + counts.user_auth
+        + counts.org
+        + counts.external_org
+        + counts.instance
+        + counts.project
+        + counts.project_grant
+        + counts.entitlement
+        + counts.grant;
+    AccessTruth {
+        counts: *counts,
+        records,
+        min_requests: tally.requests.values().sum(),
+        requests: tally.requests,
+        checksum: tally.checksum,
+    }
+}
+
 impl Generator {
     /// Managers, project grants and the user grants made through them, plus what a sync that
     /// reads them prints and requests (`GroundTruth::access`). It adds rows only, after every
@@ -127,9 +161,8 @@ impl Generator {
         // The token is an organization's: the instance's role list answers 403, and the
         // sync goes on without the instance.
         tally.request("/admin/v1/members/roles/_search", 1);
-        // The organization's tokens and keys, none here: one empty page each.
-        tally.request("/v2/users/pats/search", 1);
-        tally.request("/v2/users/keys/search", 1);
+        // The organization's tokens and keys, one list of each.
+        self.credentials(&mut tally);
         tally.request("/management/v1/projects/members/roles/_search", 1);
         tally.request("/management/v1/projects/grants/members/roles/_search", 1);
         tally.request("/management/v1/projects/_search", pages(spec.projects));
@@ -167,36 +200,15 @@ impl Generator {
             tally.request("/management/v1/users/grants/_search", pages(user_grants));
         }
 
-        for id in &tally.auth_users {
+        // The instance token's sync prints the same, and the instance with its managers.
+        let mut with_instance = tally.clone();
+        self.instance(&mut with_instance, granted);
+        for id in &with_instance.auth_users {
             let methods = auth_methods_of(id);
             self.dataset.set_auth_methods(OWN.id, id, &methods).expect("a user of the org");
         }
-        for (id, org) in &tally.external_users {
-            let hash = record_hash(&["external_user", id, org]);
-            tally.checksum = tally.checksum.wrapping_add(hash);
-        }
-        let counts = &mut tally.counts;
-        counts.external_user = tally.external_users.len() as u64;
-        counts.external_org = tally.external_orgs.len() as u64;
-        let access = &mut self.truth.access;
-        access.counts = *counts;
-        // The summary, the eight resource types, then one line per record (none of the
-        // instance, which the organization's token may not read, and no credential).
-        access.records = 1
-            + 8
-            + counts.user
-            + counts.external_user
-            + counts.client_secret
-            + counts.user_auth
-            + counts.org
-            + counts.external_org
-            + counts.project
-            + counts.project_grant
-            + counts.entitlement
-            + counts.grant;
-        access.min_requests = tally.requests.values().sum();
-        access.requests = tally.requests;
-        access.checksum = tally.checksum;
+        self.truth.access = finish(tally);
+        self.truth.instance_access = finish(with_instance);
     }
 
     /// Adds a granted org and its users.

@@ -20,6 +20,10 @@ impl Generator {
             self.dataset.add_org(&org_json).expect("generated orgs are valid and distinct");
         }
         self.dataset.add_token(Token::org_viewer(GENERATED_PAT, GENERATED_ORG));
+        let mut instance_viewer = Token::org_viewer(GENERATED_IAM_PAT, GENERATED_ORG);
+        instance_viewer.instance_level = true;
+        instance_viewer.permissions.extend(["iam.read".to_string(), "iam.member.read".to_string()]);
+        self.dataset.add_token(instance_viewer);
         self.users();
         self.projects();
         self.other_org();

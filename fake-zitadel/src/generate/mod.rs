@@ -8,6 +8,7 @@
 mod access;
 mod assignments;
 mod names;
+mod power;
 mod rows;
 
 use crate::dataset::{
@@ -28,6 +29,9 @@ pub const GENERATED_ORG: &str = "284905129371435012";
 pub const GENERATED_OTHER_ORG: &str = "284905311209451523";
 /// The token of a viewer of `GENERATED_ORG`, with every permission a sync needs.
 pub const GENERATED_PAT: &str = "bench-pat-acme-viewer";
+/// The token of a viewer of the instance (`IAM_OWNER_VIEWER`): every permission of
+/// `GENERATED_PAT`, in every organization, and the instance's.
+pub const GENERATED_IAM_PAT: &str = "bench-pat-iam-viewer";
 
 /// The size of a generated organization. Everything else (names, states, which users hold
 /// which roles) follows deterministically from `seed`.
@@ -106,6 +110,9 @@ pub struct GroundTruth {
     /// grants, user grants made through them); the fields above cover the role assignments
     /// alone (users, projects, project roles and this organization's user grants).
     pub access: AccessTruth,
+    /// What a sync with the instance's token (`GENERATED_IAM_PAT`, an Iam Owner Viewer's)
+    /// prints and requests: `access`, and the instance with its manager roles and managers.
+    pub instance_access: AccessTruth,
 }
 
 /// What a sync that shows the whole access picture prints and requests with the default
@@ -169,14 +176,22 @@ pub struct AccessCounts {
     pub client_secret: u64,
     /// Human managers of the organization whose authentication methods are printed.
     pub user_auth: u64,
+    /// Personal Access Tokens and machine keys of service users.
+    pub pat: u64,
+    pub machine_key: u64,
+    /// The instance's record: 1 for a sync with the instance token, else 0.
+    pub instance: u64,
 }
 
 impl AccessCounts {
     /// The counts with their names in the summary.
-    pub fn named(&self) -> [(&'static str, u64); 17] {
+    pub fn named(&self) -> [(&'static str, u64); 20] {
         [
             ("client_secret", self.client_secret),
             ("user_auth", self.user_auth),
+            ("pat", self.pat),
+            ("machine_key", self.machine_key),
+            ("instance", self.instance),
             ("user", self.user),
             ("project", self.project),
             ("org", self.org),

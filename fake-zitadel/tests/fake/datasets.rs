@@ -153,13 +153,32 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
     managers(&org_roles, &walk(&fake, pat, "orgs/me/members/_search", ""), &mut count);
     // The organization's token may not read the instance: a sync asks once and goes on.
     assert_eq!(call(&fake, pat, "POST", "/admin/v1/members/roles/_search", "").status, 403);
-    for list in ["/v2/users/pats/search", "/v2/users/keys/search"] {
-        let body =
-            format!(r#"{{"filters":[{{"organizationIdFilter":{{"id":"{GENERATED_ORG}"}}}}]}}"#);
-        assert_eq!(
-            call(&fake, pat, "POST", list, &body).body,
-            r#"{"pagination":{"appliedLimit":"100"}}"#
-        );
+    // The organization's tokens and keys, each of one of its service users, from the
+    // organization-wide lists sorted by id, 1000 rows a page.
+    for (list, kind) in [("/v2/users/pats/search", "pat"), ("/v2/users/keys/search", "machine_key")]
+    {
+        let mut rows: Vec<Value> = Vec::new();
+        loop {
+            let body = format!(
+                r#"{{"pagination":{{"offset":"{}","limit":1000,"asc":true}},"sortingColumn":"KEY_FIELD_NAME_ID","filters":[{{"organizationIdFilter":{{"id":"{GENERATED_ORG}"}}}}]}}"#,
+                rows.len()
+            );
+            let page = call(&fake, pat, "POST", list, &body).json();
+            let page_rows = page["result"].as_array().cloned().unwrap_or_default();
+            let total: usize =
+                page["pagination"]["totalResult"].as_str().unwrap_or("0").parse().unwrap();
+            let done = page_rows.is_empty();
+            rows.extend(page_rows);
+            if done || rows.len() >= total {
+                break;
+            }
+        }
+        for row in &rows {
+            let user = row["userId"].as_str().unwrap();
+            let of = user_rows.iter().find(|u| u["id"] == user).expect("a user of the org");
+            assert!(of["machine"].is_object(), "{kind} of a human: {row}");
+        }
+        count(kind, rows.len());
     }
 
     let mut grant_users: Vec<(String, bool)> = Vec::new();
@@ -238,12 +257,12 @@ fn a_generated_organization_serves_what_its_access_ground_truth_counts() {
     let expected: BTreeMap<&str, u64> =
         truth.access.counts.named().into_iter().filter(|(_, n)| *n > 0).collect();
     assert_eq!(counts, expected);
-    assert_eq!(expected.len(), 17, "every kind occurs");
+    assert_eq!(expected.len(), 19, "every kind occurs but the instance");
     let lines = 1
         + 8
-        + ["user", "external_user", "client_secret", "user_auth", "org", "external_org", "project"]
+        + ["user", "external_user", "pat", "machine_key", "client_secret", "user_auth", "org"]
             .iter()
-            .chain(&["project_grant", "entitlement", "grant"])
+            .chain(&["external_org", "project", "project_grant", "entitlement", "grant"])
             .map(|name| counts.get(name).copied().unwrap_or_default())
             .sum::<u64>();
     assert_eq!(lines, truth.access.records);

@@ -300,3 +300,39 @@ fn a_generated_organization_is_synced_exactly_in_the_minimum_of_requests() {
     assert_eq!(requests, truth.access.requests, "requests per endpoint");
     assert_eq!(summary(&run.stdout)["requests"], truth.access.min_requests);
 }
+
+/// The instance's token syncs the same generated organization and the instance with it:
+/// its record, manager roles and managers (of the organization, of the second one and of a
+/// partner), and the tokens and keys of the service users, exactly as the ground truth
+/// counts them, in its minimum of requests, and nothing omitted.
+#[test]
+fn a_generated_organization_with_the_instance_token_holds_the_instance_and_the_credentials() {
+    let spec =
+        GenerateSpec { project_grants: 12, granted_orgs: 3, ..GenerateSpec::LARGE.divided(100) };
+    let (dataset, truth) = Dataset::generate(spec);
+    let fake = serve(dataset, Options::default());
+    let run = sync_ok(&fake, &[], &[("BATON_PAT", GENERATED_IAM_PAT)]);
+    let access = &truth.instance_access;
+    let summary = summary(&run.stdout);
+    for (name, count) in access.counts.named() {
+        assert_eq!(summary["counts"][name], count, "{name}");
+    }
+    assert_eq!(summary["counts"]["instance"], 1);
+    assert!(access.counts.pat > 0 && access.counts.machine_key > 0, "{:?}", access.counts);
+    assert!(summary.get("omitted").is_none(), "{summary}");
+    assert_eq!(run.stdout.lines().count() as u64, access.records);
+    let mut requests = std::collections::BTreeMap::new();
+    for request in fake.requests() {
+        *requests.entry(endpoint_of(&request.path).expect("a known endpoint")).or_default() += 1;
+    }
+    assert_eq!(requests, access.requests, "requests per endpoint");
+    assert_eq!(summary["requests"], access.min_requests);
+    // The organization's token reads the same credentials, and not the instance.
+    assert_eq!(truth.access.counts.pat, access.counts.pat);
+    assert_eq!(truth.access.counts.instance, 0);
+    // The instance and its managers cost two requests, and each human of the organization
+    // who manages only the instance one more, for how it signs in.
+    let new_managers = access.counts.user_auth - truth.access.counts.user_auth;
+    assert!(new_managers > 0, "an instance manager of this organization signs in");
+    assert_eq!(access.min_requests, truth.access.min_requests + 2 + new_managers);
+}

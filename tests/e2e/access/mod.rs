@@ -11,8 +11,8 @@ mod project_grants;
 mod sign_in;
 
 use fake_zitadel::{
-    Dataset, FakeZitadel, Fault, FaultAction, GENERATED_PAT, GenerateSpec, Mutation, Options,
-    Token, endpoint_of,
+    Dataset, FakeZitadel, Fault, FaultAction, GENERATED_IAM_PAT, GENERATED_PAT, GenerateSpec,
+    Mutation, Options, Token, endpoint_of,
 };
 use serde_json::{Value, json};
 
