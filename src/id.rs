@@ -12,7 +12,10 @@ use std::borrow::Cow;
 
 /// One component as it appears in an id: `%` and `:` percent-encoded, the rest as it is.
 pub fn escape(component: &str) -> Cow<'_, str> {
-    if !component.contains(['%', ':']) {
+    // Both are ASCII, which no byte of a multi-byte UTF-8 character is: a scan of the bytes,
+    // without branches, finds them in a fraction of what a scan of the characters costs.
+    let special = component.bytes().fold(false, |found, b| found | (b == b'%') | (b == b':'));
+    if !special {
         return Cow::Borrowed(component);
     }
     let mut escaped = String::with_capacity(component.len() + 4);
