@@ -288,15 +288,12 @@ pub struct GrantId<'a> {
 }
 
 impl GrantId<'_> {
-    /// The pieces of the id, as `id::pieces` makes them (a test holds the two together),
-    /// some of them empty: a fixed array, as one grant after another is written and hashed.
+    /// The pieces of the id as `id::pieces` makes them (a test holds the two together).
     pub fn pieces(&self) -> [Cow<'_, str>; 5] {
-        // `id::pieces` puts no separator before the first component after an empty head.
         let user = if self.entitlement_id.is_empty() { "user:" } else { ":user:" };
-        let (through, project_grant_id) = match self.project_grant_id {
-            Some(project_grant_id) => (":project_grant:", id::escape(project_grant_id)),
-            None => ("", Cow::Borrowed("")),
-        };
+        let (through, project_grant_id) = self
+            .project_grant_id
+            .map_or(("", Cow::Borrowed("")), |id| (":project_grant:", id::escape(id)));
         [
             Cow::Borrowed(self.entitlement_id),
             Cow::Borrowed(user),
@@ -454,8 +451,6 @@ pub struct SecretTrait<'a> {
 }
 
 /// The last line, written only when the sync completed: its absence marks a truncated stream.
-/// Of two runs on unchanged data with the same settings, only `started_at` and
-/// `finished_at` differ.
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
     pub kind: &'static str,
