@@ -3,7 +3,8 @@
 //! This file holds the public face (the sizes, the ground truth, `Dataset::generate`); the
 //! generator's work is split by job: `names.rs` (ids, names and roles to draw from),
 //! `assignments.rs` (users, projects, roles and user grants), `access.rs` (managers, project
-//! grants and the user grants made through them) and `rows.rs` (rows as JSON text).
+//! grants and the user grants made through them), `power.rs` (service users' tokens and
+//! keys, the instance's managers) and `rows.rs` (rows as JSON text).
 
 mod access;
 mod assignments;
