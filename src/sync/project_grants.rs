@@ -241,7 +241,7 @@ fn owned(grant: &wire::ProjectGrant) -> wire::ProjectGrant<'static> {
         state: own(&grant.state),
         project_id: own(&grant.project_id),
         project_name: own(&grant.project_name),
-        details: wire::ObjectDetails {
+        details: wire::GrantDetails {
             creation_date: own(&grant.details.creation_date),
             change_date: own(&grant.details.change_date),
             // No record names it.

@@ -126,6 +126,11 @@ mod tests {
         let long = format!(r#""2025-01-20T10:00:01{}Z""#, "0".repeat(100));
         let error = page::<Member>(&member(&long), 10).unwrap_err().to_string();
         assert!(error.contains("got 120 characters"), "{error}");
+        // Only the dates a record prints are read: a user's last change is not.
+        let user: User = serde_json::from_str(
+            r#"{"id":"7","details":{"creationDate":"2025-01-20T10:00:01Z","changeDate":"any"}}"#,
+        )?;
+        assert_eq!(user.details.creation_date, "2025-01-20T10:00:01Z");
         // A credential's expiry is checked as well; ZITADEL's "never" passes as it is.
         let key: Credential =
             serde_json::from_str(r#"{"id":"1","expirationDate":"9999-12-31T23:59:59Z"}"#)?;

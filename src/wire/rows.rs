@@ -51,7 +51,6 @@ impl Org<'_> {
             id: Cow::Owned(self.id.into_owned()),
             details: ObjectDetails {
                 creation_date: Cow::Owned(self.details.creation_date.into_owned()),
-                change_date: Cow::Owned(self.details.change_date.into_owned()),
                 resource_owner: Cow::Owned(self.details.resource_owner.into_owned()),
             },
             name: Cow::Owned(self.name.into_owned()),
@@ -61,13 +60,23 @@ impl Org<'_> {
     }
 }
 
-/// Per-object `details` (`ObjectDetails`).
+/// Per-object `details` (`ObjectDetails`), as much as records of objects print.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ObjectDetails<'a> {
     #[serde(borrow, deserialize_with = "timestamp")]
     pub creation_date: Cow<'a, str>,
-    /// The last change: of a membership, its roles; of a grant, its roles or state.
+    #[serde(borrow, deserialize_with = "text")]
+    pub resource_owner: Cow<'a, str>,
+}
+
+/// The `details` of a grant's source (a user grant, a membership, a project grant): also
+/// its last change, of its roles or state, which grant records print as `updated_at`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GrantDetails<'a> {
+    #[serde(borrow, deserialize_with = "timestamp")]
+    pub creation_date: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "timestamp")]
     pub change_date: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "text")]
@@ -180,7 +189,7 @@ pub struct UserGrant<'a> {
     /// `resourceOwner` is the organization that made the grant: another one for a grant made
     /// through a project grant.
     #[serde(borrow)]
-    pub details: ObjectDetails<'a>,
+    pub details: GrantDetails<'a>,
     #[serde(borrow, deserialize_with = "strings")]
     pub role_keys: Vec<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "text")]
@@ -224,7 +233,7 @@ pub struct Member<'a> {
     /// Of the membership: `creationDate` when it was added, `changeDate` its last change
     /// of roles.
     #[serde(borrow)]
-    pub details: ObjectDetails<'a>,
+    pub details: GrantDetails<'a>,
     #[serde(borrow, deserialize_with = "strings")]
     pub roles: Vec<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "text")]
@@ -282,7 +291,6 @@ impl Instance<'_> {
             id: Cow::Owned(self.id.into_owned()),
             details: ObjectDetails {
                 creation_date: Cow::Owned(self.details.creation_date.into_owned()),
-                change_date: Cow::Owned(self.details.change_date.into_owned()),
                 resource_owner: Cow::Owned(self.details.resource_owner.into_owned()),
             },
             name: Cow::Owned(self.name.into_owned()),
@@ -421,7 +429,7 @@ pub struct ProjectGrant<'a> {
     #[serde(borrow, deserialize_with = "text")]
     pub project_name: Cow<'a, str>,
     #[serde(borrow)]
-    pub details: ObjectDetails<'a>,
+    pub details: GrantDetails<'a>,
 }
 
 impl Row for User<'_> {
