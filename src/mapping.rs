@@ -42,14 +42,12 @@ pub fn user<'a>(user: &'a wire::User<'a>, org_id: &'a str) -> UserResource<'a> {
     let human = user.human.as_ref();
     let machine = user.machine.as_ref();
     let profile = human.map(|h| &h.profile);
-    let display_name = first_present([
-        profile.map(|p| Cow::Borrowed(&*p.display_name)),
-        profile.map(|p| full_name(&p.first_name, &p.last_name)),
-        machine.map(|m| Cow::Borrowed(&*m.name)),
-        Some(Cow::Borrowed(&*user.preferred_login_name)),
-        Some(Cow::Borrowed(&*user.user_name)),
-    ])
-    .unwrap_or(Cow::Borrowed(&*user.id));
+    let display_name = display_name(
+        profile.map(|p| &*p.display_name),
+        profile.map(|p| (&*p.first_name, &*p.last_name)),
+        [machine.map(|m| &*m.name), Some(&user.preferred_login_name), Some(&user.user_name)],
+        &user.id,
+    );
     let emails = match human {
         Some(h) if !h.email.email.is_empty() => vec![EmailAddress {
             address: &h.email.email,
@@ -129,13 +127,12 @@ struct Someone<'a> {
 
 /// An external user record, inventing nothing the source did not say.
 fn external(someone: Someone<'_>) -> UserResource<'_> {
-    let display_name = first_present([
-        Some(Cow::Borrowed(someone.display_name)),
-        Some(full_name(someone.first_name, someone.last_name)),
-        Some(Cow::Borrowed(someone.login)),
-        Some(Cow::Borrowed(someone.username)),
-    ])
-    .unwrap_or(Cow::Borrowed(someone.id));
+    let display_name = display_name(
+        Some(someone.display_name),
+        Some((someone.first_name, someone.last_name)),
+        [Some(someone.login), Some(someone.username)],
+        someone.id,
+    );
     let account_type = match someone.user_type {
         "TYPE_HUMAN" => Some(AccountType::Human),
         "TYPE_MACHINE" => Some(AccountType::Service),
@@ -550,10 +547,25 @@ pub fn org_grant<'a>(
     }
 }
 
-fn first_present<'a, const N: usize>(
-    candidates: [Option<Cow<'a, str>>; N],
-) -> Option<Cow<'a, str>> {
-    candidates.into_iter().flatten().find(|name| !name.is_empty())
+/// The first name that is not empty: the display name ZITADEL sent, else the full name
+/// made of `first` and `last`, else the first of `others`, else the id. The full name is
+/// built only when there is no display name (it is a new string, and nearly every user has
+/// one).
+fn display_name<'a, const N: usize>(
+    given: Option<&'a str>,
+    names: Option<(&'a str, &'a str)>,
+    others: [Option<&'a str>; N],
+    id: &'a str,
+) -> Cow<'a, str> {
+    if let Some(given) = given.and_then(non_empty) {
+        return Cow::Borrowed(given);
+    }
+    match names.map(|(first, last)| full_name(first, last)) {
+        Some(full) if !full.is_empty() => full,
+        _ => {
+            Cow::Borrowed(others.into_iter().flatten().find(|name| !name.is_empty()).unwrap_or(id))
+        }
+    }
 }
 
 fn full_name<'a>(first: &'a str, last: &'a str) -> Cow<'a, str> {
