@@ -160,6 +160,20 @@ mod tests {
         Ok(())
     }
 
+    /// Room for a page's rows is made once, for as many as the list's total says but never
+    /// more than were asked for, whatever total a server claims.
+    #[test]
+    fn a_page_makes_room_for_its_rows_once_within_the_limit() -> serde_json::Result<()> {
+        let rows = r#"{"key":"a"},{"key":"b"},{"key":"c"}"#;
+        for (total, limit, room) in [("3", 1000, 3), ("18446744073709551615", 5, 5)] {
+            let json = format!(r#"{{"details":{{"totalResult":"{total}"}},"result":[{rows}]}}"#);
+            let roles: Page<Role> = page(&json, limit)?;
+            assert_eq!(roles.result.len(), 3);
+            assert_eq!(roles.result.capacity(), room, "total {total}, limit {limit}");
+        }
+        Ok(())
+    }
+
     #[test]
     fn a_page_is_one_object_with_each_field_once() {
         for json in [

@@ -79,7 +79,12 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for PageReader<T> {
                     return Err(de::Error::duplicate_field("result"));
                 }
                 Field::Result => {
-                    let rows = Rows { limit: self.limit, rows: PhantomData };
+                    // ZITADEL sends `details` first: a page holds at most as many rows as
+                    // the whole list, and never more than were asked for, whatever a
+                    // hostile server says its total is.
+                    let total = details.as_ref().map_or(0, |d: &ListDetails| d.total_result);
+                    let expected = total.min(self.limit as u64) as usize;
+                    let rows = Rows { limit: self.limit, expected, rows: PhantomData };
                     result = Some(map.next_value_seed(rows)?);
                 }
                 Field::Other => {
@@ -91,9 +96,11 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for PageReader<T> {
     }
 }
 
-/// The `result` array of a page: at most `limit` rows.
+/// The `result` array of a page: at most `limit` rows, room made for `expected` at once
+/// (growing a vector of a thousand rows one doubling at a time copies them twice over).
 struct Rows<T> {
     limit: usize,
+    expected: usize,
     rows: PhantomData<T>,
 }
 
@@ -113,7 +120,7 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for Rows<T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-        let mut rows = Vec::new();
+        let mut rows = Vec::with_capacity(self.expected);
         let mut list_items = 0;
         loop {
             if rows.len() == self.limit {
