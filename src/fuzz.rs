@@ -5,6 +5,7 @@
 //! characters or any piece of the PAT.
 
 use crate::mapping;
+use crate::record_json::WriteJson;
 use crate::redact;
 use crate::sync::{self, Rejected};
 use crate::wire::{self, MAX_LIST_ITEMS};
@@ -195,9 +196,17 @@ fn assert_page_bounds<T>(page: &wire::Page<T>, list_items: impl Fn(&T) -> usize)
     assert!(page.result.iter().map(list_items).sum::<usize>() <= MAX_LIST_ITEMS);
 }
 
-/// Checks that a record is one JSON object on one line, `kind` first, and returns it.
-fn assert_record(record: &impl serde::Serialize) -> serde_json::Value {
+/// Checks that a record is one JSON object on one line, `kind` first, written by hand byte
+/// for byte as serde writes it, and returns it.
+fn assert_record(record: &(impl serde::Serialize + WriteJson)) -> serde_json::Value {
     let line = serde_json::to_string(record).expect("records always serialize");
+    let mut fast = Vec::new();
+    record.write_json(&mut fast);
+    assert!(
+        fast == line.as_bytes(),
+        "written by hand: {}\nby serde: {line}",
+        String::from_utf8_lossy(&fast)
+    );
     assert!(line.starts_with("{\"kind\":") && !line.contains('\n'), "{line}");
     let value: serde_json::Value = serde_json::from_str(&line).expect("a record is JSON");
     assert!(value.is_object());

@@ -17,6 +17,7 @@ mod mapping;
 mod output;
 mod paging;
 mod record;
+mod record_json;
 mod redact;
 mod retry;
 mod settings;

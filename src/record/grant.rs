@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 use serde::Serialize;
 
 use crate::id;
+use crate::record_json::json_string;
 
 /// One role key of one user grant.
 #[derive(Debug, Serialize)]
@@ -76,49 +77,6 @@ impl Grant<'_> {
         }
         out.push(b'}');
     }
-}
-
-/// Appends the concatenated `parts` as one JSON string. Text without quotes, backslashes or
-/// control characters (ids, keys, states: nearly everything) is copied as it is; anything
-/// else is escaped by serde_json, so the result is always what serde_json writes.
-fn json_string<S: AsRef<str>>(out: &mut Vec<u8>, parts: impl IntoIterator<Item = S>) {
-    out.push(b'"');
-    for part in parts {
-        let part = part.as_ref();
-        if is_plain(part.as_bytes()) {
-            out.extend_from_slice(part.as_bytes());
-        } else {
-            let quoted = serde_json::to_string(part).expect("a string always serializes");
-            out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
-        }
-    }
-    out.push(b'"');
-}
-
-/// Whether `text` holds no byte that JSON escapes (a quote, a backslash or a control
-/// character below 0x20), looked at eight bytes at a time: for each, a byte of the word is
-/// one of them exactly when the classic zero-byte test of the word (made to find that byte
-/// value) sets its top bit.
-fn is_plain(text: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let escaped = |word: u64| {
-        let below_space = word.wrapping_sub(ONES * 0x20) & !word;
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let quote = quote.wrapping_sub(ONES) & !quote;
-        let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        (below_space | quote | backslash) & TOPS
-    };
-    let mut words = text.chunks_exact(8);
-    let mut found = 0;
-    for word in &mut words {
-        found |= escaped(u64::from_ne_bytes(word.try_into().expect("eight bytes")));
-    }
-    let mut last = [b'a'; 8];
-    last[..words.remainder().len()].copy_from_slice(words.remainder());
-    found |= escaped(u64::from_ne_bytes(last));
-    found == 0
 }
 
 /// A grant's id, `<entitlement_id>:user:<userId>` (`project:<projectId>:<roleKey>:user:<userId>`),
@@ -230,23 +188,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    /// The word-at-a-time test finds every byte JSON escapes wherever it falls in a word or
-    /// in the bytes after the last whole word, and no other byte.
-    #[test]
-    fn a_plain_string_is_one_without_any_byte_json_escapes() {
-        for byte in 0..=255u8 {
-            let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
-            for at in 0..19 {
-                let mut text = vec![b'x'; 19];
-                text[at] = byte;
-                for len in at + 1..=19 {
-                    assert_eq!(is_plain(&text[..len]), !escaped, "{byte:#x} at {at} of {len}");
-                }
-            }
-        }
-        assert!(is_plain(b""));
     }
 
     #[test]

@@ -128,7 +128,7 @@ pub fn credentials<W: Write>(
     if config.filters.credentials(CredentialKind::ClientSecret.resource_type()) {
         let org_id = &ledger.org().id;
         for machine in machines.iter().filter(|machine| machine.has_secret) {
-            ledger.print(&mapping::client_secret(&machine.id, org_id))?;
+            ledger.print_json(&mapping::client_secret(&machine.id, org_id))?;
             ledger.counts.client_secret += 1;
         }
     }
@@ -179,7 +179,7 @@ fn credential<W: Write>(
         return Ok(());
     }
     let org_id = &ledger.org().id;
-    ledger.print(&mapping::credential(kind, row, user_id, org_id))?;
+    ledger.print_json(&mapping::credential(kind, row, user_id, org_id))?;
     match kind {
         CredentialKind::Pat => ledger.counts.pat += 1,
         _ => ledger.counts.machine_key += 1,

@@ -68,7 +68,7 @@ pub fn instance<W: Write>(
     let Some(instance) = omit_when_denied(ledger, explicit, Endpoint::Instance, found)? else {
         return Ok(());
     };
-    ledger.print(&mapping::instance(&instance))?;
+    ledger.print_json(&mapping::instance(&instance))?;
     ledger.counts.instance += 1;
     let resource = Resource { kind: "instance", id: &instance.id };
     managers::managers(fetcher, ledger, config, &InstanceMembers, &resource, &roles.roles)

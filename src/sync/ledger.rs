@@ -16,6 +16,7 @@ use crate::keyed::{IdSet, Keyed};
 use crate::log::{self, Level};
 use crate::output::Output;
 use crate::record::{Counts, Omitted};
+use crate::record_json::WriteJson;
 use crate::wire;
 
 /// What was printed and counted so far for one organization.
@@ -151,6 +152,11 @@ impl<'o, W: Write> Ledger<'o, W> {
         self.out.write(record)
     }
 
+    /// Writes one record that writes its own JSON (`record_json`); the caller counts it.
+    pub fn print_json(&mut self, record: &impl WriteJson) -> io::Result<()> {
+        self.print_with(|line| record.write_json(line))
+    }
+
     /// Writes one record whose JSON `write` appends by hand (grants, the hot path).
     pub fn print_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
         self.out.write_with(|line| {
@@ -205,13 +211,13 @@ impl<'o, W: Write> Ledger<'o, W> {
     }
 
     /// Prints an external user (made by `record`) unless it was printed before.
-    pub fn external_user<R: Serialize>(
+    pub fn external_user<R: WriteJson>(
         &mut self,
         user_id: &str,
         record: impl FnOnce() -> R,
     ) -> Result<()> {
         if self.external_users.insert(user_id)? {
-            self.out.write(&record())?;
+            self.print_json(&record())?;
             self.counts.external_user += 1;
         }
         Ok(())

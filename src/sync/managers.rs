@@ -245,7 +245,7 @@ fn manager_entitlement<W: Write>(
     // A project's role key may equal a manager role's slug (`manager:PROJECT_OWNER`): ids
     // escape the key's `:`, so the two entitlements have two ids.
     let entitlement = mapping::manager_entitlement(resource.kind, resource.id, role);
-    ledger.print(&entitlement)?;
+    ledger.print_json(&entitlement)?;
     ledger.counts.entitlement += 1;
     printed.ids.insert(role.to_string(), entitlement.id.clone());
     Ok(entitlement.id)

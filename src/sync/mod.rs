@@ -108,7 +108,7 @@ pub fn run<W: Write>(config: &Config, client: &mut Client, out: &mut Output<W>) 
             _ => filters.project_grants(),
         };
         if included {
-            ledger.print(resource_type)?;
+            ledger.print_json(resource_type)?;
         }
     }
     if filters.users() {

@@ -271,7 +271,7 @@ fn project_grant<W: Write>(
         ledger.external_org(org_id, || mapping::external_org(org_id, &grant.granted_org_name))?;
     }
     ledger.learn_org_name(org_id, &grant.granted_org_name)?;
-    ledger.print(&mapping::project_grant(grant, project.name))?;
+    ledger.print_json(&mapping::project_grant(grant, project.name))?;
     ledger.counts.project_grant += 1;
     for (key, entitlement_id) in delegated {
         let org_grant = mapping::org_grant(project.id, key, entitlement_id, grant);

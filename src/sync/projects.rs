@@ -97,7 +97,7 @@ pub fn projects<W: Write>(
             if !filters.project(&project.id) {
                 return Ok(());
             }
-            ledger.print(&mapping::project(project, &ledger.org().id))?;
+            ledger.print_json(&mapping::project(project, &ledger.org().id))?;
             ledger.counts.project += 1;
             ledger.forget_grants();
             let roles = roles(fetcher, ledger, &project.id)?;
@@ -133,7 +133,7 @@ fn roles<W: Write>(
     let mut roles = Roles::default();
     fetcher.walk(&ProjectRoles { project_id }, |_, role| {
         let entitlement = mapping::entitlement(project_id, role);
-        ledger.print(&entitlement)?;
+        ledger.print_json(&entitlement)?;
         roles.insert(&role.key, entitlement.id, project_id)?;
         ledger.counts.entitlement += 1;
         Ok(())

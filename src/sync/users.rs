@@ -71,7 +71,7 @@ pub fn users<W: Write>(
         if let (Some(machines), Some(machine)) = (machines.as_deref_mut(), &user.machine) {
             machines.push(&user.id, machine.has_secret)?;
         }
-        ledger.print(&mapping::user(user, &ledger.org().id))?;
+        ledger.print_json(&mapping::user(user, &ledger.org().id))?;
         ledger.counts.user += 1;
         auth::after_user(fetcher, ledger, user)?;
         ledger.show_progress(fetcher.requests());
