@@ -258,11 +258,19 @@ pub fn json_string<S: AsRef<str>>(out: &mut Vec<u8>, parts: impl IntoIterator<It
         if is_plain(part.as_bytes()) {
             out.extend_from_slice(part.as_bytes());
         } else {
-            let quoted = serde_json::to_string(part).expect("a string always serializes");
-            out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
+            escape(out, part);
         }
     }
     out.push(b'"');
+}
+
+/// Appends `text` escaped by serde_json, without its quotes: rare, so kept out of the way
+/// of the copy of plain text.
+#[cold]
+#[inline(never)]
+fn escape(out: &mut Vec<u8>, text: &str) {
+    let quoted = serde_json::to_string(text).expect("a string always serializes");
+    out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
 }
 
 /// Whether `text` holds no byte that JSON escapes (a quote, a backslash or a control
@@ -285,9 +293,16 @@ fn is_plain(text: &[u8]) -> bool {
     for word in &mut words {
         found |= escaped(u64::from_ne_bytes(word.try_into().expect("eight bytes")));
     }
-    let mut last = [b'a'; 8];
-    last[..words.remainder().len()].copy_from_slice(words.remainder());
-    found |= escaped(u64::from_ne_bytes(last));
+    // The bytes after the last whole word: within the word that ends the text, which
+    // overlaps the one before it, or, in a text shorter than a word, padded with plain
+    // bytes (without a call to copy them).
+    let last = match text.len().checked_sub(8) {
+        Some(start) => u64::from_ne_bytes(text[start..].try_into().expect("eight bytes")),
+        None => text.iter().rev().fold(u64::from_ne_bytes([b'a'; 8]), |word, &byte| {
+            word << 8 | u64::from(byte)
+        }),
+    };
+    found |= escaped(last);
     found == 0
 }
 
