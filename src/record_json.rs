@@ -311,9 +311,10 @@ fn is_plain(text: &[u8]) -> bool {
     // bytes (without a call to copy them).
     let last = match text.len().checked_sub(8) {
         Some(start) => u64::from_ne_bytes(text[start..].try_into().expect("eight bytes")),
-        None => text.iter().rev().fold(u64::from_ne_bytes([b'a'; 8]), |word, &byte| {
-            word << 8 | u64::from(byte)
-        }),
+        None => text
+            .iter()
+            .rev()
+            .fold(u64::from_ne_bytes([b'a'; 8]), |word, &byte| word << 8 | u64::from(byte)),
     };
     found |= escaped(last);
     found == 0
