@@ -10,11 +10,14 @@
 
 use std::borrow::Cow;
 
+use crate::words;
+
 /// One component as it appears in an id: `%` and `:` percent-encoded, the rest as it is.
 pub fn escape(component: &str) -> Cow<'_, str> {
     // Bytes rather than characters: `%` and `:` are ASCII, which no other character's UTF-8
     // contains, and a byte search does not decode each character.
-    if !component.bytes().any(|byte| byte == b'%' || byte == b':') {
+    let separators = |word| words::equal(word, b'%') | words::equal(word, b':');
+    if !words::any(component.as_bytes(), b'a', separators) {
         return Cow::Borrowed(component);
     }
     let mut escaped = String::with_capacity(component.len() + 4);

@@ -24,6 +24,7 @@ mod settings;
 mod sync;
 mod timestamp;
 mod wire;
+mod words;
 mod zitadel;
 
 use std::io::{self, IsTerminal};
