@@ -122,13 +122,20 @@ fn the_cronjob_is_admitted_at_the_restricted_pod_security_level() {
         assert!(security["capabilities"]["add"].is_null(), "no capability added");
         let seccomp = &security["seccompProfile"]["type"];
         assert!(seccomp.is_null() || seccomp == "RuntimeDefault");
-        // Sized from the bench: the largest organization peaks at 7.3 MiB and 1.3 s of CPU.
+        // Sized from the bench: the largest organization peaks at 8.1 MiB and 1.3 s of CPU.
         let resources = &container["resources"];
         for kind in ["requests", "limits"] {
             assert!(resources[kind]["cpu"].is_string(), "{kind}.cpu");
             let memory = bytes(&resources[kind]["memory"]);
             assert!((8 << 20..=256 << 20).contains(&memory), "{kind}.memory {memory}");
         }
+        // The sync's own limit is under the container's, so that an organization too large
+        // for it ends with exit 1 naming what outgrew it, not at the hands of the OOM killer.
+        let env = container["env"].as_array().expect("the container's env");
+        let limit = env.iter().find(|var| var["name"] == "BATON_MEMORY_LIMIT");
+        let mib: u64 = limit.and_then(|var| var["value"].as_str()?.parse().ok()).expect("a limit");
+        let container_limit = bytes(&resources["limits"]["memory"]);
+        assert!(mib >= 25 && mib << 20 < container_limit, "{mib} MiB, {container_limit} bytes");
     }
     // The restricted level allows these volume types only.
     let volumes = pod["volumes"].as_array().unwrap();
