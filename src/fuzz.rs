@@ -4,6 +4,8 @@
 //! JSON lines that say what the wire said, and errors are one short line without control
 //! characters or any piece of the PAT.
 
+mod shaped;
+
 use crate::mapping;
 use crate::record_json::WriteJson;
 use crate::redact;
@@ -46,8 +48,11 @@ fn samples() -> Vec<(Kind, String)> {
     };
     let grants =
         |grant: &str| format!(r#"{{"details":{{"totalResult":"2"}},"result":[{grant},{grant}]}}"#);
+    let [clean_grants, clean_users] = shaped::clean_pages();
     vec![
         (Kind::Users, users(r#"{"totalResult":"2","processedSequence":"9"}"#)),
+        (Kind::Users, clean_users),
+        (Kind::Grants, clean_grants),
         (Kind::Projects, PROJECTS.to_string()),
         (Kind::Roles, ROLES.to_string()),
         (Kind::Grants, grants(GRANT)),
@@ -104,6 +109,7 @@ fn mutated_answers_give_a_clean_error_or_faithful_records() {
 }
 
 fn users(bytes: &[u8]) -> Result<(), Rejected> {
+    shaped::assert_same::<wire::User>(bytes, LIMIT);
     let page = sync::parse_page::<wire::User>(bytes, LIMIT)?;
     assert_page_bounds(&page, |user| user.login_names.len());
     for user in &page.result {
@@ -147,6 +153,7 @@ fn roles(bytes: &[u8]) -> Result<(), Rejected> {
 }
 
 fn grants(bytes: &[u8]) -> Result<(), Rejected> {
+    shaped::assert_same::<wire::UserGrant>(bytes, LIMIT);
     let page = sync::parse_page::<wire::UserGrant>(bytes, LIMIT)?;
     assert_page_bounds(&page, |grant| grant.role_keys.len());
     for user_grant in &page.result {

@@ -17,7 +17,7 @@ use crate::zitadel::{Client, Endpoint};
 /// its rows are told apart and checked. One small type per list, beside its family's code.
 pub trait List {
     /// A row of the list, borrowed from its page.
-    type Row<'b>: Deserialize<'b> + wire::Row;
+    type Row<'b>: Deserialize<'b> + wire::Row + wire::Shaped<'b>;
     /// What is known of the rows' order and total; most lists have no defined order.
     const SHAPE: Shape = paging::UNSORTED;
 

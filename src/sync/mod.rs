@@ -52,6 +52,8 @@ pub use fetcher::Fetcher;
 pub use org::{require_project, resolve as resolve_org};
 // `--check` reads answers as the fetcher does, and refuses one as it does; the fuzz test
 // sees why one is refused.
+#[cfg(test)]
+pub use parse::parse_page_with_serde;
 pub use parse::{Rejected, list_details, parse, parse_page};
 
 use ledger::Ledger;

@@ -47,19 +47,35 @@ impl From<std::io::Error> for Rejected {
 
 /// Parses a response body that is one object, such as `orgs/me`'s.
 pub fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, Rejected> {
-    parse_with(bytes, std::marker::PhantomData::<T>)
+    deserialize(checked_text(bytes)?, std::marker::PhantomData::<T>)
 }
 
 /// Parses a list page of at most `limit` rows, the page size asked for: a longer page fails
-/// as soon as its extra row starts, before it costs any memory.
-pub fn parse_page<'b, T: Deserialize<'b> + wire::Row>(
+/// as soon as its extra row starts, before it costs any memory. The rows' own reader
+/// (`wire::Shaped`) reads the page if it is sure to read it as serde_json does; serde_json
+/// reads it otherwise, and says what is wrong with it.
+pub fn parse_page<'b, T: Deserialize<'b> + wire::Row + wire::Shaped<'b>>(
     bytes: &'b [u8],
     limit: u32,
 ) -> Result<Page<T>, Rejected> {
-    parse_with(bytes, Page::reader(limit))
+    let text = checked_text(bytes)?;
+    match T::shaped_page(text, limit) {
+        Some(page) => Ok(page),
+        None => deserialize(text, Page::reader(limit)),
+    }
 }
 
-fn parse_with<'b, S: DeserializeSeed<'b>>(bytes: &'b [u8], seed: S) -> Result<S::Value, Rejected> {
+/// `parse_page` with serde_json alone, for the tests that hold the two readers together.
+#[cfg(test)]
+pub fn parse_page_with_serde<'b, T: Deserialize<'b> + wire::Row>(
+    bytes: &'b [u8],
+    limit: u32,
+) -> Result<Page<T>, Rejected> {
+    deserialize(checked_text(bytes)?, Page::reader(limit))
+}
+
+/// The body as text, if it may be a ZITADEL answer: UTF-8, and no array.
+fn checked_text(bytes: &[u8]) -> Result<&str, Rejected> {
     // serde reads a struct from a JSON array too, and an empty array would pass as an
     // empty page: every ZITADEL answer is an object.
     if bytes.trim_ascii_start().starts_with(b"[") {
@@ -68,10 +84,13 @@ fn parse_with<'b, S: DeserializeSeed<'b>>(bytes: &'b [u8], seed: S) -> Result<S:
     }
     // Checking UTF-8 once for the whole body is cheaper than serde_json checking each
     // string as it goes (`from_slice`); a body cut inside a character fails here.
-    let text = std::str::from_utf8(bytes).map_err(|err| {
+    std::str::from_utf8(bytes).map_err(|err| {
         let message = format!("malformed response: not UTF-8 ({err})");
         Rejected::Malformed(ApiError::retryable(message))
-    })?;
+    })
+}
+
+fn deserialize<'b, S: DeserializeSeed<'b>>(text: &'b str, seed: S) -> Result<S::Value, Rejected> {
     let mut json = serde_json::Deserializer::from_str(text);
     seed.deserialize(&mut json)
         .and_then(|value| json.end().map(|()| value))

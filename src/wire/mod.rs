@@ -12,11 +12,15 @@
 //! it short: the walk asks for the rest from there).
 //!
 //! `request.rs` builds the bodies we send, `page.rs` reads a page within those bounds, and
-//! `rows.rs` holds the objects read.
+//! `rows.rs` holds the objects read. The pages of users and user grants are read by
+//! `shaped.rs` (with `scan.rs`) without serde_json where it is sure to read them as
+//! serde_json does, and by serde_json where it is not.
 
 mod page;
 mod request;
 mod rows;
+mod scan;
+mod shaped;
 
 pub use page::{Page, Row};
 pub use request::{
@@ -24,6 +28,7 @@ pub use request::{
     user_grants_request, users_request,
 };
 pub use rows::*;
+pub use shaped::Shaped;
 
 /// The most items that the lists inside one page's rows (login names, role keys) may hold
 /// together, and so any one of them: about 1.5 MiB of strings borrowed from the page. Real
