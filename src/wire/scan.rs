@@ -22,7 +22,17 @@ impl<'a> Scan<'a> {
     }
 
     /// The next byte that is not JSON whitespace, not taken; `None` at the end of the text.
+    #[inline]
     pub fn peek(&mut self) -> Option<u8> {
+        let byte = *self.text.as_bytes().get(self.at)?;
+        // JSON's whitespace is all below `!`; ZITADEL sends none.
+        match byte > b' ' {
+            true => Some(byte),
+            false => self.peek_after_whitespace(),
+        }
+    }
+
+    fn peek_after_whitespace(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
         while let Some(&byte) = bytes.get(self.at) {
             if !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
@@ -34,6 +44,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Takes `byte`, the next one after whitespace.
+    #[inline]
     pub fn eat(&mut self, byte: u8) -> Option<()> {
         if self.peek()? != byte {
             return None;
@@ -49,11 +60,11 @@ impl<'a> Scan<'a> {
 
     /// A string without escapes, as the span of the page between its quotes: what serde_json
     /// borrows. A backslash or a control character is left to serde_json.
+    #[inline]
     pub fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
-        let start = self.at;
-        let end = self.string_end(start);
-        if self.text.as_bytes().get(end) != Some(&b'"') {
+        let (start, end) = (self.at, self.string_end(self.at));
+        if *self.text.as_bytes().get(end)? != b'"' {
             return None;
         }
         self.at = end + 1;
@@ -64,10 +75,11 @@ impl<'a> Scan<'a> {
     /// text's length when there is none), eight bytes at a time. In a word read little
     /// endian the lowest byte marked is the first one looked for: the tests of `words` can
     /// mark a byte only after one that is.
+    #[inline(always)]
     fn string_end(&self, mut at: usize) -> usize {
         let bytes = self.text.as_bytes();
-        while let Some(chunk) = bytes.get(at..at + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        while at + 8 <= bytes.len() {
+            let word = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
             let marks = equal(word, b'"') | equal(word, b'\\') | below(word, 0x20);
             if marks != 0 {
                 return at + marks.trailing_zeros() as usize / 8;
@@ -76,7 +88,7 @@ impl<'a> Scan<'a> {
         }
         while let Some(&byte) = bytes.get(at) {
             if byte == b'"' || byte == b'\\' || byte < 0x20 {
-                return at;
+                break;
             }
             at += 1;
         }
@@ -93,6 +105,17 @@ impl<'a> Scan<'a> {
     /// Reads an object, handing each key to `member`, which reads its value.
     pub fn object(
         &mut self,
+        member: impl FnMut(&mut Scan<'a>, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        self.object_in_order(&[], member)
+    }
+
+    /// Reads an object as `object` does, guessing that its keys come in `order`, each
+    /// written `"key":` (as ZITADEL sends them): a key where it was guessed is taken with its
+    /// quotes and colon at once. Any other is read as a key, and the guess goes on after it.
+    pub fn object_in_order(
+        &mut self,
+        order: &[&[u8]],
         mut member: impl FnMut(&mut Scan<'a>, &'a str) -> Option<()>,
     ) -> Option<()> {
         self.eat(b'{')?;
@@ -100,8 +123,23 @@ impl<'a> Scan<'a> {
             self.at += 1;
             return Some(());
         }
+        let mut next = 0;
         loop {
-            let key = self.key()?;
+            let bytes = self.text.as_bytes();
+            let key = match order.get(next) {
+                Some(&guess) if bytes.get(self.at..self.at + guess.len()) == Some(guess) => {
+                    let key = self.text.get(self.at + 1..self.at + guess.len() - 2)?;
+                    self.at += guess.len();
+                    next += 1;
+                    key
+                }
+                _ => {
+                    let key = self.key()?;
+                    let quoted = |guess: &&[u8]| &guess[1..guess.len() - 2] == key.as_bytes();
+                    next = order.iter().position(quoted).map_or(next, |at| at + 1);
+                    key
+                }
+            };
             member(self, key)?;
             match self.peek()? {
                 b',' => self.at += 1,
@@ -182,6 +220,10 @@ impl<'a> Scan<'a> {
     /// their escapes (and no control character), numbers by JSON's grammar, literals,
     /// arrays and objects to `MAX_SKIP_DEPTH`. A bit per level says whether it is an object.
     pub fn skip(&mut self) -> Option<()> {
+        // Most values skipped are strings.
+        if self.peek()? == b'"' {
+            return self.skip_string();
+        }
         let (mut objects, mut depth) = (0u64, 0u32);
         loop {
             match self.peek()? {

@@ -42,6 +42,61 @@ impl Shaped<'_> for Member<'_> {}
 impl Shaped<'_> for ProjectGrant<'_> {}
 impl Shaped<'_> for IgnoredAny {}
 
+/// The keys of an object in the order ZITADEL sends them (its protos' order), each written
+/// as the page has it, `"key":`, for `Scan::object_in_order`.
+macro_rules! order {
+    ($($key:literal),*) => { &[$(concat!("\"", $key, "\":").as_bytes()),*] };
+}
+
+const PAGE: &[&[u8]] = order!("details", "result");
+const LIST_DETAILS: &[&[u8]] = order!("totalResult", "processedSequence", "viewTimestamp");
+const USER_GRANT: &[&[u8]] = order!(
+    "id",
+    "details",
+    "roleKeys",
+    "state",
+    "userId",
+    "userName",
+    "firstName",
+    "lastName",
+    "email",
+    "displayName",
+    "orgId",
+    "orgName",
+    "orgDomain",
+    "projectId",
+    "projectName",
+    "projectGrantId",
+    "preferredLoginName",
+    "userType",
+    "grantedOrgId",
+    "grantedOrgName",
+    "grantedOrgDomain"
+);
+const DETAILS: &[&[u8]] = order!("sequence", "creationDate", "changeDate", "resourceOwner");
+const USER: &[&[u8]] = order!(
+    "id",
+    "details",
+    "state",
+    "userName",
+    "loginNames",
+    "preferredLoginName",
+    "human",
+    "machine"
+);
+const HUMAN: &[&[u8]] = order!("profile", "email", "phone", "passwordChanged");
+const PROFILE: &[&[u8]] = order!(
+    "firstName",
+    "lastName",
+    "nickName",
+    "displayName",
+    "preferredLanguage",
+    "gender",
+    "avatarUrl"
+);
+const EMAIL: &[&[u8]] = order!("email", "isEmailVerified");
+const MACHINE: &[&[u8]] = order!("name", "description", "hasSecret", "accessTokenType");
+
 /// A row of a page, read from the scanner.
 type ReadRow<'a, T> = fn(&mut Scan<'a>) -> Option<T>;
 
@@ -50,7 +105,7 @@ type ReadRow<'a, T> = fn(&mut Scan<'a>) -> Option<T>;
 fn page<'a, T: Row>(text: &'a str, limit: u32, row: ReadRow<'a, T>) -> Option<Page<T>> {
     let mut scan = Scan::new(text);
     let (mut details, mut result) = (None, None);
-    scan.object(|scan, key| match key {
+    scan.object_in_order(PAGE, |scan, key| match key {
         "details" | "pagination" if details.is_none() => {
             details = Some(list_details(scan)?);
             Some(())
@@ -106,7 +161,7 @@ fn once(seen: &mut u32, field: u32) -> Option<()> {
 
 fn list_details(scan: &mut Scan) -> Option<ListDetails> {
     let (mut details, mut seen) = (ListDetails::default(), 0);
-    scan.object(|scan, key| {
+    scan.object_in_order(LIST_DETAILS, |scan, key| {
         let (field, slot) = match key {
             "totalResult" => (0, &mut details.total_result),
             "processedSequence" => (1, &mut details.processed_sequence),
@@ -159,7 +214,7 @@ fn field<'a, T>(
 
 fn user_grant<'a>(scan: &mut Scan<'a>) -> Option<UserGrant<'a>> {
     let (mut grant, mut seen) = (UserGrant::default(), 0);
-    scan.object(|scan, key| {
+    scan.object_in_order(USER_GRANT, |scan, key| {
         let g = &mut grant;
         let (number, slot) = match key {
             "id" => (0, &mut g.id),
@@ -187,7 +242,7 @@ fn user_grant<'a>(scan: &mut Scan<'a>) -> Option<UserGrant<'a>> {
 
 fn grant_details<'a>(scan: &mut Scan<'a>) -> Option<GrantDetails<'a>> {
     let (mut details, mut seen) = (GrantDetails::default(), 0);
-    scan.object(|scan, key| {
+    scan.object_in_order(DETAILS, |scan, key| {
         let d = &mut details;
         match key {
             "creationDate" => field(&mut seen, 0, &mut d.creation_date, scan, timestamp),
@@ -201,7 +256,7 @@ fn grant_details<'a>(scan: &mut Scan<'a>) -> Option<GrantDetails<'a>> {
 
 fn user<'a>(scan: &mut Scan<'a>) -> Option<User<'a>> {
     let (mut user, mut seen) = (User::default(), 0);
-    scan.object(|scan, key| {
+    scan.object_in_order(USER, |scan, key| {
         let u = &mut user;
         match key {
             "id" => field(&mut seen, 0, &mut u.id, scan, text),
@@ -220,7 +275,7 @@ fn user<'a>(scan: &mut Scan<'a>) -> Option<User<'a>> {
 
 fn object_details<'a>(scan: &mut Scan<'a>) -> Option<ObjectDetails<'a>> {
     let (mut details, mut seen) = (ObjectDetails::default(), 0);
-    scan.object(|scan, key| {
+    scan.object_in_order(DETAILS, |scan, key| {
         let d = &mut details;
         match key {
             "creationDate" => field(&mut seen, 0, &mut d.creation_date, scan, timestamp),
@@ -233,7 +288,7 @@ fn object_details<'a>(scan: &mut Scan<'a>) -> Option<ObjectDetails<'a>> {
 
 fn human<'a>(scan: &mut Scan<'a>) -> Option<Human<'a>> {
     let (mut human, mut seen) = (Human::default(), 0);
-    scan.object(|scan, key| match key {
+    scan.object_in_order(HUMAN, |scan, key| match key {
         "profile" => field(&mut seen, 0, &mut human.profile, scan, profile),
         "email" => field(&mut seen, 1, &mut human.email, scan, email),
         _ => scan.skip(),
@@ -243,7 +298,7 @@ fn human<'a>(scan: &mut Scan<'a>) -> Option<Human<'a>> {
 
 fn profile<'a>(scan: &mut Scan<'a>) -> Option<Profile<'a>> {
     let (mut profile, mut seen) = (Profile::default(), 0);
-    scan.object(|scan, key| {
+    scan.object_in_order(PROFILE, |scan, key| {
         let p = &mut profile;
         match key {
             "firstName" => field(&mut seen, 0, &mut p.first_name, scan, text),
@@ -257,7 +312,7 @@ fn profile<'a>(scan: &mut Scan<'a>) -> Option<Profile<'a>> {
 
 fn email<'a>(scan: &mut Scan<'a>) -> Option<Email<'a>> {
     let (mut email, mut seen) = (Email::default(), 0);
-    scan.object(|scan, key| match key {
+    scan.object_in_order(EMAIL, |scan, key| match key {
         "email" => field(&mut seen, 0, &mut email.email, scan, text),
         "isEmailVerified" => field(&mut seen, 1, &mut email.is_email_verified, scan, Scan::bool),
         _ => scan.skip(),
@@ -267,7 +322,7 @@ fn email<'a>(scan: &mut Scan<'a>) -> Option<Email<'a>> {
 
 fn machine<'a>(scan: &mut Scan<'a>) -> Option<Machine<'a>> {
     let (mut machine, mut seen) = (Machine::default(), 0);
-    scan.object(|scan, key| {
+    scan.object_in_order(MACHINE, |scan, key| {
         let m = &mut machine;
         match key {
             "name" => field(&mut seen, 0, &mut m.name, scan, text),
