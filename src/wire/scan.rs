@@ -102,21 +102,15 @@ impl<'a> Scan<'a> {
         Some(key)
     }
 
-    /// Reads an object, handing each key to `member`, which reads its value.
+    /// Reads an object whose keys are among `keys`, each written `"key":`, handing each
+    /// member to `member` with the place of its key in `keys` (`None` for any other key),
+    /// which reads its value. The keys are guessed to come in the order of `keys` (as
+    /// ZITADEL sends them): a key where it was guessed is taken with its quotes and colon
+    /// at once; any other is read as a key and looked up, and the guess goes on after it.
     pub fn object(
         &mut self,
-        member: impl FnMut(&mut Scan<'a>, &'a str) -> Option<()>,
-    ) -> Option<()> {
-        self.object_in_order(&[], member)
-    }
-
-    /// Reads an object as `object` does, guessing that its keys come in `order`, each
-    /// written `"key":` (as ZITADEL sends them): a key where it was guessed is taken with its
-    /// quotes and colon at once. Any other is read as a key, and the guess goes on after it.
-    pub fn object_in_order(
-        &mut self,
-        order: &[&[u8]],
-        mut member: impl FnMut(&mut Scan<'a>, &'a str) -> Option<()>,
+        keys: &[&[u8]],
+        mut member: impl FnMut(&mut Scan<'a>, Option<usize>) -> Option<()>,
     ) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
@@ -125,22 +119,18 @@ impl<'a> Scan<'a> {
         }
         let mut next = 0;
         loop {
-            let bytes = self.text.as_bytes();
-            let key = match order.get(next) {
-                Some(&guess) if bytes.get(self.at..self.at + guess.len()) == Some(guess) => {
-                    let key = self.text.get(self.at + 1..self.at + guess.len() - 2)?;
+            let found = match keys.get(next) {
+                Some(&guess) if has_at(self.text.as_bytes(), self.at, guess) => {
                     self.at += guess.len();
-                    next += 1;
-                    key
+                    Some(next)
                 }
                 _ => {
-                    let key = self.key()?;
-                    let quoted = |guess: &&[u8]| &guess[1..guess.len() - 2] == key.as_bytes();
-                    next = order.iter().position(quoted).map_or(next, |at| at + 1);
-                    key
+                    let key = self.key()?.as_bytes();
+                    keys.iter().position(|quoted| &quoted[1..quoted.len() - 2] == key)
                 }
             };
-            member(self, key)?;
+            next = found.map_or(next, |at| at + 1);
+            member(self, found)?;
             match self.peek()? {
                 b',' => self.at += 1,
                 b'}' => {
@@ -335,4 +325,19 @@ impl<'a> Scan<'a> {
         }
         Some(())
     }
+}
+
+/// Whether `bytes` has `pattern` at `at`, compared eight bytes at a time (the last word
+/// overlapping the one before it), without a call to `memcmp` for a few bytes.
+fn has_at(bytes: &[u8], at: usize, pattern: &[u8]) -> bool {
+    let Some(window) = bytes.get(at..at + pattern.len()) else {
+        return false;
+    };
+    let word = |eight: &[u8]| u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+    let Some(last) = pattern.len().checked_sub(8) else {
+        return window == pattern;
+    };
+    let pairs = window.chunks_exact(8).zip(pattern.chunks_exact(8));
+    let differ = pairs.fold(0, |differ, (got, want)| differ | (word(got) ^ word(want)));
+    differ == 0 && word(&window[last..]) == word(&pattern[last..])
 }

@@ -43,14 +43,16 @@ impl Shaped<'_> for ProjectGrant<'_> {}
 impl Shaped<'_> for IgnoredAny {}
 
 /// The keys of an object in the order ZITADEL sends them (its protos' order), each written
-/// as the page has it, `"key":`, for `Scan::object_in_order`.
-macro_rules! order {
+/// as the page has it, `"key":`, for `Scan::object`; the readers below take a member by
+/// the place of its key here, and skip the others.
+macro_rules! keys {
     ($($key:literal),*) => { &[$(concat!("\"", $key, "\":").as_bytes()),*] };
 }
 
-const PAGE: &[&[u8]] = order!("details", "result");
-const LIST_DETAILS: &[&[u8]] = order!("totalResult", "processedSequence", "viewTimestamp");
-const USER_GRANT: &[&[u8]] = order!(
+/// `pagination` is what the v2 lists call `details`.
+const PAGE: &[&[u8]] = keys!("details", "result", "pagination");
+const LIST_DETAILS: &[&[u8]] = keys!("totalResult", "processedSequence");
+const USER_GRANT: &[&[u8]] = keys!(
     "id",
     "details",
     "roleKeys",
@@ -73,8 +75,8 @@ const USER_GRANT: &[&[u8]] = order!(
     "grantedOrgName",
     "grantedOrgDomain"
 );
-const DETAILS: &[&[u8]] = order!("sequence", "creationDate", "changeDate", "resourceOwner");
-const USER: &[&[u8]] = order!(
+const DETAILS: &[&[u8]] = keys!("sequence", "creationDate", "changeDate", "resourceOwner");
+const USER: &[&[u8]] = keys!(
     "id",
     "details",
     "state",
@@ -84,18 +86,10 @@ const USER: &[&[u8]] = order!(
     "human",
     "machine"
 );
-const HUMAN: &[&[u8]] = order!("profile", "email", "phone", "passwordChanged");
-const PROFILE: &[&[u8]] = order!(
-    "firstName",
-    "lastName",
-    "nickName",
-    "displayName",
-    "preferredLanguage",
-    "gender",
-    "avatarUrl"
-);
-const EMAIL: &[&[u8]] = order!("email", "isEmailVerified");
-const MACHINE: &[&[u8]] = order!("name", "description", "hasSecret", "accessTokenType");
+const HUMAN: &[&[u8]] = keys!("profile", "email");
+const PROFILE: &[&[u8]] = keys!("firstName", "lastName", "nickName", "displayName");
+const EMAIL: &[&[u8]] = keys!("email", "isEmailVerified");
+const MACHINE: &[&[u8]] = keys!("name", "description", "hasSecret");
 
 /// A row of a page, read from the scanner.
 type ReadRow<'a, T> = fn(&mut Scan<'a>) -> Option<T>;
@@ -105,20 +99,20 @@ type ReadRow<'a, T> = fn(&mut Scan<'a>) -> Option<T>;
 fn page<'a, T: Row>(text: &'a str, limit: u32, row: ReadRow<'a, T>) -> Option<Page<T>> {
     let mut scan = Scan::new(text);
     let (mut details, mut result) = (None, None);
-    scan.object_in_order(PAGE, |scan, key| match key {
-        "details" | "pagination" if details.is_none() => {
+    scan.object(PAGE, |scan, key| match key {
+        Some(0 | 2) if details.is_none() => {
             details = Some(list_details(scan)?);
             Some(())
         }
-        "result" if result.is_none() => {
+        Some(1) if result.is_none() => {
             // Room for the rows as `PageReader` makes it: for the total read before them.
             let total = details.as_ref().map_or(0, |d: &ListDetails| d.total_result);
             let expected = total.min(u64::from(limit)) as usize;
             result = Some(rows(scan, limit as usize, expected, row)?);
             Some(())
         }
-        "details" | "pagination" | "result" => None,
-        _ => scan.skip(),
+        Some(_) => None,
+        None => scan.skip(),
     })?;
     scan.at_end().then_some(Page { details, result: result.unwrap_or_default() })
 }
@@ -148,10 +142,10 @@ fn rows<'a, T: Row>(
     Some(rows)
 }
 
-/// Marks `field` of a row as read; `None` if it was read before (serde_json refuses a
-/// duplicate field).
-fn once(seen: &mut u32, field: u32) -> Option<()> {
-    let bit = 1 << field;
+/// Marks the member `key` of an object as read; `None` if it was read before (serde_json
+/// refuses a duplicate field).
+fn once(seen: &mut u32, key: usize) -> Option<()> {
+    let bit = 1 << key;
     if *seen & bit != 0 {
         return None;
     }
@@ -161,15 +155,13 @@ fn once(seen: &mut u32, field: u32) -> Option<()> {
 
 fn list_details(scan: &mut Scan) -> Option<ListDetails> {
     let (mut details, mut seen) = (ListDetails::default(), 0);
-    scan.object_in_order(LIST_DETAILS, |scan, key| {
-        let (field, slot) = match key {
-            "totalResult" => (0, &mut details.total_result),
-            "processedSequence" => (1, &mut details.processed_sequence),
-            _ => return scan.skip(),
+    scan.object(LIST_DETAILS, |scan, key| {
+        let slot = match key {
+            Some(0) => &mut details.total_result,
+            Some(_) => &mut details.processed_sequence,
+            None => return scan.skip(),
         };
-        once(&mut seen, field)?;
-        *slot = scan.uint64()?;
-        Some(())
+        field(&mut seen, key, slot, scan, Scan::uint64)
     })?;
     Some(details)
 }
@@ -199,55 +191,55 @@ fn strings<'a>(scan: &mut Scan<'a>) -> Option<Vec<Cow<'a, str>>> {
     Some(strings)
 }
 
-/// Reads `field` once into `slot` with `read`.
+/// Reads the member `key` (known) once into `slot` with `read`.
 fn field<'a, T>(
     seen: &mut u32,
-    field: u32,
+    key: Option<usize>,
     slot: &mut T,
     scan: &mut Scan<'a>,
     read: fn(&mut Scan<'a>) -> Option<T>,
 ) -> Option<()> {
-    once(seen, field)?;
+    once(seen, key?)?;
     *slot = read(scan)?;
     Some(())
 }
 
 fn user_grant<'a>(scan: &mut Scan<'a>) -> Option<UserGrant<'a>> {
     let (mut grant, mut seen) = (UserGrant::default(), 0);
-    scan.object_in_order(USER_GRANT, |scan, key| {
+    scan.object(USER_GRANT, |scan, key| {
         let g = &mut grant;
-        let (number, slot) = match key {
-            "id" => (0, &mut g.id),
-            "details" => return field(&mut seen, 1, &mut g.details, scan, grant_details),
-            "roleKeys" => return field(&mut seen, 2, &mut g.role_keys, scan, strings),
-            "state" => (3, &mut g.state),
-            "userId" => (4, &mut g.user_id),
-            "userName" => (5, &mut g.user_name),
-            "firstName" => (6, &mut g.first_name),
-            "lastName" => (7, &mut g.last_name),
-            "email" => (8, &mut g.email),
-            "displayName" => (9, &mut g.display_name),
-            "projectId" => (10, &mut g.project_id),
-            "projectGrantId" => (11, &mut g.project_grant_id),
-            "preferredLoginName" => (12, &mut g.preferred_login_name),
-            "userType" => (13, &mut g.user_type),
-            "grantedOrgId" => (14, &mut g.granted_org_id),
-            "grantedOrgName" => (15, &mut g.granted_org_name),
+        let slot = match key {
+            Some(0) => &mut g.id,
+            Some(1) => return field(&mut seen, key, &mut g.details, scan, grant_details),
+            Some(2) => return field(&mut seen, key, &mut g.role_keys, scan, strings),
+            Some(3) => &mut g.state,
+            Some(4) => &mut g.user_id,
+            Some(5) => &mut g.user_name,
+            Some(6) => &mut g.first_name,
+            Some(7) => &mut g.last_name,
+            Some(8) => &mut g.email,
+            Some(9) => &mut g.display_name,
+            Some(13) => &mut g.project_id,
+            Some(15) => &mut g.project_grant_id,
+            Some(16) => &mut g.preferred_login_name,
+            Some(17) => &mut g.user_type,
+            Some(18) => &mut g.granted_org_id,
+            Some(19) => &mut g.granted_org_name,
             _ => return scan.skip(),
         };
-        field(&mut seen, number, slot, scan, text)
+        field(&mut seen, key, slot, scan, text)
     })?;
     Some(grant)
 }
 
 fn grant_details<'a>(scan: &mut Scan<'a>) -> Option<GrantDetails<'a>> {
     let (mut details, mut seen) = (GrantDetails::default(), 0);
-    scan.object_in_order(DETAILS, |scan, key| {
+    scan.object(DETAILS, |scan, key| {
         let d = &mut details;
         match key {
-            "creationDate" => field(&mut seen, 0, &mut d.creation_date, scan, timestamp),
-            "changeDate" => field(&mut seen, 1, &mut d.change_date, scan, timestamp),
-            "resourceOwner" => field(&mut seen, 2, &mut d.resource_owner, scan, text),
+            Some(1) => field(&mut seen, key, &mut d.creation_date, scan, timestamp),
+            Some(2) => field(&mut seen, key, &mut d.change_date, scan, timestamp),
+            Some(3) => field(&mut seen, key, &mut d.resource_owner, scan, text),
             _ => scan.skip(),
         }
     })?;
@@ -256,18 +248,18 @@ fn grant_details<'a>(scan: &mut Scan<'a>) -> Option<GrantDetails<'a>> {
 
 fn user<'a>(scan: &mut Scan<'a>) -> Option<User<'a>> {
     let (mut user, mut seen) = (User::default(), 0);
-    scan.object_in_order(USER, |scan, key| {
-        let u = &mut user;
+    scan.object(USER, |scan, key| {
+        let (u, seen) = (&mut user, &mut seen);
         match key {
-            "id" => field(&mut seen, 0, &mut u.id, scan, text),
-            "details" => field(&mut seen, 1, &mut u.details, scan, object_details),
-            "state" => field(&mut seen, 2, &mut u.state, scan, text),
-            "userName" => field(&mut seen, 3, &mut u.user_name, scan, text),
-            "loginNames" => field(&mut seen, 4, &mut u.login_names, scan, strings),
-            "preferredLoginName" => field(&mut seen, 5, &mut u.preferred_login_name, scan, text),
-            "human" => field(&mut seen, 6, &mut u.human, scan, |scan| human(scan).map(Some)),
-            "machine" => field(&mut seen, 7, &mut u.machine, scan, |scan| machine(scan).map(Some)),
-            _ => scan.skip(),
+            Some(0) => field(seen, key, &mut u.id, scan, text),
+            Some(1) => field(seen, key, &mut u.details, scan, object_details),
+            Some(2) => field(seen, key, &mut u.state, scan, text),
+            Some(3) => field(seen, key, &mut u.user_name, scan, text),
+            Some(4) => field(seen, key, &mut u.login_names, scan, strings),
+            Some(5) => field(seen, key, &mut u.preferred_login_name, scan, text),
+            Some(6) => field(seen, key, &mut u.human, scan, |scan| human(scan).map(Some)),
+            Some(_) => field(seen, key, &mut u.machine, scan, |scan| machine(scan).map(Some)),
+            None => scan.skip(),
         }
     })?;
     Some(user)
@@ -275,11 +267,11 @@ fn user<'a>(scan: &mut Scan<'a>) -> Option<User<'a>> {
 
 fn object_details<'a>(scan: &mut Scan<'a>) -> Option<ObjectDetails<'a>> {
     let (mut details, mut seen) = (ObjectDetails::default(), 0);
-    scan.object_in_order(DETAILS, |scan, key| {
+    scan.object(DETAILS, |scan, key| {
         let d = &mut details;
         match key {
-            "creationDate" => field(&mut seen, 0, &mut d.creation_date, scan, timestamp),
-            "resourceOwner" => field(&mut seen, 1, &mut d.resource_owner, scan, text),
+            Some(1) => field(&mut seen, key, &mut d.creation_date, scan, timestamp),
+            Some(3) => field(&mut seen, key, &mut d.resource_owner, scan, text),
             _ => scan.skip(),
         }
     })?;
@@ -288,22 +280,22 @@ fn object_details<'a>(scan: &mut Scan<'a>) -> Option<ObjectDetails<'a>> {
 
 fn human<'a>(scan: &mut Scan<'a>) -> Option<Human<'a>> {
     let (mut human, mut seen) = (Human::default(), 0);
-    scan.object_in_order(HUMAN, |scan, key| match key {
-        "profile" => field(&mut seen, 0, &mut human.profile, scan, profile),
-        "email" => field(&mut seen, 1, &mut human.email, scan, email),
-        _ => scan.skip(),
+    scan.object(HUMAN, |scan, key| match key {
+        Some(0) => field(&mut seen, key, &mut human.profile, scan, profile),
+        Some(_) => field(&mut seen, key, &mut human.email, scan, email),
+        None => scan.skip(),
     })?;
     Some(human)
 }
 
 fn profile<'a>(scan: &mut Scan<'a>) -> Option<Profile<'a>> {
     let (mut profile, mut seen) = (Profile::default(), 0);
-    scan.object_in_order(PROFILE, |scan, key| {
+    scan.object(PROFILE, |scan, key| {
         let p = &mut profile;
         match key {
-            "firstName" => field(&mut seen, 0, &mut p.first_name, scan, text),
-            "lastName" => field(&mut seen, 1, &mut p.last_name, scan, text),
-            "displayName" => field(&mut seen, 2, &mut p.display_name, scan, text),
+            Some(0) => field(&mut seen, key, &mut p.first_name, scan, text),
+            Some(1) => field(&mut seen, key, &mut p.last_name, scan, text),
+            Some(3) => field(&mut seen, key, &mut p.display_name, scan, text),
             _ => scan.skip(),
         }
     })?;
@@ -312,23 +304,23 @@ fn profile<'a>(scan: &mut Scan<'a>) -> Option<Profile<'a>> {
 
 fn email<'a>(scan: &mut Scan<'a>) -> Option<Email<'a>> {
     let (mut email, mut seen) = (Email::default(), 0);
-    scan.object_in_order(EMAIL, |scan, key| match key {
-        "email" => field(&mut seen, 0, &mut email.email, scan, text),
-        "isEmailVerified" => field(&mut seen, 1, &mut email.is_email_verified, scan, Scan::bool),
-        _ => scan.skip(),
+    scan.object(EMAIL, |scan, key| match key {
+        Some(0) => field(&mut seen, key, &mut email.email, scan, text),
+        Some(_) => field(&mut seen, key, &mut email.is_email_verified, scan, Scan::bool),
+        None => scan.skip(),
     })?;
     Some(email)
 }
 
 fn machine<'a>(scan: &mut Scan<'a>) -> Option<Machine<'a>> {
     let (mut machine, mut seen) = (Machine::default(), 0);
-    scan.object_in_order(MACHINE, |scan, key| {
+    scan.object(MACHINE, |scan, key| {
         let m = &mut machine;
         match key {
-            "name" => field(&mut seen, 0, &mut m.name, scan, text),
-            "description" => field(&mut seen, 1, &mut m.description, scan, text),
-            "hasSecret" => field(&mut seen, 2, &mut m.has_secret, scan, Scan::bool),
-            _ => scan.skip(),
+            Some(0) => field(&mut seen, key, &mut m.name, scan, text),
+            Some(1) => field(&mut seen, key, &mut m.description, scan, text),
+            Some(_) => field(&mut seen, key, &mut m.has_secret, scan, Scan::bool),
+            None => scan.skip(),
         }
     })?;
     Some(machine)
