@@ -210,8 +210,13 @@ impl<'a> Scan<'a> {
     /// their escapes (and no control character), numbers by JSON's grammar, literals,
     /// arrays and objects to `MAX_SKIP_DEPTH`. A bit per level says whether it is an object.
     pub fn skip(&mut self) -> Option<()> {
-        // Most values skipped are strings.
+        // Most values skipped are strings, and most strings have no escape.
         if self.peek()? == b'"' {
+            let at = self.at;
+            if self.string().is_some() {
+                return Some(());
+            }
+            self.at = at;
             return self.skip_string();
         }
         let (mut objects, mut depth) = (0u64, 0u32);

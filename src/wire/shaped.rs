@@ -91,12 +91,13 @@ const PROFILE: &[&[u8]] = keys!("firstName", "lastName", "nickName", "displayNam
 const EMAIL: &[&[u8]] = keys!("email", "isEmailVerified");
 const MACHINE: &[&[u8]] = keys!("name", "description", "hasSecret");
 
-/// A row of a page, read from the scanner.
-type ReadRow<'a, T> = fn(&mut Scan<'a>) -> Option<T>;
+/// Reads a row of a page from the scanner into an empty one, where it stays (a user grant
+/// is some 300 bytes, not worth moving twice).
+type ReadRow<'a, T> = fn(&mut Scan<'a>, &mut T) -> Option<()>;
 
 /// A list response as `PageReader` reads it: `details` (or `pagination`) and `result` each
 /// at most once, other keys skipped, nothing after the object.
-fn page<'a, T: Row>(text: &'a str, limit: u32, row: ReadRow<'a, T>) -> Option<Page<T>> {
+fn page<'a, T: Row + Default>(text: &'a str, limit: u32, row: ReadRow<'a, T>) -> Option<Page<T>> {
     let mut scan = Scan::new(text);
     let (mut details, mut result) = (None, None);
     scan.object(PAGE, |scan, key| match key {
@@ -119,7 +120,7 @@ fn page<'a, T: Row>(text: &'a str, limit: u32, row: ReadRow<'a, T>) -> Option<Pa
 
 /// At most `limit` rows whose lists hold at most `MAX_LIST_ITEMS` items together; a page
 /// over either is serde_json's to refuse or to cut.
-fn rows<'a, T: Row>(
+fn rows<'a, T: Row + Default>(
     scan: &mut Scan<'a>,
     limit: usize,
     expected: usize,
@@ -131,13 +132,11 @@ fn rows<'a, T: Row>(
         if rows.len() == limit {
             return None;
         }
-        let read = row(scan)?;
+        rows.push(T::default());
+        let read = rows.last_mut().expect("a row was pushed");
+        row(scan, read)?;
         list_items += read.list_items();
-        if list_items > MAX_LIST_ITEMS {
-            return None;
-        }
-        rows.push(read);
-        Some(())
+        (list_items <= MAX_LIST_ITEMS).then_some(())
     })?;
     Some(rows)
 }
@@ -204,10 +203,10 @@ fn field<'a, T>(
     Some(())
 }
 
-fn user_grant<'a>(scan: &mut Scan<'a>) -> Option<UserGrant<'a>> {
-    let (mut grant, mut seen) = (UserGrant::default(), 0);
+fn user_grant<'a>(scan: &mut Scan<'a>, grant: &mut UserGrant<'a>) -> Option<()> {
+    let mut seen = 0;
     scan.object(USER_GRANT, |scan, key| {
-        let g = &mut grant;
+        let g = &mut *grant;
         let slot = match key {
             Some(0) => &mut g.id,
             Some(1) => return field(&mut seen, key, &mut g.details, scan, grant_details),
@@ -228,8 +227,7 @@ fn user_grant<'a>(scan: &mut Scan<'a>) -> Option<UserGrant<'a>> {
             _ => return scan.skip(),
         };
         field(&mut seen, key, slot, scan, text)
-    })?;
-    Some(grant)
+    })
 }
 
 fn grant_details<'a>(scan: &mut Scan<'a>) -> Option<GrantDetails<'a>> {
@@ -246,10 +244,10 @@ fn grant_details<'a>(scan: &mut Scan<'a>) -> Option<GrantDetails<'a>> {
     Some(details)
 }
 
-fn user<'a>(scan: &mut Scan<'a>) -> Option<User<'a>> {
-    let (mut user, mut seen) = (User::default(), 0);
+fn user<'a>(scan: &mut Scan<'a>, user: &mut User<'a>) -> Option<()> {
+    let mut seen = 0;
     scan.object(USER, |scan, key| {
-        let (u, seen) = (&mut user, &mut seen);
+        let (u, seen) = (&mut *user, &mut seen);
         match key {
             Some(0) => field(seen, key, &mut u.id, scan, text),
             Some(1) => field(seen, key, &mut u.details, scan, object_details),
@@ -261,8 +259,7 @@ fn user<'a>(scan: &mut Scan<'a>) -> Option<User<'a>> {
             Some(_) => field(seen, key, &mut u.machine, scan, |scan| machine(scan).map(Some)),
             None => scan.skip(),
         }
-    })?;
-    Some(user)
+    })
 }
 
 fn object_details<'a>(scan: &mut Scan<'a>) -> Option<ObjectDetails<'a>> {
