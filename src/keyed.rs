@@ -143,6 +143,26 @@ impl HashTable {
         }
     }
 
+    /// Asks the processor to bring the slot where a lookup of `hash` starts into its cache,
+    /// so that a `contains` of the same hash a little later does not wait for memory: a
+    /// large table (1 MiB at 100,000 ids) is evicted by the pages read between two lookups.
+    /// A hint only, which changes nothing the table holds.
+    pub fn prefetch(&self, hash: u64) {
+        let Some(slot) = self.slots.get(hash.max(1) as usize & self.slots.len().wrapping_sub(1))
+        else {
+            return;
+        };
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: SSE, which the intrinsic needs, is part of every x86_64 processor, and a
+            // prefetch reads nothing the program sees, of an address inside the table anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
+    }
+
     /// Adds `hash`; false if it was there already. Fails when the table would have to grow
     /// past the memory budget.
     pub fn insert(&mut self, hash: u64) -> Result<bool, OverBudget> {
@@ -239,6 +259,11 @@ impl IdSet {
         self.hashes.contains(self.hasher.hash_one(id))
     }
 
+    /// Brings where a lookup of `id` starts into the cache (`HashTable::prefetch`).
+    pub fn prefetch(&self, id: &str) {
+        self.hashes.prefetch(self.hasher.hash_one(id));
+    }
+
     /// Adds `id` (a `str`, or what hashes as one, such as a grant's id); false if it was
     /// there already.
     pub fn insert<I: Hash + ?Sized>(&mut self, id: &I) -> Result<bool, OverBudget> {
@@ -271,7 +296,8 @@ mod tests {
     #[test]
     fn the_table_holds_each_hash_once_and_grows() -> Result<(), OverBudget> {
         let mut table = HashTable::new("test hashes");
-        assert!(!table.contains(5));
+        table.prefetch(5);
+        assert!(!table.contains(5), "a prefetch, even of an empty table, adds nothing");
         for hash in 0..10_000u64 {
             // Spread and clustered alike: multiples of the table size all probe one slot.
             assert!(table.insert(hash << 20)?, "{hash}");
@@ -279,6 +305,7 @@ mod tests {
         assert!(!table.insert(0)?, "0 is stored as 1, 1 << 20 times 0 as 0");
         assert!(table.insert(1 << 63 | 7)?);
         assert_eq!(table.len(), 10_001);
+        (0..10_000u64).for_each(|hash| table.prefetch(hash << 20 | 1));
         assert!((0..10_000u64).all(|hash| table.contains(hash << 20)));
         assert!(!table.contains(3 << 40));
         assert_eq!(table.slots.len(), 16_384, "at most seven eighths full");

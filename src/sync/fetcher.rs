@@ -43,6 +43,10 @@ pub trait List {
     }
 }
 
+/// How far ahead of the row being used `walk_ahead` looks: a row's work (mapping, writing)
+/// takes far longer than a load from memory, so one or two rows are enough.
+const ROWS_AHEAD: usize = 2;
+
 /// The client, the page size and the page buffers of finished walks.
 pub struct Fetcher<'c> {
     client: &'c mut Client,
@@ -79,6 +83,16 @@ impl<'c> Fetcher<'c> {
         list: &L,
         mut each_new: impl for<'b> FnMut(&mut Self, &L::Row<'b>) -> Result<()>,
     ) -> Result<Walk> {
+        self.walk_ahead(list, |this, row, _| each_new(this, row))
+    }
+
+    /// `walk`, handing `each_new` also the row `ROWS_AHEAD` places further on the page, if
+    /// there is one, so that what that row will need can be asked for before it is used.
+    pub fn walk_ahead<L: List>(
+        &mut self,
+        list: &L,
+        mut each_new: impl for<'b> FnMut(&mut Self, &L::Row<'b>, Option<&L::Row<'b>>) -> Result<()>,
+    ) -> Result<Walk> {
         let endpoint = list.endpoint();
         let mut walk = Walk::new(self.page_size, L::SHAPE);
         let mut body = self.buffers.pop().unwrap_or_default();
@@ -95,10 +109,10 @@ impl<'c> Fetcher<'c> {
                     let page = parse_page::<L::Row<'_>>(bytes, this.page_size)?;
                     list.check_page(&page.result).map_err(Rejected::invalid)?;
                     let flags = judge(&mut walk, &page.details, page.result.iter().map(L::key))?;
-                    for (row, new) in page.result.iter().zip(flags) {
+                    for (at, (row, new)) in page.result.iter().zip(flags).enumerate() {
                         list.check_row(row).map_err(Rejected::invalid)?;
                         if new {
-                            each_new(this, row)?;
+                            each_new(this, row, page.result.get(at + ROWS_AHEAD))?;
                         }
                     }
                     Ok(())

@@ -175,6 +175,14 @@ impl<'o, W: Write> Ledger<'o, W> {
         self.printed_users = Some(users);
     }
 
+    /// Brings where `principal` will look `user_id` up into the cache, a few rows before
+    /// it does: the users printed are too many to stay there while pages stream through.
+    pub fn prefetch_user(&self, user_id: &str) {
+        if let Some(printed_users) = &self.printed_users {
+            printed_users.prefetch(user_id);
+        }
+    }
+
     /// What the user a grant (or membership) names is to this sync. A user that was printed
     /// is ours whatever the record says; one that was not is external unless the record
     /// says it belongs to this organization (then it was created after the users were read,

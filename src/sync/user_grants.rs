@@ -63,7 +63,13 @@ pub fn user_grants<W: Write>(
     project: &Project,
 ) -> Result<()> {
     let list = UserGrants { project_id: project.id };
-    fetcher.walk(&list, |_, grant| user_grant(ledger, config, project, grant)).map(drop)
+    let each = |_: &mut Fetcher, grant: &wire::UserGrant, ahead: Option<&wire::UserGrant>| {
+        if let Some(ahead) = ahead {
+            ledger.prefetch_user(&ahead.user_id);
+        }
+        user_grant(ledger, config, project, grant)
+    };
+    fetcher.walk_ahead(&list, each).map(drop)
 }
 
 /// Prints one grant record per known role key of an active (or included) user grant.
