@@ -3,6 +3,7 @@
 
 use std::ffi::c_int;
 use std::io::{self, Write};
+use std::ops::Range;
 use std::os::fd::RawFd;
 
 use serde::Serialize;
@@ -86,11 +87,15 @@ impl<W: Write> Output<W> {
     /// ever written. A match cannot span two lines: the secret was sent in a header, which
     /// holds no line break.
     fn write_pending(&mut self) -> io::Result<()> {
-        if redact::holds_secret(&self.pending) {
+        let mut invisible = Invisible::default();
+        let lines = &self.pending;
+        if redact::holds_secret_scanning(lines, |block| invisible.look_in(lines, block)) {
             self.pending.clear();
             return Err(io::Error::other(SecretInRecord));
         }
-        escape_invisible(&mut self.pending);
+        if let Some(first) = invisible.first {
+            escape_invisible_from(&mut self.pending, first);
+        }
         let (mut written, mut result) = (0, Ok(()));
         while written < self.pending.len() && result.is_ok() {
             match self.out.write(&self.pending[written..]) {
@@ -122,8 +127,19 @@ impl<W: Write> Output<W> {
 /// breaks) and format characters such as bidirectional overrides (see
 /// `redact::is_unsafe`). The decoded value stays the same; C0 controls were escaped by the
 /// JSON writers already, and such characters can only stand inside strings.
+#[cfg(test)]
 fn escape_invisible(lines: &mut Vec<u8>) {
-    let Some(first) = first_invisible(lines) else { return };
+    let mut invisible = Invisible::default();
+    let redactor = redact::Redactor::new(crate::fuzz::PAT);
+    let holds = redactor.holds_scanning(lines, |block| invisible.look_in(lines, block));
+    assert!(!holds, "no secret in the lines");
+    if let Some(first) = invisible.first {
+        escape_invisible_from(lines, first);
+    }
+}
+
+/// `escape_invisible` of `lines` whose first such character starts at `first`.
+fn escape_invisible_from(lines: &mut Vec<u8>, first: usize) {
     let Ok(text) = std::str::from_utf8(&lines[first..]) else { return };
     let mut escaped = Vec::with_capacity(lines.len() + 64);
     escaped.extend_from_slice(&lines[..first]);
@@ -140,24 +156,34 @@ fn escape_invisible(lines: &mut Vec<u8>) {
     *lines = escaped;
 }
 
-/// Where the first character that `escape_invisible` rewrites starts. Most of an export is
-/// ASCII, passed over 64 bytes at a time, and then 8 at a time within a block that is not;
-/// of the rest, only a character that starts with a byte that begins such characters is
-/// decoded.
-fn first_invisible(lines: &[u8]) -> Option<usize> {
-    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let word_at = |at: usize| {
-        let bytes = lines.get(at..at + 8)?;
-        Some(u64::from_ne_bytes(bytes.try_into().expect("eight bytes")))
-    };
-    let mut at = 0;
-    while at < lines.len() {
-        let block_end = (at + 64).min(lines.len());
-        if lines[at..block_end].is_ascii() {
-            at = block_end;
-            continue;
+/// The search for the first character that `escape_invisible` rewrites, handed the blocks
+/// of the lines that are not all ASCII, in order, by the search for the secret (which looks
+/// at every byte anyway). Of a block, eight ASCII bytes are passed at a time; of the rest,
+/// only a character that starts with a byte that begins such characters is decoded.
+#[derive(Default)]
+struct Invisible {
+    /// Where the character after the last one looked at starts: past the end of the last
+    /// block when a character crosses into the next.
+    resume: usize,
+    /// Where the first character to rewrite starts, once found.
+    first: Option<usize>,
+}
+
+impl Invisible {
+    /// Looks at the characters that start in `block` of `lines`. The byte before the block
+    /// is ASCII, or the end of a character looked at before, so the block (or `resume`, if
+    /// that is later) is where a character starts.
+    fn look_in(&mut self, lines: &[u8], block: Range<usize>) {
+        const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+        if self.first.is_some() {
+            return;
         }
-        while at < block_end {
+        let word_at = |at: usize| {
+            let bytes = lines.get(at..at + 8)?;
+            Some(u64::from_ne_bytes(bytes.try_into().expect("eight bytes")))
+        };
+        let mut at = self.resume.max(block.start);
+        while at < block.end {
             // `at` is where a character starts, so eight ASCII bytes from it can be passed.
             if word_at(at).is_some_and(|word| word & TOPS == 0) {
                 at += 8;
@@ -175,12 +201,13 @@ fn first_invisible(lines: &[u8]) -> Option<usize> {
                 && let Ok(text) = std::str::from_utf8(bytes)
                 && text.chars().any(unsafe_in_records)
             {
-                return Some(at);
+                self.first = Some(at);
+                return;
             }
             at += width;
         }
+        self.resume = at;
     }
-    None
 }
 
 /// A character `escape_invisible` escapes: any unsafe one beyond ASCII.
@@ -312,6 +339,28 @@ mod tests {
         }
     }
 
+    /// Sixteen bytes of the PAT right before or after an invisible character, across the
+    /// border of two blocks of the search: the lines are not written.
+    #[test]
+    fn the_secret_beside_an_invisible_character_is_found_wherever_it_falls() {
+        crate::redact::hide(crate::fuzz::PAT);
+        let piece = &crate::fuzz::PAT[..16];
+        for at in 0..70 {
+            for text in [
+                format!("{}{piece}\u{2028}ü", "a".repeat(at)),
+                format!("{}\u{2028}{piece}", "a".repeat(at)),
+            ] {
+                let mut sink = Vec::new();
+                let mut output = Output::new(&mut sink);
+                output.write(&serde_json::json!({ "name": text })).expect("buffered");
+                let err = output.flush().expect_err("the secret is refused");
+                drop(output);
+                assert!(err.get_ref().is_some_and(|err| err.is::<SecretInRecord>()), "{err}");
+                assert!(sink.is_empty(), "at {at}");
+            }
+        }
+    }
+
     /// A writer that fails every write with `kind`.
     struct Failing(io::ErrorKind);
 
@@ -400,6 +449,14 @@ mod tests {
                     assert_eq!(lines, text.replace(c, escaped).into_bytes(), "{c:?} at {at}");
                 }
             }
+        }
+        // A character crossing from one block of 32 bytes into the next, or 8 ASCII bytes
+        // passed at once reaching into the next block, and the character after them.
+        for at in 25..40 {
+            let text = format!("{}€{}\u{202e}x", "a".repeat(at), "b".repeat(40 - at));
+            let mut lines = text.clone().into_bytes();
+            escape_invisible(&mut lines);
+            assert_eq!(lines, text.replace('\u{202e}', "\\u202e").into_bytes(), "at {at}");
         }
         let mut fine = "Zoë Müller – O’Brien ½".repeat(9).into_bytes();
         escape_invisible(&mut fine);

@@ -8,7 +8,7 @@
 //! are dropped before the pieces are looked for. `main` hands the PAT over once (`hide`);
 //! the logger passes every line through `redact` before it reaches stderr, the HTTP client
 //! shows server text only through `server_text`, and no record that holds any 16 bytes of the
-//! PAT is written (`holds_secret`).
+//! PAT is written (`holds_secret_scanning`).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -68,9 +68,10 @@ pub fn server_text(text: &str, max_chars: usize) -> String {
 
 /// Whether lines about to be written hold any 16 bytes of the secret given to `hide`. The
 /// PAT in a record could only come from a hostile server, and would reach every system the
-/// export is fed to.
-pub fn holds_secret(lines: &[u8]) -> bool {
-    secret().holds(lines)
+/// export is fed to. Every block of `lines` that is not all ASCII is handed to `not_ascii`
+/// in the same pass (`Redactor::holds_scanning`).
+pub fn holds_secret_scanning(lines: &[u8], not_ascii: impl FnMut(Range<usize>)) -> bool {
+    secret().holds_scanning(lines, not_ascii)
 }
 
 fn secret() -> &'static Redactor {
@@ -88,39 +89,59 @@ impl Redactor {
         Redactor { secret: bytes.to_vec(), pieces, short_pieces }
     }
 
+    /// `holds_scanning` without the blocks.
+    #[cfg(test)]
+    pub fn holds(&self, lines: &[u8]) -> bool {
+        self.holds_scanning(lines, |_| {})
+    }
+
     /// Whether `lines` hold `RECORD_WINDOW_BYTES` bytes of the secret in a row (the whole
     /// secret if it is shorter, but not shorter than a piece). Any such run covers a
     /// `PIECE_BYTES` block at a multiple of `PIECE_BYTES` in `lines`, so only those blocks are
-    /// looked up, and only a block found in the secret is looked at more closely.
-    pub fn holds(&self, lines: &[u8]) -> bool {
+    /// looked up, and only a block found in the secret is looked at more closely. In the same
+    /// pass, every block of `lines` that is not all ASCII is handed to `not_ascii`, in order
+    /// (blocks of 32 bytes, the last one shorter), until the secret is found: the output's
+    /// search for invisible characters looks only there.
+    pub fn holds_scanning(&self, lines: &[u8], mut not_ascii: impl FnMut(Range<usize>)) -> bool {
+        const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+        const BLOCK: usize = 4 * PIECE_BYTES;
         let secret = &self.secret[..];
-        if secret.len() < PIECE_BYTES {
-            return false;
-        }
         let window = RECORD_WINDOW_BYTES.min(secret.len());
         if window < 2 * PIECE_BYTES - 1 {
             // Too short for the blocks to be sure to fall inside: look at every position.
-            return lines.windows(window).any(|run| secret.windows(window).any(|s| s == run));
+            for (n, block) in lines.chunks(BLOCK).enumerate().filter(|(_, b)| !b.is_ascii()) {
+                not_ascii(n * BLOCK..n * BLOCK + block.len());
+            }
+            let short = |run: &[u8]| secret.windows(window).any(|s| s == run);
+            return window >= PIECE_BYTES && lines.windows(window).any(short);
         }
         let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
         let found_at = |at: usize| {
             self.pieces.contains(word(&lines[at..at + PIECE_BYTES]))
                 && self.longest_run_through(lines, at) >= window
         };
-        // Four blocks at a time through the filter alone, without a branch for each: almost
-        // every text has no piece of the secret at all.
-        let mut fours = lines.chunks_exact(4 * PIECE_BYTES);
+        // Four words at a time through the filter and the test for ASCII, with one branch
+        // for both: almost every text has no piece of the secret, and most is ASCII.
+        let mut fours = lines.chunks_exact(BLOCK);
         for (n, four) in fours.by_ref().enumerate() {
-            let maybe = self.pieces.may_contain(word(&four[..8]))
-                | self.pieces.may_contain(word(&four[8..16]))
-                | self.pieces.may_contain(word(&four[16..24]))
-                | self.pieces.may_contain(word(&four[24..32]));
-            let at = n * four.len();
-            if maybe && (at..at + four.len()).step_by(PIECE_BYTES).any(found_at) {
+            let words = [0, 8, 16, 24].map(|at| word(&four[at..at + PIECE_BYTES]));
+            let maybe = words.map(|w| self.pieces.may_contain(w));
+            let high = (words[0] | words[1] | words[2] | words[3]) & TOPS != 0;
+            if !(maybe[0] | maybe[1] | maybe[2] | maybe[3] | high) {
+                continue;
+            }
+            let at = n * BLOCK;
+            if high {
+                not_ascii(at..at + BLOCK);
+            }
+            if (at..at + BLOCK).step_by(PIECE_BYTES).any(found_at) {
                 return true;
             }
         }
         let rest = lines.len() - fours.remainder().len();
+        if !fours.remainder().is_ascii() {
+            not_ascii(rest..lines.len());
+        }
         let whole_blocks_end = lines.len() - lines.len() % PIECE_BYTES;
         (rest..whole_blocks_end).step_by(PIECE_BYTES).any(found_at)
     }
@@ -496,6 +517,34 @@ mod tests {
         let wide = Redactor::new(&"é".repeat(20));
         assert!(wide.holds(&[&[0xff][..], "é".repeat(8).as_bytes()].concat()));
         assert!(!wide.holds("é".repeat(7).as_bytes()));
+    }
+
+    /// The search for the secret hands on exactly the blocks that are not all ASCII, in
+    /// order, whatever the secret's length, and finds the secret beside such a block.
+    #[test]
+    fn blocks_not_all_ascii_are_handed_on_in_order() {
+        let secret = "Xk2mP9qL7vR4tW8nZ3bY6cJ1abcdefghijklmnopqrstuvwxyz";
+        for redactor in [Redactor::new(secret), Redactor::new("0123456789ab"), Redactor::new("")] {
+            for at in 0..100 {
+                let text = format!("{}\u{2028}{}ü", "a".repeat(at), "b".repeat(100 - at));
+                let expected: Vec<Range<usize>> = (0..text.len())
+                    .step_by(32)
+                    .map(|start| start..(start + 32).min(text.len()))
+                    .filter(|block| !text.as_bytes()[block.clone()].is_ascii())
+                    .collect();
+                let mut handed = Vec::new();
+                assert!(!redactor.holds_scanning(text.as_bytes(), |block| handed.push(block)));
+                assert_eq!(handed, expected, "at {at}");
+            }
+        }
+        for at in 0..100 {
+            let mut text = "f".repeat(140).into_bytes();
+            text[at..at + 3].copy_from_slice("\u{2028}".as_bytes());
+            text[at + 3..at + 19].copy_from_slice(&secret.as_bytes()[7..23]);
+            let mut blocks = 0;
+            assert!(Redactor::new(secret).holds_scanning(&text, |_| blocks += 1), "at {at}");
+            assert!(blocks <= 2, "the search stops where it finds the secret");
+        }
     }
 
     #[test]
