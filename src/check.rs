@@ -227,7 +227,7 @@ impl Probes<'_> {
         let explicit = self.config.filters.resource_types.is_some();
         let managers = self.managers_of_instance();
         let denied = managers.as_ref().err().is_some_and(|err| {
-            let class = err.chain().find_map(|c| c.downcast_ref::<ApiError>()).map(|api| api.class);
+            let class = ApiError::in_chain(err).map(|api| api.class);
             class == Some(ErrorClass::PermissionDenied)
         });
         if denied && !explicit {
@@ -332,7 +332,7 @@ fn report(permission: &str, outcome: Result<String, &anyhow::Error>) {
             log::log(Level::Info, &format!("check: {permission} ok: {detail}"), &fields("ok"))
         }
         Err(err) => {
-            let class = err.chain().find_map(|c| c.downcast_ref::<ApiError>()).map(|api| api.class);
+            let class = ApiError::in_chain(err).map(|api| api.class);
             let (status, level) = match class {
                 Some(ErrorClass::PermissionDenied) => ("missing", Level::Warn),
                 _ => ("failed", Level::Error),
@@ -344,7 +344,7 @@ fn report(permission: &str, outcome: Result<String, &anyhow::Error>) {
 
 /// Whether a request was refused (403) or its object not found (404).
 fn is_refused(err: &anyhow::Error) -> bool {
-    let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+    let api = ApiError::in_chain(err);
     matches!(api.and_then(|api| api.status), Some(403 | 404))
 }
 

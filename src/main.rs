@@ -221,7 +221,7 @@ fn exit_status(err: &anyhow::Error) -> u8 {
     if err.chain().any(|cause| cause.is::<sync::UnknownProject>()) {
         return EXIT_USAGE;
     }
-    match err.chain().find_map(|cause| cause.downcast_ref::<ApiError>()) {
+    match ApiError::in_chain(err) {
         Some(api) => match api.class {
             ErrorClass::Unauthenticated => EXIT_UNAUTHENTICATED,
             ErrorClass::PermissionDenied => EXIT_PERMISSION_DENIED,

@@ -102,7 +102,7 @@ fn print<W: Write>(fetcher: &mut Fetcher, ledger: &mut Ledger<W>, user_id: &str)
     let methods = match read {
         Ok(methods) => methods,
         Err(err) => {
-            let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+            let api = ApiError::in_chain(&err);
             let Some(status @ (403 | 404)) = api.and_then(|api| api.status) else {
                 return Err(err);
             };

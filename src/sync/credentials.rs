@@ -76,7 +76,7 @@ pub fn org_list(
 /// Whether an organization-wide list failed because the server has none: 404, or 501
 /// unimplemented, from a server older than the lists.
 pub fn no_such_list(err: &anyhow::Error) -> bool {
-    let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+    let api = ApiError::in_chain(err);
     api.is_some_and(|api| matches!(api.status, Some(404 | 501)))
 }
 

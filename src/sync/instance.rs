@@ -93,7 +93,7 @@ fn omit_when_denied<T, W: Write>(
         Ok(value) => return Ok(Some(value)),
         Err(err) => err,
     };
-    let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+    let api = ApiError::in_chain(&err);
     let denied = api.is_some_and(|api| api.class == ErrorClass::PermissionDenied);
     if explicit || !denied {
         return Err(err);

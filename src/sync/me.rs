@@ -28,7 +28,7 @@ pub fn synced_by(fetcher: &mut Fetcher, omitted: &mut Omitted) -> Result<Option<
         Ok(Some(id)) => return Ok(Some(id)),
         Ok(None) => format!("{endpoint} answered without a user id"),
         Err(err) => {
-            let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+            let api = ApiError::in_chain(&err);
             match api.and_then(|api| api.status).filter(|&status| refused(status)) {
                 Some(status) => format!("{endpoint} was refused ({status})"),
                 None => return Err(err),

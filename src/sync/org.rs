@@ -44,7 +44,7 @@ pub fn require_project(fetcher: &mut Fetcher, org_id: &str, project_id: &str) ->
         Ok(true) => Ok(()),
         Ok(false) => Err(UnknownProject(project_id.to_string()).into()),
         Err(err) => {
-            let api = err.chain().find_map(|cause| cause.downcast_ref::<ApiError>());
+            let api = ApiError::in_chain(&err);
             match api {
                 Some(api) if api.status == Some(404) && api.class == ErrorClass::Other => {
                     Err(UnknownProject(project_id.to_string()).into())

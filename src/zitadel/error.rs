@@ -43,6 +43,12 @@ pub enum ErrorClass {
 }
 
 impl ApiError {
+    /// The failed attempt behind `err`, wherever in its chain of causes it is: `None` when
+    /// `err` did not come from an answer or a transport failure (a parse, a write).
+    pub fn in_chain(err: &anyhow::Error) -> Option<&ApiError> {
+        err.chain().find_map(|cause| cause.downcast_ref::<ApiError>())
+    }
+
     /// A transient failure described by `message`.
     pub fn retryable(message: String) -> ApiError {
         ApiError { retryable: true, ..other(message) }
