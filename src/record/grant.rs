@@ -92,7 +92,8 @@ pub struct GrantId<'a> {
 }
 
 impl GrantId<'_> {
-    /// The pieces of the id as `id::pieces` makes them (a test holds the two together).
+    /// The pieces of the id, which concatenated are the id `id::extend` joins (a test holds
+    /// the two together).
     pub fn pieces(&self) -> [Cow<'_, str>; 5] {
         let user = if self.entitlement_id.is_empty() { "user:" } else { ":user:" };
         let (through, project_grant_id) = self
@@ -171,7 +172,7 @@ mod tests {
         Ok(())
     }
 
-    /// A grant's id is the one `id::pieces` joins, whatever its parts hold, an empty
+    /// A grant's id is the one `id::extend` joins, whatever its parts hold, an empty
     /// entitlement id included.
     #[test]
     fn a_grant_id_is_joined_as_every_other_id() {
@@ -183,7 +184,7 @@ mod tests {
                     let through = project_grant_id.map(|g| ["project_grant", g]);
                     let components =
                         ["user", principal_id].into_iter().chain(through.into_iter().flatten());
-                    let joined: String = id::pieces(entitlement_id, components).collect();
+                    let joined = id::extend(entitlement_id, components);
                     assert_eq!(id.pieces().concat(), joined, "{entitlement_id:?} {principal_id:?}");
                 }
             }
