@@ -289,8 +289,7 @@ fn escape(out: &mut Vec<u8>, text: &str) {
 /// Whether `text` holds no byte that JSON escapes: a quote, a backslash or a control
 /// character below 0x20.
 fn is_plain(text: &[u8]) -> bool {
-    use crate::words::{any, below, equal};
-    !any(text, b'a', |word| below(word, 0x20) | equal(word, b'"') | equal(word, b'\\'))
+    !crate::words::any(text, b'a', crate::words::json_escaped)
 }
 
 #[cfg(test)]

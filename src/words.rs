@@ -39,6 +39,13 @@ pub fn below(word: u64, bound: u8) -> u64 {
     word.wrapping_sub(ONES * u64::from(bound)) & !word & TOPS
 }
 
+/// Nonzero exactly when a byte of `word` is one JSON escapes in a string: a quote, a
+/// backslash or a control character below 0x20 (the lowest byte marked is the first such
+/// byte of a word read little endian).
+pub fn json_escaped(word: u64) -> u64 {
+    below(word, 0x20) | equal(word, b'"') | equal(word, b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +61,8 @@ mod tests {
                     let text = &text[..len];
                     assert_eq!(any(text, b'x', |w| equal(w, b'%')), byte == b'%', "{byte} {at}");
                     assert_eq!(any(text, b'x', |w| below(w, 0x20)), byte < 0x20, "{byte} {at}");
+                    let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
+                    assert_eq!(any(text, b'x', json_escaped), escaped, "{byte} {at}");
                 }
             }
         }

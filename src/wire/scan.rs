@@ -4,7 +4,7 @@
 //! an unexpected byte, the end of the text), and then serde_json reads the page instead,
 //! so that what a page gives, rows or error, is always what serde_json gives.
 
-use crate::words::{below, equal};
+use crate::words::json_escaped;
 
 /// Where the scanner is in a page's text, which was checked to be UTF-8 as a whole.
 pub struct Scan<'a> {
@@ -80,7 +80,7 @@ impl<'a> Scan<'a> {
         let bytes = self.text.as_bytes();
         while at + 8 <= bytes.len() {
             let word = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
-            let marks = equal(word, b'"') | equal(word, b'\\') | below(word, 0x20);
+            let marks = json_escaped(word);
             if marks != 0 {
                 return at + marks.trailing_zeros() as usize / 8;
             }
