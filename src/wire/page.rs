@@ -34,6 +34,14 @@ pub struct PageReader<T> {
     rows: PhantomData<T>,
 }
 
+/// The rows a page's vector is given room for at once, with `details` read before them
+/// (ZITADEL sends it first): a page holds at most as many rows as the whole list, and never
+/// more than the `limit` asked for, whatever a hostile server says its total is.
+pub(super) fn room_for_rows(details: Option<&ListDetails>, limit: usize) -> usize {
+    let total = details.map_or(0, |details| details.total_result);
+    total.min(limit as u64) as usize
+}
+
 /// A row of a list page. Its own lists count toward the page's `MAX_LIST_ITEMS`.
 pub trait Row {
     /// Items in the row's lists.
@@ -79,11 +87,7 @@ impl<'de, T: Deserialize<'de> + Row> Visitor<'de> for PageReader<T> {
                     return Err(de::Error::duplicate_field("result"));
                 }
                 Field::Result => {
-                    // ZITADEL sends `details` first: a page holds at most as many rows as
-                    // the whole list, and never more than were asked for, whatever a
-                    // hostile server says its total is.
-                    let total = details.as_ref().map_or(0, |d: &ListDetails| d.total_result);
-                    let expected = total.min(self.limit as u64) as usize;
+                    let expected = room_for_rows(details.as_ref(), self.limit);
                     let rows = Rows { limit: self.limit, expected, rows: PhantomData };
                     result = Some(map.next_value_seed(rows)?);
                 }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use serde::de::IgnoredAny;
 
+use super::page::room_for_rows;
 use super::scan::Scan;
 use super::{
     Credential, Email, GrantDetails, Human, ListDetails, MAX_LIST_ITEMS, MAX_TEXT_BYTES, Machine,
@@ -106,9 +107,7 @@ fn page<'a, T: Row + Default>(text: &'a str, limit: u32, row: ReadRow<'a, T>) ->
             Some(())
         }
         Some(1) if result.is_none() => {
-            // Room for the rows as `PageReader` makes it: for the total read before them.
-            let total = details.as_ref().map_or(0, |d: &ListDetails| d.total_result);
-            let expected = total.min(u64::from(limit)) as usize;
+            let expected = room_for_rows(details.as_ref(), limit as usize);
             result = Some(rows(scan, limit as usize, expected, row)?);
             Some(())
         }
