@@ -60,6 +60,12 @@ fn shaped(head: &[u8; 19]) -> bool {
     })
 }
 
+/// Whether a timestamp field of ZITADEL's may be taken as it is: empty (absent: the record
+/// leaves the date out) or a timestamp as ZITADEL writes one. Both page readers ask this.
+pub fn is_absent_or_valid(text: &str) -> bool {
+    text.is_empty() || is_valid(text)
+}
+
 /// The days of a month of the proleptic Gregorian calendar.
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {

@@ -305,7 +305,7 @@ pub(super) fn timestamp<'de: 'a, 'a, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Cow<'a, str>, D::Error> {
     let text = text(deserializer)?;
-    if text.is_empty() || crate::timestamp::is_valid(&text) {
+    if crate::timestamp::is_absent_or_valid(&text) {
         return Ok(text);
     }
     // Quoted whole or not at all, as a uint64 is below.

@@ -173,7 +173,7 @@ fn text<'a>(scan: &mut Scan<'a>) -> Option<Cow<'a, str>> {
 /// A timestamp field as `page::timestamp` reads it: empty or as ZITADEL writes one.
 fn timestamp<'a>(scan: &mut Scan<'a>) -> Option<Cow<'a, str>> {
     let text = scan.string()?;
-    (text.is_empty() || crate::timestamp::is_valid(text)).then_some(Cow::Borrowed(text))
+    crate::timestamp::is_absent_or_valid(text).then_some(Cow::Borrowed(text))
 }
 
 /// A list of strings as `page::strings` reads it.
