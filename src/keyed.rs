@@ -1,5 +1,6 @@
 //! Keyed 64-bit hashes of ids, and the compact set that keeps them: what a sync remembers of
-//! the rows and ids it has seen (8 bytes each), instead of their text.
+//! the rows and ids it has seen (8 bytes each), instead of their text; and the map of the
+//! few strings it must keep as text, charged to the memory budget as the sets are.
 //!
 //! The hash is a multiply-mix (each 8 bytes folded into the state with a 64 × 64 → 128-bit
 //! multiply, as foldhash and wyhash do), about four times cheaper than the standard library's
@@ -8,6 +9,7 @@
 //! cannot choose ids whose hashes collide, neither to make a set's probes long nor to make
 //! two ids count as one.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 
 use crate::budget::{Charge, OverBudget};
@@ -271,6 +273,44 @@ impl IdSet {
     }
 }
 
+/// Strings a sync must keep as text across pages (a project's role keys with their
+/// entitlement ids, a resource's manager roles, the names of other organizations), keyed
+/// per run as the sets are; each entry is charged to the memory budget before it is kept,
+/// since a server could send entries without end.
+#[derive(Debug, Default)]
+pub struct KeptMap {
+    entries: HashMap<String, String, Keyed>,
+    charge: Charge,
+}
+
+/// What an entry costs besides its strings' bytes: two `String`s, the heap blocks' headers
+/// and the map's slot with its room to spare.
+const ENTRY_BYTES: usize = 2 * 24 + 2 * 16 + 64;
+
+impl KeptMap {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries.get(key).map(String::as_str)
+    }
+
+    /// Keeps `value` under `key` (a key kept already keeps its value), unless that would
+    /// take the sync past its memory limit; `what`, given how many entries there are, names
+    /// what the map holds for that message.
+    pub fn insert(
+        &mut self,
+        key: &str,
+        value: String,
+        what: impl FnOnce(usize) -> String,
+    ) -> Result<(), OverBudget> {
+        if self.entries.contains_key(key) {
+            return Ok(());
+        }
+        let count = self.entries.len();
+        self.charge.add(key.len() + value.len() + ENTRY_BYTES, || what(count))?;
+        self.entries.insert(key.to_string(), value);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +331,20 @@ mod tests {
         let hashes: std::collections::HashSet<u64> =
             ids.iter().map(|id| keyed.hash_one(id.as_bytes())).collect();
         assert_eq!(hashes.len(), ids.len());
+    }
+
+    #[test]
+    fn a_kept_map_keeps_the_first_value_of_a_key_and_charges_each_entry_once()
+    -> Result<(), OverBudget> {
+        let mut map = KeptMap::default();
+        map.insert("viewer", "project:300:viewer".to_string(), |_| unreachable!())?;
+        map.insert("viewer", "another".to_string(), |_| unreachable!())?;
+        map.insert("editor", "project:300:editor".to_string(), |_| unreachable!())?;
+        assert_eq!(map.get("viewer"), Some("project:300:viewer"));
+        assert_eq!(map.get("admin"), None);
+        let entries = ["viewer", "editor"].map(|key| 2 * key.len() + 12 + ENTRY_BYTES);
+        assert_eq!(map.charge.bytes(), entries.iter().sum::<usize>());
+        Ok(())
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! counts, the users, external users and organizations, project grants and grants printed,
 //! warnings about the rows skipped, and the progress line. It makes no request.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::io::{self, Write};
 
@@ -11,8 +10,7 @@ use serde::Serialize;
 
 use super::auth::SignIn;
 use super::summary::{counted, noun_phrase};
-use crate::budget::Charge;
-use crate::keyed::{IdSet, Keyed};
+use crate::keyed::{IdSet, KeptMap};
 use crate::log::{self, Level};
 use crate::output::Output;
 use crate::record::{Counts, Omitted};
@@ -41,9 +39,8 @@ pub struct Ledger<'o, W: Write> {
     /// The ids of the grants printed for the current project (`forget_grants`).
     grants: IdSet,
     /// The names that records printed so far give other organizations (a project grant
-    /// names its granted organization), for the external users of those printed later;
-    /// charged to the memory budget.
-    org_names: (HashMap<String, String, Keyed>, Charge),
+    /// names its granted organization), for the external users of those printed later.
+    org_names: KeptMap,
 }
 
 /// What the ledger's sets hold, for the message when one would outgrow the memory budget.
@@ -51,10 +48,6 @@ const EXTERNAL_USERS: &str = "the hashes of the external users printed";
 const EXTERNAL_ORGS: &str = "the hashes of the external organizations printed";
 const PROJECT_GRANTS: &str = "the hashes of the project grants printed";
 const GRANTS: &str = "the hashes of the grants printed for this project";
-
-/// What a map entry costs besides its strings' bytes: two `String`s, the heap blocks' headers
-/// and the map's slot with its room to spare.
-pub const ENTRY_BYTES: usize = 2 * 24 + 2 * 16 + 64;
 
 /// What a grant's user is to this sync (`Ledger::principal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,20 +195,16 @@ impl<'o, W: Write> Ledger<'o, W> {
 
     /// Remembers the name a printed record gives another organization.
     pub fn learn_org_name(&mut self, org_id: &str, name: &str) -> Result<()> {
-        let (names, charge) = &mut self.org_names;
-        if !name.is_empty() && !names.contains_key(org_id) {
-            let bytes = org_id.len() + name.len() + ENTRY_BYTES;
-            charge.add(bytes, || {
-                format!("the names of the {} organizations granted a project", names.len())
-            })?;
-            names.insert(org_id.to_string(), name.to_string());
+        if !name.is_empty() {
+            let what = |count| format!("the names of the {count} organizations granted a project");
+            self.org_names.insert(org_id, name.to_string(), what)?;
         }
         Ok(())
     }
 
     /// The name the records printed so far give the organization `org_id`, if any.
     pub fn known_org_name(&self, org_id: &str) -> Option<&str> {
-        self.org_names.0.get(org_id).map(String::as_str)
+        self.org_names.get(org_id)
     }
 
     /// Prints an external user (made by `record`) unless it was printed before.

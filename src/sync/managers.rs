@@ -4,7 +4,6 @@
 //! of it), every (manager, role) one grant.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
@@ -12,12 +11,12 @@ use anyhow::Result;
 use super::auth;
 use super::distinct;
 use super::fetcher::{Fetcher, List};
-use super::ledger::{ENTRY_BYTES, Ledger, Principal, Skipped, UserOrg};
+use super::ledger::{Ledger, Principal, Skipped, UserOrg};
 use super::parse::{Rejected, parse};
 use super::projects::Project;
 use crate::budget::Charge;
 use crate::config::Config;
-use crate::keyed::Keyed;
+use crate::keyed::KeptMap;
 use crate::mapping;
 use crate::wire;
 use crate::zitadel::Endpoint;
@@ -64,12 +63,8 @@ pub(super) struct Resource<'r> {
 }
 
 /// The manager roles of one resource whose entitlements were printed: role to entitlement
-/// id, charged to the memory budget (member rows may name roles without end).
-#[derive(Default)]
-struct Printed {
-    ids: HashMap<String, String, Keyed>,
-    charge: Charge,
-}
+/// id (member rows may name roles without end).
+type Printed = KeptMap;
 
 /// A member list (`ListOrgMembers`, `ListProjectMembers`, `ListProjectGrantMembers`).
 struct Members<'e> {
@@ -236,17 +231,16 @@ fn manager_entitlement<W: Write>(
     role: &str,
     printed: &mut Printed,
 ) -> Result<String> {
-    if let Some(id) = printed.ids.get(role) {
-        return Ok(id.clone());
+    if let Some(id) = printed.get(role) {
+        return Ok(id.to_string());
     }
-    let Resource { kind, id } = resource;
-    let (bytes, count) = (2 * role.len() + id.len() + ENTRY_BYTES, printed.ids.len());
-    printed.charge.add(bytes, || format!("the {count} manager roles of {kind} {id}"))?;
     // A project's role key may equal a manager role's slug (`manager:PROJECT_OWNER`): ids
     // escape the key's `:`, so the two entitlements have two ids.
     let entitlement = mapping::manager_entitlement(resource.kind, resource.id, role);
+    let Resource { kind, id } = resource;
+    let what = |count| format!("the {count} manager roles of {kind} {id}");
+    printed.insert(role, entitlement.id.clone(), what)?;
     ledger.print_json(&entitlement)?;
     ledger.counts.entitlement += 1;
-    printed.ids.insert(role.to_string(), entitlement.id.clone());
     Ok(entitlement.id)
 }

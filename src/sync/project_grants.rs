@@ -301,7 +301,7 @@ fn delegated_keys<'g, W: Write>(
     let mut delegated = Vec::new();
     for key in distinct(&grant.granted_role_keys) {
         match project.roles.get(key) {
-            Some(entitlement_id) => delegated.push((key, entitlement_id.as_str())),
+            Some(entitlement_id) => delegated.push((key, entitlement_id)),
             None => ledger.skip(Skipped::UnknownRoleKey, || {
                 format!(
                     "project grant {} delegates role {key:?} to organization {}, which project {} does not have; no grant record for it",

@@ -2,44 +2,22 @@
 //! (`managers.rs`), its project grants (`project_grants.rs`) and its user grants
 //! (`user_grants.rs`).
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
 
 use super::fetcher::{Fetcher, List};
-use super::ledger::{ENTRY_BYTES, Ledger};
+use super::ledger::Ledger;
 use super::managers::{self, ManagerRoles};
 use super::{project_grants, user_grants};
-use crate::budget::Charge;
 use crate::config::Config;
-use crate::keyed::Keyed;
+use crate::keyed::KeptMap;
 use crate::mapping;
 use crate::wire;
 use crate::zitadel::Endpoint;
 
-/// A project's roles: each role key with its entitlement id, charged to the memory budget
-/// (a server could send roles without end).
-#[derive(Default)]
-pub struct Roles {
-    ids: HashMap<String, String, Keyed>,
-    charge: Charge,
-}
-
-impl Roles {
-    /// The entitlement id of the role `key`, if the project has it.
-    pub fn get(&self, key: &str) -> Option<&String> {
-        self.ids.get(key)
-    }
-
-    fn insert(&mut self, key: &str, entitlement_id: String, project_id: &str) -> Result<()> {
-        let bytes = key.len() + entitlement_id.len() + ENTRY_BYTES;
-        let count = self.ids.len();
-        self.charge.add(bytes, || format!("the {count} role keys of project {project_id}"))?;
-        self.ids.insert(key.to_string(), entitlement_id);
-        Ok(())
-    }
-}
+/// A project's roles: each role key with its entitlement id.
+pub type Roles = KeptMap;
 
 /// `ListProjects`: the organization's projects.
 struct Projects;
@@ -134,7 +112,8 @@ fn roles<W: Write>(
     fetcher.walk(&ProjectRoles { project_id }, |_, role| {
         let entitlement = mapping::entitlement(project_id, role);
         ledger.print_json(&entitlement)?;
-        roles.insert(&role.key, entitlement.id, project_id)?;
+        let what = |count| format!("the {count} role keys of project {project_id}");
+        roles.insert(&role.key, entitlement.id, what)?;
         ledger.counts.entitlement += 1;
         Ok(())
     })?;
