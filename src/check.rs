@@ -12,7 +12,7 @@ use crate::mapping::CredentialKind;
 use crate::retry::RetryPolicy;
 use crate::sync::{self, Fetcher};
 use crate::wire::{self, ListQuery};
-use crate::zitadel::{ApiError, Client, Endpoint, ErrorClass, Settings};
+use crate::zitadel::{ApiError, Body, Client, Endpoint, ErrorClass, Settings};
 
 /// Every probe asks for one row at most.
 const QUERY: ListQuery = ListQuery { offset: 0, limit: 1, asc: true };
@@ -350,7 +350,7 @@ fn is_refused(err: &anyhow::Error) -> bool {
 
 /// The organization's users (`totalResult`) and the id of the first, from a one-row page.
 fn users(fetcher: &mut Fetcher) -> Result<(u64, Option<String>)> {
-    let mut body = Vec::new();
+    let mut body = Body::default();
     let request = wire::users_request(QUERY);
     fetcher.request(Endpoint::Users, Some(0), Some(1), &request, &mut body, |_, bytes| {
         let page = sync::parse_page::<wire::User>(bytes, 1)?;
@@ -361,7 +361,7 @@ fn users(fetcher: &mut Fetcher) -> Result<(u64, Option<String>)> {
 
 /// The `totalResult` of a one-row page of `endpoint`.
 fn total(fetcher: &mut Fetcher, endpoint: Endpoint, request: &[u8]) -> Result<u64> {
-    let mut body = Vec::new();
+    let mut body = Body::default();
     fetcher.request(endpoint, Some(0), Some(1), request, &mut body, |_, bytes| {
         let page = sync::parse_page::<IgnoredAny>(bytes, 1)?;
         Ok(sync::list_details(&page.details)?.total_result)
@@ -377,7 +377,7 @@ fn manager_roles(fetcher: &mut Fetcher, endpoint: Endpoint) -> Result<usize> {
 
 /// The id of the organization's first project, if it has one.
 fn first_project(fetcher: &mut Fetcher) -> Result<Option<String>> {
-    let mut body = Vec::new();
+    let mut body = Body::default();
     let request = wire::list_request(QUERY);
     fetcher
         .request(Endpoint::Projects, Some(0), Some(1), &request, &mut body, |_, bytes| {

@@ -11,7 +11,7 @@ use super::parse::{Rejected, judge, parse_page};
 use crate::log::{self, Level};
 use crate::paging::{self, Shape, Walk};
 use crate::wire::{self, ListQuery};
-use crate::zitadel::{Client, Endpoint};
+use crate::zitadel::{Body, Client, Endpoint};
 
 /// A list that the fetcher can walk: where it is, how a page of it is asked for, and how
 /// its rows are told apart and checked. One small type per list, beside its family's code.
@@ -52,7 +52,7 @@ pub struct Fetcher<'c> {
     client: &'c mut Client,
     page_size: u32,
     /// Page buffers of finished walks, reused so that a walk per project costs no new one.
-    buffers: Vec<Vec<u8>>,
+    buffers: Vec<Body>,
 }
 
 impl<'c> Fetcher<'c> {
@@ -133,7 +133,7 @@ impl<'c> Fetcher<'c> {
         request: &[u8],
         mut accept: impl FnMut(&[u8]) -> Result<R, Rejected>,
     ) -> Result<R> {
-        let mut body = Vec::new();
+        let mut body = Body::default();
         self.request(endpoint, None, None, request, &mut body, |_, bytes| accept(bytes))
     }
 
@@ -145,7 +145,7 @@ impl<'c> Fetcher<'c> {
         offset: Option<u64>,
         limit: Option<u32>,
         request: &[u8],
-        body: &mut Vec<u8>,
+        body: &mut Body,
         mut accept: impl FnMut(&mut Self, &[u8]) -> Result<R, Rejected>,
     ) -> Result<R> {
         let at = At { endpoint, offset };
@@ -167,14 +167,14 @@ impl<'c> Fetcher<'c> {
                         ("offset", offset.into()),
                         ("limit", limit.into()),
                         ("status", status.into()),
-                        ("bytes", body.len().into()),
+                        ("bytes", body.bytes().len().into()),
                         ("duration_ms", (started.elapsed().as_secs_f64() * 1000.0).round().into()),
                         ("attempt", attempts.made().into()),
                     ],
                 );
             }
             let failure = match sent {
-                Ok(_) => match accept(self, body) {
+                Ok(_) => match accept(self, body.bytes()) {
                     Ok(accepted) => return Ok(accepted),
                     Err(Rejected::Malformed(failure)) => failure,
                     Err(Rejected::Invalid(err)) => return Err(err.context(at.to_string())),

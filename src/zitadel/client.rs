@@ -4,14 +4,13 @@
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::io::Read;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::deadline::Deadline;
 use super::error::{self, Answer, Attempt, other};
 use super::net::{self, Lookup, ProxyEnv, ProxyInUse};
-use super::{ApiError, Endpoint, InstanceUrl, MAX_BODY_BYTES};
+use super::{ApiError, Body, Endpoint, InstanceUrl, MAX_BODY_BYTES};
 use crate::log::{self, Level};
 use crate::retry::{Attempts, Pace, RetryPolicy};
 
@@ -131,12 +130,12 @@ impl Client {
     }
 
     /// Makes one attempt at `endpoint` with `body` (ignored for GET), reads the response
-    /// body into `response`, replacing its contents, and returns the HTTP status.
+    /// body into `response`, replacing the body before, and returns the HTTP status.
     pub fn send(
         &mut self,
         endpoint: Endpoint,
         body: &[u8],
-        response: &mut Vec<u8>,
+        response: &mut Body,
     ) -> Result<u16, ApiError> {
         self.keep_pace();
         self.requests += 1;
@@ -151,9 +150,8 @@ impl Client {
         self.deadline.start(self.timeout);
         let mut reply =
             self.agent.run(request).map_err(|err| error::transport_failure(&attempt, &err))?;
-        response.clear();
         let read =
-            reply.body_mut().with_config().limit(MAX_BODY_BYTES).reader().read_to_end(response);
+            response.read_from(reply.body_mut().with_config().limit(MAX_BODY_BYTES).reader());
         let status = reply.status().as_u16();
         if let Err(err) = read {
             return Err(error::body_failure(&attempt, status, &err));
@@ -164,7 +162,7 @@ impl Client {
             location: header("location"),
             retry_after: header("retry-after"),
             content_type: header("content-type"),
-            body: response,
+            body: response.bytes(),
         };
         error::judge_answer(&attempt, &answer, SystemTime::now()).map(|()| status)
     }

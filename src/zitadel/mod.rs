@@ -3,6 +3,7 @@
 //! the proxy choice) is apart from the one I/O part, the client, which sends authenticated,
 //! paced requests and waits between retries.
 
+mod body;
 mod client;
 mod deadline;
 mod endpoint;
@@ -11,6 +12,7 @@ mod net;
 mod no_proxy;
 mod url;
 
+pub use body::Body;
 pub use client::{Client, Settings};
 pub use endpoint::Endpoint;
 pub use error::{ApiError, ErrorClass};
