@@ -24,10 +24,15 @@ impl Body {
         &self.room[..self.len]
     }
 
+    /// Empties the body, keeping the room.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// Replaces the body with all that `reader` gives until it ends. The reader's limit is
     /// what bounds the room.
     pub fn read_from(&mut self, mut reader: impl Read) -> io::Result<()> {
-        self.len = 0;
+        self.clear();
         loop {
             if self.len == self.room.len() {
                 let more = self.room.len().clamp(LEAST_GROWTH, MOST_GROWTH);
@@ -81,6 +86,10 @@ mod tests {
 
         body.read_from(&b""[..]).unwrap();
         assert_eq!(body.bytes(), b"");
+
+        body.read_from(&b"[]"[..]).unwrap();
+        body.clear();
+        assert_eq!((body.bytes(), body.room.len()), (&b""[..], room));
     }
 
     #[test]

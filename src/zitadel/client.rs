@@ -130,7 +130,8 @@ impl Client {
     }
 
     /// Makes one attempt at `endpoint` with `body` (ignored for GET), reads the response
-    /// body into `response`, replacing the body before, and returns the HTTP status.
+    /// body into `response`, replacing the body before (left empty when no answer comes),
+    /// and returns the HTTP status.
     pub fn send(
         &mut self,
         endpoint: Endpoint,
@@ -148,6 +149,7 @@ impl Client {
             timeout: self.timeout,
         };
         self.deadline.start(self.timeout);
+        response.clear();
         let mut reply =
             self.agent.run(request).map_err(|err| error::transport_failure(&attempt, &err))?;
         let read =

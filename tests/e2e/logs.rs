@@ -218,6 +218,7 @@ fn json_logs_are_one_object_per_line() {
         [Some(1), Some(2)]
     );
     assert!(retried[0]["status"].is_null(), "a dropped connection has no status");
+    assert_eq!(retried[0]["bytes"], 0, "nor any bytes, whatever the buffer held before");
     let end =
         lines.iter().find(|l| l["msg"].as_str().unwrap().starts_with("sync complete")).unwrap();
     assert_eq!(end["retries"], 1);
