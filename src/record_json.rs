@@ -289,7 +289,7 @@ fn escape(out: &mut Vec<u8>, text: &str) {
 /// Whether `text` holds no byte that JSON escapes: a quote, a backslash or a control
 /// character below 0x20.
 fn is_plain(text: &[u8]) -> bool {
-    !crate::words::any(text, b'a', crate::words::json_escaped)
+    !crate::words::holds_json_escaped(text)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! an unexpected byte, the end of the text), and then serde_json reads the page instead,
 //! so that what a page gives, rows or error, is always what serde_json gives.
 
-use crate::words::json_escaped;
+use crate::words::find_json_escaped;
 
 /// Where the scanner is in a page's text, which was checked to be UTF-8 as a whole.
 pub struct Scan<'a> {
@@ -72,27 +72,10 @@ impl<'a> Scan<'a> {
     }
 
     /// Where the first quote, backslash or control character at or after `at` is (the
-    /// text's length when there is none), eight bytes at a time. In a word read little
-    /// endian the lowest byte marked is the first one looked for: the tests of `words` can
-    /// mark a byte only after one that is.
+    /// text's length when there is none).
     #[inline(always)]
-    fn string_end(&self, mut at: usize) -> usize {
-        let bytes = self.text.as_bytes();
-        while at + 8 <= bytes.len() {
-            let word = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
-            let marks = json_escaped(word);
-            if marks != 0 {
-                return at + marks.trailing_zeros() as usize / 8;
-            }
-            at += 8;
-        }
-        while let Some(&byte) = bytes.get(at) {
-            if byte == b'"' || byte == b'\\' || byte < 0x20 {
-                break;
-            }
-            at += 1;
-        }
-        at
+    fn string_end(&self, at: usize) -> usize {
+        find_json_escaped(self.text.as_bytes(), at)
     }
 
     /// An object's key (without escapes) and its colon.
