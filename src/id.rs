@@ -16,8 +16,7 @@ use crate::words;
 pub fn escape(component: &str) -> Cow<'_, str> {
     // Bytes rather than characters: `%` and `:` are ASCII, which no other character's UTF-8
     // contains, and a byte search does not decode each character.
-    let separators = |word| words::equal(word, b'%') | words::equal(word, b':');
-    if !words::any(component.as_bytes(), b'a', separators) {
+    if !words::holds_id_separator(component.as_bytes()) {
         return Cow::Borrowed(component);
     }
     let mut escaped = String::with_capacity(component.len() + 4);

@@ -78,19 +78,37 @@ pub fn find_json_escaped(text: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Whether any byte of `text` is one JSON escapes in a string: in a text of sixteen bytes
-/// or more, sixteen at a time where the processor has SSE2, the bytes after the last whole
-/// block looked at within the block that ends the text; otherwise as `any` does.
+/// Whether any byte of `text` is one JSON escapes in a string (see `json_escaped`).
 #[inline(always)]
 pub fn holds_json_escaped(text: &[u8]) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if let Some(start) = text.len().checked_sub(16) {
-        let block = |bytes: &[u8]| sse2::json_escaped(bytes.try_into().expect("sixteen bytes"));
-        let mut blocks = text.chunks_exact(16);
-        let found = blocks.by_ref().fold(0, |found, bytes| found | block(bytes));
-        return found | block(&text[start..]) != 0;
+    if let Some(found) = any_block(text, sse2::json_escaped) {
+        return found;
     }
     any(text, b'a', json_escaped)
+}
+
+/// Whether any byte of `text` is `%` or `:`, what an id's component escapes (`id.rs`).
+#[inline(always)]
+pub fn holds_id_separator(text: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(found) = any_block(text, sse2::id_separator) {
+        return found;
+    }
+    any(text, b'a', |word| equal(word, b'%') | equal(word, b':'))
+}
+
+/// Whether `marks` (nonzero for a block of sixteen bytes that holds a byte looked for)
+/// marks any block of `text`, the bytes after the last whole block looked at within the
+/// block that ends the text; `None` for a text shorter than a block.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn any_block(text: &[u8], marks: impl Fn(&[u8; 16]) -> u32) -> Option<bool> {
+    let start = text.len().checked_sub(16)?;
+    let block = |bytes: &[u8]| marks(bytes.try_into().expect("sixteen bytes"));
+    let mut blocks = text.chunks_exact(16);
+    let found = blocks.by_ref().fold(0, |found, bytes| found | block(bytes));
+    Some(found | block(&text[start..]) != 0)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -112,6 +130,18 @@ mod sse2 {
             let backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
             let control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1f)), bytes);
             _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        }
+    }
+
+    /// A bit for each byte of `block` that is `%` or `:`.
+    #[inline(always)]
+    pub fn id_separator(block: &[u8; 16]) -> u32 {
+        // SAFETY: as in `json_escaped`.
+        unsafe {
+            let bytes = _mm_loadu_si128(block.as_ptr().cast());
+            let percent = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'%' as i8));
+            let colon = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b':' as i8));
+            _mm_movemask_epi8(_mm_or_si128(percent, colon)) as u32
         }
     }
 }
@@ -140,9 +170,10 @@ mod tests {
     }
 
     /// Every byte value at every place of texts long enough for two blocks of sixteen, a
-    /// word and single bytes after them, searched from every start.
+    /// word and single bytes after them: looked for in the whole text, and the first one
+    /// JSON escapes searched for from every start.
     #[test]
-    fn the_first_escaped_byte_is_found_from_anywhere() {
+    fn bytes_are_found_a_block_at_a_time_wherever_they_fall() {
         for byte in 0..=255u8 {
             let escaped = byte < 0x20 || byte == b'"' || byte == b'\\';
             for at in 0..43 {
@@ -152,6 +183,8 @@ mod tests {
                     let text = &text[..len];
                     let holds = escaped && at < len;
                     assert_eq!(holds_json_escaped(text), holds, "{byte} {at} {len}");
+                    let separator = (byte == b'%' || byte == b':') && at < len;
+                    assert_eq!(holds_id_separator(text), separator, "{byte} {at} {len}");
                     for start in 0..=len {
                         let first = if escaped && (start..len).contains(&at) { at } else { len };
                         assert_eq!(find_json_escaped(text, start), first, "{byte} {at} {start}");
