@@ -30,6 +30,10 @@ const GRANT: &str = r#"{"id":"500","details":{"resourceOwner":"900"},"roleKeys":
     "userId":"777","userName":"eve","firstName":"Eve","lastName":"Polastri","email":"eve@globex.example.com","displayName":"Eve P.",
     "orgId":"900","projectId":"300","preferredLoginName":"eve@globex.example.com","userType":"TYPE_HUMAN",
     "grantedOrgId":"800","grantedOrgName":"Globex"}"#;
+/// A grant whose strings the record copies hold what JSON escapes, its role keys not: the
+/// record's strings must be escaped though its project's are plain (`Grant::plain`).
+const ESCAPED_GRANT: &str = r#"{"id":"5\"00","details":{"resourceOwner":"9\\00"},"roleKeys":["viewer"],"state":"USER_GRANT_STATE_\u0007",
+    "userId":"7\n77","projectId":"300","projectGrantId":"4\"4","grantedOrgId":"800"}"#;
 
 /// What kind of answer a sample is, which says how production code reads it.
 #[derive(Clone, Copy)]
@@ -56,6 +60,7 @@ fn samples() -> Vec<(Kind, String)> {
         (Kind::Projects, PROJECTS.to_string()),
         (Kind::Roles, ROLES.to_string()),
         (Kind::Grants, grants(GRANT)),
+        (Kind::Grants, grants(ESCAPED_GRANT)),
         (Kind::Org, r#"{"org":{"id":"900","name":"ACME","state":"ORG_STATE_ACTIVE"}}"#.to_string()),
         // Hostile answers that quote the token where the parser will complain about it.
         (Kind::Users, users(&format!(r#"{{"totalResult":"{PAT}","processedSequence":"9"}}"#))),
@@ -162,7 +167,9 @@ fn grants(bytes: &[u8]) -> Result<(), Rejected> {
         assert_eq!(external["external"], true);
         for key in &user_grant.role_keys {
             let entitlement_id = mapping::entitlement_id("300", key);
-            let record = mapping::grant("300", key, &entitlement_id, user_grant);
+            // As a sync's project says it (`Project::plain`), for this one role.
+            let plain_project = !crate::words::holds_json_escaped(entitlement_id.as_bytes());
+            let record = mapping::grant("300", key, &entitlement_id, plain_project, user_grant);
             let line = assert_record(&record);
             assert_eq!(line["principal_id"], *user_grant.user_id);
             assert_eq!(line["user_grant_id"], *user_grant.id);

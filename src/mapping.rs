@@ -195,16 +195,28 @@ pub fn entitlement<'a>(project_id: &'a str, role: &'a wire::Role<'a>) -> Entitle
 }
 
 /// One role key of a user grant on `project_id`; `entitlement_id` is the role's, as
-/// `entitlement_id` makes it (made once per role, not once per grant). A grant made through
-/// a project grant says so, and by whom.
+/// `entitlement_id` makes it (made once per role, not once per grant); `plain_project` is
+/// whether the project's id and role keys hold nothing JSON escapes (`Project::plain`). A
+/// grant made through a project grant says so, and by whom.
 pub fn grant<'a>(
     project_id: &'a str,
     role_key: &'a str,
     entitlement_id: &'a str,
+    plain_project: bool,
     user_grant: &'a wire::UserGrant<'a>,
 ) -> Grant<'a> {
     let project_grant_id = non_empty(&user_grant.project_grant_id);
+    // Its dates are timestamps as ZITADEL writes them (`timestamp.rs`), plain whatever their
+    // source; its constants are.
+    let from_user_grant = &[
+        &user_grant.user_id,
+        &user_grant.id,
+        &user_grant.state,
+        &user_grant.project_grant_id,
+        &user_grant.details.resource_owner,
+    ];
     Grant {
+        plain: plain_project && wire::known_plain(from_user_grant),
         kind: "grant",
         id: GrantId { entitlement_id, principal_id: &user_grant.user_id, project_grant_id },
         entitlement_id,
@@ -725,7 +737,7 @@ mod tests {
     fn grant_names_entitlement_and_principal() -> Result<(), Box<dyn std::error::Error>> {
         check(
             EXTERNAL_GRANT,
-            |g: &wire::UserGrant| json(&grant("300", "viewer", "project:300:viewer", g)),
+            |g: &wire::UserGrant| json(&grant("300", "viewer", "project:300:viewer", true, g)),
             r#"{"kind":"grant","id":"project:300:viewer:user:777","entitlement_id":"project:300:viewer","resource_type":"project",
                "resource_id":"300","slug":"viewer","principal_type":"user","principal_id":"777","user_grant_id":"500",
                "state":"USER_GRANT_STATE_ACTIVE"}"#,
@@ -738,7 +750,7 @@ mod tests {
         check(
             r#"{"id":"500","details":{"sequence":"2","creationDate":"2025-06-01T10:00:00.1Z","changeDate":"2025-06-03T07:00:00.25Z","resourceOwner":"900"},
                 "roleKeys":["viewer"],"state":"USER_GRANT_STATE_ACTIVE","userId":"777"}"#,
-            |g: &wire::UserGrant| json(&grant("300", "viewer", "project:300:viewer", g)),
+            |g: &wire::UserGrant| json(&grant("300", "viewer", "project:300:viewer", true, g)),
             r#"{"kind":"grant","id":"project:300:viewer:user:777","entitlement_id":"project:300:viewer","resource_type":"project",
                "resource_id":"300","slug":"viewer","principal_type":"user","principal_id":"777","user_grant_id":"500",
                "state":"USER_GRANT_STATE_ACTIVE","created_at":"2025-06-01T10:00:00.1Z","updated_at":"2025-06-03T07:00:00.25Z"}"#,
@@ -773,7 +785,7 @@ mod tests {
         assert!(is_inactive(&inactive));
         assert!(!is_inactive(&unspecified));
         assert_eq!(
-            grant("1", "k", "project:1:k", &unspecified).state,
+            grant("1", "k", "project:1:k", true, &unspecified).state,
             "USER_GRANT_STATE_UNSPECIFIED"
         );
         Ok(())
@@ -944,7 +956,7 @@ mod tests {
         check(
             r#"{"id":"600","details":{"resourceOwner":"800"},"roleKeys":["reader"],"state":"USER_GRANT_STATE_ACTIVE",
                 "userId":"777","orgId":"800","projectId":"300","projectGrantId":"400","grantedOrgId":"800"}"#,
-            |g: &wire::UserGrant| json(&grant("300", "reader", "project:300:reader", g)),
+            |g: &wire::UserGrant| json(&grant("300", "reader", "project:300:reader", true, g)),
             r#"{"kind":"grant","id":"project:300:reader:user:777:project_grant:400","entitlement_id":"project:300:reader",
                "resource_type":"project","resource_id":"300","slug":"reader","principal_type":"user","principal_id":"777",
                "user_grant_id":"600","state":"USER_GRANT_STATE_ACTIVE","project_grant_id":"400","granted_by_org_id":"800"}"#,

@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use serde::Serialize;
 
 use crate::id;
-use crate::record_json::json_string;
+use crate::record_json::json_string_known;
 
 /// One role key of one user grant.
 #[derive(Debug, Serialize)]
@@ -36,6 +36,12 @@ pub struct Grant<'a> {
     pub created_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<&'a str>,
+    /// Whether every string of the record is known to hold nothing JSON escapes (a quote, a
+    /// backslash, a control character), so that `write_json` copies them without a look:
+    /// true where they are the program's own, checked once per project, or borrowed by
+    /// their row from its page (`wire::known_plain`), as nearly all are.
+    #[serde(skip)]
+    pub plain: bool,
 }
 
 impl Grant<'_> {
@@ -54,14 +60,15 @@ impl Grant<'_> {
             (b",\"user_grant_id\":", self.user_grant_id),
             (b",\"state\":", self.state),
         ];
+        let plain = self.plain;
         let [kind, rest @ ..] = fields;
         out.extend_from_slice(kind.0);
-        json_string(out, [kind.1]);
+        json_string_known(out, [kind.1], plain);
         out.extend_from_slice(b",\"id\":");
-        json_string(out, self.id.pieces());
+        json_string_known(out, self.id.pieces(), plain);
         for (key, value) in rest {
             out.extend_from_slice(key);
-            json_string(out, [value]);
+            json_string_known(out, [value], plain);
         }
         let optional = [
             (b",\"project_grant_id\":".as_slice(), self.project_grant_id),
@@ -72,7 +79,7 @@ impl Grant<'_> {
         for (key, value) in optional {
             if let Some(value) = value {
                 out.extend_from_slice(key);
-                json_string(out, [value]);
+                json_string_known(out, [value], plain);
             }
         }
         out.push(b'}');
@@ -144,7 +151,11 @@ mod tests {
             "del\u{7f}",
             "co:lon 100%",
         ];
-        for (text, project_grant_id) in tricky.into_iter().flat_map(|t| [(t, None), (t, Some(t))]) {
+        let cases = tricky.into_iter().flat_map(|t| [(t, None), (t, Some(t))]);
+        // Written with the check, and without it where the text holds nothing to escape.
+        let plain = |text: &str| !crate::words::holds_json_escaped(text.as_bytes());
+        let cases = cases.flat_map(|(t, g)| [(t, g, false), (t, g, plain(t))]);
+        for (text, project_grant_id, plain) in cases {
             let grant = Grant {
                 kind: "grant",
                 id: GrantId { entitlement_id: text, principal_id: text, project_grant_id },
@@ -160,13 +171,14 @@ mod tests {
                 granted_by_org_id: project_grant_id,
                 created_at: project_grant_id,
                 updated_at: Some(text),
+                plain,
             };
             let mut fast = Vec::new();
             grant.write_json(&mut fast);
             assert_eq!(
                 String::from_utf8_lossy(&fast),
                 serde_json::to_string(&grant)?,
-                "{text:?} {project_grant_id:?}"
+                "{text:?} {project_grant_id:?} {plain}"
             );
         }
         Ok(())

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::keyed::KeptMap;
 use crate::mapping;
 use crate::wire;
+use crate::words;
 use crate::zitadel::Endpoint;
 
 /// A project's roles: each role key with its entitlement id.
@@ -58,6 +59,10 @@ pub struct Project<'p> {
     pub name: &'p str,
     /// Its roles: each role key with its entitlement id.
     pub roles: Roles,
+    /// Whether its id and every role key hold nothing JSON escapes (a quote, a backslash, a
+    /// control character), so that neither do its entitlement ids: what its grants copy of
+    /// them is copied as it is (`Grant::plain`).
+    pub plain: bool,
 }
 
 /// Prints every project the filters include, and all that hangs from it.
@@ -78,8 +83,8 @@ pub fn projects<W: Write>(
             ledger.print_json(&mapping::project(project, &ledger.org().id))?;
             ledger.counts.project += 1;
             ledger.forget_grants();
-            let roles = roles(fetcher, ledger, &project.id)?;
-            let project = Project { id: &project.id, name: &project.name, roles };
+            let (roles, plain) = roles(fetcher, ledger, &project.id)?;
+            let project = Project { id: &project.id, name: &project.name, roles, plain };
             if !filters.skip_managers {
                 managers::project_managers(fetcher, ledger, config, &mut manager_roles, &project)?;
             }
@@ -102,20 +107,24 @@ pub fn projects<W: Write>(
         .map(drop)
 }
 
-/// Prints the project's roles and returns them, for its grants to be checked against.
+/// Prints the project's roles and returns them, for its grants to be checked against, and
+/// whether the project is plain (`Project::plain`).
 fn roles<W: Write>(
     fetcher: &mut Fetcher,
     ledger: &mut Ledger<W>,
     project_id: &str,
-) -> Result<Roles> {
-    let mut roles = Roles::default();
+) -> Result<(Roles, bool)> {
+    let (mut roles, mut plain) = (Roles::default(), true);
     fetcher.walk(&ProjectRoles { project_id }, |_, role| {
         let entitlement = mapping::entitlement(project_id, role);
         ledger.print_json(&entitlement)?;
+        // An entitlement id holds the project's id and the role key, escaped only where
+        // they hold `%` or `:`.
+        plain &= !words::holds_json_escaped(entitlement.id.as_bytes());
         let what = |count| format!("the {count} role keys of project {project_id}");
         roles.insert(&role.key, entitlement.id, what)?;
         ledger.counts.entitlement += 1;
         Ok(())
     })?;
-    Ok(roles)
+    Ok((roles, plain))
 }

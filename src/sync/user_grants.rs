@@ -115,7 +115,7 @@ fn user_grant<W: Write>(
             });
             continue;
         };
-        let grant = mapping::grant(project_id, role_key, entitlement_id, user_grant);
+        let grant = mapping::grant(project_id, role_key, entitlement_id, project.plain, user_grant);
         if !ledger.new_grant(&grant.id)? {
             ledger.skip(Skipped::RepeatedGrant, || {
                 format!(

@@ -10,6 +10,17 @@ use serde::{Deserialize, Deserializer};
 
 use super::page::{Row, enum_names, strings, text, timestamp, u64_from_string_or_number};
 
+/// Whether strings of a row are all known to hold nothing JSON escapes (a quote, a
+/// backslash, a control character) without a look at them: a row borrows a string from its
+/// page only where the page has it without escapes, and JSON allows no control character
+/// in a string (serde_json borrows only then and fails on a control character; the
+/// shape-aware reader borrows the same strings). A string with escapes is copied,
+/// unescaped, and may hold anything: so may one a row was given otherwise. (An absent field
+/// is empty, and owned: `Cow`'s default.)
+pub fn known_plain(texts: &[&Cow<'_, str>]) -> bool {
+    texts.iter().all(|text| matches!(text, Cow::Borrowed(_)) || text.is_empty())
+}
+
 /// `ListDetails`; `totalResult` is omitted on an empty page (it is 0 there).
 /// `processedSequence` is the last event the list's projection has processed: while it
 /// stays the same, the list has not changed.

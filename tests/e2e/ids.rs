@@ -1,6 +1,7 @@
 //! No `id` repeats within a kind, whatever a server names its rows: ids escape the `:` and
 //! `%` of their components, a grant and a project grant are printed once, and a project
-//! role key equal to a manager role's slug is a role as any other. With them the guards of
+//! role key equal to a manager role's slug is a role as any other; what JSON escapes in
+//! a grant's ids, keys and state is written escaped, its value kept. With them the guards of
 //! the member, project-grant and user-grant rows, each held by a hostile page that the fake
 //! serves as an injected answer (its dataset refuses such rows, as ZITADEL does).
 //!
@@ -133,6 +134,46 @@ fn colons_in_role_keys_and_user_ids_give_each_grant_its_own_id() {
         let (key, _) = keyed(serde_json::from_str(line).unwrap());
         assert!(by_id.contains_key(&key), "{key:?}");
     }
+}
+
+#[test]
+fn what_json_escapes_in_a_grant_is_escaped_and_its_value_kept() {
+    // A grant's record copies the strings its row borrowed from the page (and its
+    // project's, when no role key of it needs escaping) without a look: those the page held
+    // with escapes, and every string of a project with such a role key, must be escaped.
+    let mut dataset = demo();
+    let odd_user = "q\"u\\o\u{1}te";
+    dataset.add_user(ACME, &user(odd_user, "odd")).unwrap();
+    let (odd_id, odd_state) = ("39\"0\\1", "USER_GRANT_STATE_\u{7}");
+    let grant = json!({
+        "id": odd_id, "details": details(), "roleKeys": ["billing.read"], "state": odd_state,
+        "userId": odd_user, "projectId": BILLING, "orgId": ACME, "grantedOrgId": ACME,
+    });
+    dataset.add_user_grant(ACME, &grant.to_string()).unwrap();
+    let odd_key = "view\"er\\";
+    let role = json!({"key": odd_key, "details": details(), "displayName": "Odd"});
+    dataset.add_role(ACME, PORTAL, &role.to_string()).unwrap();
+    let grant = json!({
+        "id": "390000000000000003", "details": details(), "roleKeys": [odd_key],
+        "state": "USER_GRANT_STATE_ACTIVE", "userId": BOB, "projectId": PORTAL, "orgId": ACME,
+        "grantedOrgId": ACME,
+    });
+    dataset.add_user_grant(ACME, &grant.to_string()).unwrap();
+    let fake = serve(dataset, Options::default());
+    let run = sync_ok(&fake, &[]);
+    let records = records(&run.stdout);
+    let grant_of = |user: &str, slug: &str| {
+        let of =
+            |r: &&Value| r["kind"] == "grant" && r["principal_id"] == user && r["slug"] == slug;
+        records.iter().find(of).unwrap_or_else(|| panic!("{user:?} {slug:?}:\n{}", run.stdout))
+    };
+    let odd = grant_of(odd_user, "billing.read");
+    assert_eq!((&odd["user_grant_id"], &odd["state"]), (&json!(odd_id), &json!(odd_state)));
+    let id = format!("project:{BILLING}:billing.read:user:{odd_user}");
+    assert_eq!(odd["id"], id);
+    let bob = grant_of(BOB, odd_key);
+    assert_eq!(bob["entitlement_id"], format!("project:{PORTAL}:{odd_key}"));
+    assert_eq!(bob["id"], format!("project:{PORTAL}:{odd_key}:user:{BOB}"));
 }
 
 #[test]
