@@ -192,6 +192,28 @@ mod tests {
         }
     }
 
+    /// Kept in the row or in a vector, a list is the list read, in its order, by serde_json
+    /// and by the shape-aware reader alike.
+    #[test]
+    fn lists_of_any_length_are_the_lists_read() -> serde_json::Result<()> {
+        for n in 0..=2 * FEW_STRINGS + 1 {
+            let keys: Vec<String> = (0..n).map(|k| format!("key{k}")).collect();
+            let text = format!(r#"{{"result":[{{"id":"1","roleKeys":{keys:?}}}]}}"#);
+            let read = page::<UserGrant>(&text, 1)?;
+            let shaped = UserGrant::shaped_page(&text, 1).expect("a clean page");
+            for grant in [&read.result[0], &shaped.result[0]] {
+                assert_eq!(
+                    grant.role_keys.iter().collect::<Vec<_>>(),
+                    keys.iter().collect::<Vec<_>>()
+                );
+                assert_eq!(format!("{:?}", grant.role_keys), format!("{keys:?}"));
+            }
+            let collected: Strings = keys.iter().map(|key| Cow::Borrowed(&**key)).collect();
+            assert_eq!(&*collected, &*read.result[0].role_keys);
+        }
+        Ok(())
+    }
+
     #[test]
     fn lists_inside_rows_are_borrowed_and_bounded() -> serde_json::Result<()> {
         let grant: UserGrant = serde_json::from_str(r#"{"roleKeys":["plain","esc\"aped"]}"#)?;

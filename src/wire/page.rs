@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::{ListDetails, MAX_LIST_ITEMS, MAX_TEXT_BYTES};
+use super::{ListDetails, MAX_LIST_ITEMS, MAX_TEXT_BYTES, Strings};
 
 /// A list response: `{"details":{...},"result":[...]}`. An empty page has no `result`;
 /// every answer has `details` (`None` here when it does not, which no ZITADEL sends).
@@ -177,17 +177,17 @@ fn too_many_list_items<E: de::Error>() -> E {
 /// would copy every one), at most `MAX_LIST_ITEMS` long.
 pub(super) fn strings<'de: 'a, 'a, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<Vec<Cow<'a, str>>, D::Error> {
-    struct Strings;
-    impl<'de> Visitor<'de> for Strings {
-        type Value = Vec<Cow<'de, str>>;
+) -> Result<Strings<'a>, D::Error> {
+    struct StringsVisitor;
+    impl<'de> Visitor<'de> for StringsVisitor {
+        type Value = Strings<'de>;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a list of strings")
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut strings = Vec::new();
+            let mut strings = Strings::default();
             while let Some(Text(text)) = seq.next_element()? {
                 if strings.len() == MAX_LIST_ITEMS {
                     return Err(too_many_list_items());
@@ -197,7 +197,7 @@ pub(super) fn strings<'de: 'a, 'a, D: Deserializer<'de>>(
             Ok(strings)
         }
     }
-    deserializer.deserialize_seq(Strings)
+    deserializer.deserialize_seq(StringsVisitor)
 }
 
 /// The most distinct names an enum list may hold: ZITADEL's enums of authentication methods

@@ -13,7 +13,8 @@ use super::page::room_for_rows;
 use super::scan::Scan;
 use super::{
     Credential, Email, GrantDetails, Human, ListDetails, MAX_LIST_ITEMS, MAX_TEXT_BYTES, Machine,
-    Member, ObjectDetails, Page, Profile, Project, ProjectGrant, Role, Row, User, UserGrant,
+    Member, ObjectDetails, Page, Profile, Project, ProjectGrant, Role, Row, Strings, User,
+    UserGrant,
 };
 
 /// Rows that may be read without serde_json: `shaped_page` gives the page of at most
@@ -177,8 +178,8 @@ fn timestamp<'a>(scan: &mut Scan<'a>) -> Option<Cow<'a, str>> {
 }
 
 /// A list of strings as `page::strings` reads it.
-fn strings<'a>(scan: &mut Scan<'a>) -> Option<Vec<Cow<'a, str>>> {
-    let mut strings = Vec::new();
+fn strings<'a>(scan: &mut Scan<'a>) -> Option<Strings<'a>> {
+    let mut strings = Strings::default();
     scan.array(|scan| {
         if strings.len() == MAX_LIST_ITEMS {
             return None;
