@@ -277,24 +277,39 @@ pub fn json_string<S: AsRef<str>>(out: &mut Vec<u8>, parts: impl IntoIterator<It
     out.push(b'"');
 }
 
-/// `json_string`, except that `parts` known to hold nothing JSON escapes (`plain`) are
-/// copied without a look at them (debug builds, and so the tests, look all the same).
+/// Appends the concatenated `parts` as the inside of a JSON string, without its quotes:
+/// `json_string`'s text, except that `parts` known to hold nothing JSON escapes (`plain`)
+/// are copied without a look at them (debug builds, and so the tests, look all the same).
+/// For a writer whose fixed text carries the quotes around its values.
 #[inline(always)]
-pub fn json_string_known<S: AsRef<str>>(
+pub fn json_string_inside<S: AsRef<str>>(
     out: &mut Vec<u8>,
     parts: impl IntoIterator<Item = S>,
     plain: bool,
 ) {
     if !plain {
-        return json_string(out, parts);
+        return json_string_inside_checked(out, parts);
     }
-    out.push(b'"');
     for part in parts {
         let part = part.as_ref().as_bytes();
         debug_assert!(is_plain(part), "{:?} is not plain", String::from_utf8_lossy(part));
         out.extend_from_slice(part);
     }
-    out.push(b'"');
+}
+
+/// `json_string_inside` of parts not known to be plain.
+fn json_string_inside_checked<S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    parts: impl IntoIterator<Item = S>,
+) {
+    for part in parts {
+        let part = part.as_ref();
+        if is_plain(part.as_bytes()) {
+            out.extend_from_slice(part.as_bytes());
+        } else {
+            escape(out, part);
+        }
+    }
 }
 
 /// Appends `text` escaped by serde_json, without its quotes: rare, so kept out of the way
