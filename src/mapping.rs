@@ -217,13 +217,10 @@ pub fn grant<'a>(
     ];
     Grant {
         plain: plain_project && wire::known_plain(from_user_grant),
-        kind: "grant",
         id: GrantId { entitlement_id, principal_id: &user_grant.user_id, project_grant_id },
         entitlement_id,
-        resource_type: "project",
         resource_id: project_id,
         slug: role_key,
-        principal_type: "user",
         principal_id: &user_grant.user_id,
         user_grant_id: &user_grant.id,
         state: raw_state(&user_grant.state, "USER_GRANT_STATE_UNSPECIFIED"),
