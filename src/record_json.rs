@@ -202,8 +202,9 @@ impl<'o> Object<'o> {
         self.out.push(b'}');
     }
 
-    /// Writes `"key":`, after a comma unless it is the first field. Inlined, so that each
-    /// key, known where it is written, is copied without a call.
+    /// Writes `"key":`, after a comma unless it is the first field. Inlined, as are the
+    /// writers of fields below that call it, so that each key, known where it is written,
+    /// is copied without a call to `memcpy`.
     #[inline(always)]
     fn key(&mut self, key: &str) {
         if !std::mem::replace(&mut self.empty, false) {
@@ -215,6 +216,7 @@ impl<'o> Object<'o> {
     }
 
     /// A name the program gives (a kind, a status): plain text, copied without a look.
+    #[inline(always)]
     fn name(&mut self, key: &str, value: &'static str) {
         debug_assert!(is_plain(value.as_bytes()), "{value:?}");
         self.key(key);
@@ -223,18 +225,21 @@ impl<'o> Object<'o> {
         self.out.push(b'"');
     }
 
+    #[inline(always)]
     fn string(&mut self, key: &str, value: &str) {
         self.key(key);
         json_string(self.out, [value]);
     }
 
     /// A field serde skips when it is `None`.
+    #[inline(always)]
     fn maybe_string(&mut self, key: &str, value: Option<&str>) {
         if let Some(value) = value {
             self.string(key, value);
         }
     }
 
+    #[inline(always)]
     fn bool(&mut self, key: &str, value: bool) {
         self.key(key);
         self.out.extend_from_slice(if value { b"true" } else { b"false" });
@@ -253,6 +258,7 @@ impl<'o> Object<'o> {
     }
 
     /// A field holding an object, written before this one goes on.
+    #[inline(always)]
     fn object(&mut self, key: &str) -> Object<'_> {
         self.key(key);
         Object::open(self.out)
