@@ -9,6 +9,7 @@ use crate::record::{
     Status, StructuredName, UserResource, UserTrait,
 };
 use crate::wire;
+use crate::words;
 
 mod sign_in;
 
@@ -68,7 +69,27 @@ pub fn user<'a>(user: &'a wire::User<'a>, org_id: &'a str) -> UserResource<'a> {
         (None, Some(_)) => Some(AccountType::Service),
         (None, None) => None,
     };
+    // Every string of the record is the row's, `org_id`, a constant or a timestamp as
+    // ZITADEL writes one (`timestamp.rs`), or joins two of the row's with a space.
+    let from_row = [
+        &user.id,
+        &user.state,
+        &user.details.resource_owner,
+        &user.user_name,
+        &user.preferred_login_name,
+    ];
+    let from_human = human.map(|h| {
+        let profile = &h.profile;
+        [&profile.first_name, &profile.last_name, &profile.display_name, &h.email.email]
+    });
+    let from_machine = machine.map(|m| [&m.name, &m.description]);
+    let plain = wire::known_plain(&from_row)
+        && from_human.is_none_or(|strings| wire::known_plain(&strings))
+        && from_machine.is_none_or(|strings| wire::known_plain(&strings))
+        && user.login_names.iter().all(|name| wire::known_plain(&[name]))
+        && !words::holds_json_escaped(org_id.as_bytes());
     UserResource {
+        plain,
         kind: "resource",
         resource_type: "user",
         id: &user.id,
@@ -143,6 +164,7 @@ fn external(someone: Someone<'_>) -> UserResource<'_> {
         .into_iter()
         .collect();
     UserResource {
+        plain: false,
         kind: "resource",
         resource_type: "user",
         id: someone.id,

@@ -98,6 +98,10 @@ pub struct UserResource<'a> {
     /// True for a user of another organization that holds a grant in this one.
     pub external: bool,
     pub user: UserTrait<'a>,
+    /// Whether every string of the record is known to hold nothing JSON escapes, so that
+    /// its writer copies them without a look (`Grant::plain` says when that is so).
+    #[serde(skip)]
+    pub plain: bool,
 }
 
 /// baton's user trait.

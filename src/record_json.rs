@@ -32,7 +32,7 @@ impl WriteJson for ResourceType {
 
 impl WriteJson for UserResource<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        let mut object = Object::open(out);
+        let mut object = Object::open_known(out, self.plain);
         object.name("kind", self.kind);
         object.name("resource_type", self.resource_type);
         object.string("id", self.id);
@@ -59,7 +59,7 @@ impl WriteJson for UserResource<'_> {
             if n > 0 {
                 traits.out.push(b',');
             }
-            write_email(traits.out, email);
+            write_email(traits.out, email, self.plain);
         }
         traits.out.push(b']');
         if let Some(name) = &user.structured_name {
@@ -74,8 +74,8 @@ impl WriteJson for UserResource<'_> {
     }
 }
 
-fn write_email(out: &mut Vec<u8>, email: &EmailAddress) {
-    let mut object = Object::open(out);
+fn write_email(out: &mut Vec<u8>, email: &EmailAddress, plain: bool) {
+    let mut object = Object::open_known(out, plain);
     object.string("address", email.address);
     object.bool("is_primary", email.is_primary);
     if let Some(verified) = email.is_verified {
@@ -190,12 +190,20 @@ fn account_type(account_type: AccountType) -> &'static str {
 struct Object<'o> {
     out: &'o mut Vec<u8>,
     empty: bool,
+    /// Whether every string written into the object, and into the objects inside it, is
+    /// known to hold nothing JSON escapes, and is copied without a look at it.
+    plain: bool,
 }
 
 impl<'o> Object<'o> {
     fn open(out: &'o mut Vec<u8>) -> Object<'o> {
+        Object::open_known(out, false)
+    }
+
+    /// An object whose strings are known to hold nothing JSON escapes if `plain`.
+    fn open_known(out: &'o mut Vec<u8>, plain: bool) -> Object<'o> {
         out.push(b'{');
-        Object { out, empty: true }
+        Object { out, empty: true, plain }
     }
 
     fn close(self) {
@@ -228,7 +236,7 @@ impl<'o> Object<'o> {
     #[inline(always)]
     fn string(&mut self, key: &str, value: &str) {
         self.key(key);
-        json_string(self.out, [value]);
+        json_string_known(self.out, [value], self.plain);
     }
 
     /// A field serde skips when it is `None`.
@@ -252,7 +260,7 @@ impl<'o> Object<'o> {
             if n > 0 {
                 self.out.push(b',');
             }
-            json_string(self.out, [value]);
+            json_string_known(self.out, [value], self.plain);
         }
         self.out.push(b']');
     }
@@ -261,7 +269,7 @@ impl<'o> Object<'o> {
     #[inline(always)]
     fn object(&mut self, key: &str) -> Object<'_> {
         self.key(key);
-        Object::open(self.out)
+        Object::open_known(self.out, self.plain)
     }
 }
 
@@ -269,24 +277,23 @@ impl<'o> Object<'o> {
 /// control characters (ids, keys, states, names: nearly everything) is copied as it is;
 /// anything else is escaped by serde_json, so the result is always what serde_json writes.
 /// Characters beyond ASCII that a terminal acts on are left for the output to escape in
-/// every line alike (`output::escape_invisible`), as it does after serde_json.
-pub fn json_string<S: AsRef<str>>(out: &mut Vec<u8>, parts: impl IntoIterator<Item = S>) {
+/// every line alike (`output::escape_invisible`), as it does after serde_json. `parts`
+/// known to hold nothing JSON escapes (`plain`) are copied without a look at them (see
+/// `json_string_inside`).
+#[inline(always)]
+fn json_string_known<S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    parts: impl IntoIterator<Item = S>,
+    plain: bool,
+) {
     out.push(b'"');
-    for part in parts {
-        let part = part.as_ref();
-        if is_plain(part.as_bytes()) {
-            out.extend_from_slice(part.as_bytes());
-        } else {
-            escape(out, part);
-        }
-    }
+    json_string_inside(out, parts, plain);
     out.push(b'"');
 }
 
-/// Appends the concatenated `parts` as the inside of a JSON string, without its quotes:
-/// `json_string`'s text, except that `parts` known to hold nothing JSON escapes (`plain`)
-/// are copied without a look at them (debug builds, and so the tests, look all the same).
-/// For a writer whose fixed text carries the quotes around its values.
+/// Appends the concatenated `parts` as the inside of a JSON string, without its quotes (see
+/// `json_string_known`): for a writer whose fixed text carries the quotes around its
+/// values. Debug builds, and so the tests, look at `parts` known to be plain all the same.
 #[inline(always)]
 pub fn json_string_inside<S: AsRef<str>>(
     out: &mut Vec<u8>,
@@ -387,7 +394,8 @@ mod tests {
             let emails = [vec![], vec![email(Some(true))], vec![email(None), email(Some(false))]];
             let aliases = [None, Some(vec![]), Some(vec![text, text])];
             for (m, (emails, login_aliases)) in emails.into_iter().zip(aliases).enumerate() {
-                let user = UserResource {
+                let mut user = UserResource {
+                    plain: false,
                     kind: "resource",
                     resource_type: "user",
                     id: text,
@@ -414,6 +422,9 @@ mod tests {
                         description: some,
                     },
                 };
+                same(&user);
+                // Written without the check where the text holds nothing to escape.
+                user.plain = is_plain(text.as_bytes());
                 same(&user);
             }
         }
