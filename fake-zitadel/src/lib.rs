@@ -44,7 +44,7 @@ pub use routes::endpoint_of;
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -104,6 +104,8 @@ pub struct RequestLog {
     pub method: String,
     /// The request path without the query string.
     pub path: String,
+    /// The `Host` header, by which ZITADEL tells its instances apart, if sent.
+    pub host: Option<String>,
     /// The `x-zitadel-orgid` header, if sent.
     pub org_header: Option<String>,
     /// Whether an `Authorization` header was sent.
@@ -151,7 +153,12 @@ struct Shared {
 impl FakeZitadel {
     /// Binds `127.0.0.1:0` and serves the dataset on background threads.
     pub fn start(dataset: Dataset, options: Options) -> io::Result<FakeZitadel> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        FakeZitadel::start_on(dataset, options, Ipv4Addr::LOCALHOST.into())
+    }
+
+    /// `start` on a free port of `ip` alone (`::1` for a server reached over IPv6 only).
+    pub fn start_on(dataset: Dataset, options: Options, ip: IpAddr) -> io::Result<FakeZitadel> {
+        let listener = TcpListener::bind((ip, 0))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             dataset: Mutex::new(dataset),
@@ -173,7 +180,7 @@ impl FakeZitadel {
         Ok(FakeZitadel { addr, shared, accept_thread: Some(accept_thread) })
     }
 
-    /// The base URL, like `http://127.0.0.1:PORT`.
+    /// The base URL, like `http://127.0.0.1:PORT` (`http://[::1]:PORT` on IPv6).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -1,17 +1,18 @@
 //! The network's promises against a hostile or unusual network: a proxy the program cannot
 //! speak is refused, `--timeout` bounds an attempt through a proxy that trickles its answer,
-//! every address of this machine is reached directly, and `NO_PROXY` means what it means to
-//! curl. Every address is loopback; names under `.invalid` reach the fake only through the
+//! every address of this machine is reached directly, over IPv6 too, and `NO_PROXY` means
+//! what it means to curl. Every address is loopback; names under `.invalid` reach the fake only through the
 //! test proxy.
 
+use std::io::ErrorKind;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Ipv6Addr, SocketAddr, TcpListener};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use fake_zitadel::FakeZitadel;
+use fake_zitadel::{FakeZitadel, Options};
 
 use crate::harness::*;
 use crate::relays::{ConnectProxy, tls_front};
@@ -174,6 +175,36 @@ fn every_address_of_this_machine_is_reached_directly() {
     assert_failure(&run, 1, &[&url]);
     assert!(!run.stderr.contains("proxy"), "{}", run.stderr);
     assert_eq!(proxy.targets(), Vec::<String>::new(), "no request went through the proxy");
+}
+
+#[test]
+fn a_zitadel_listening_on_ipv6_alone_is_synced_as_over_ipv4() {
+    // The fake listens on `::1` only: the URL's bracketed address is parsed, connected to
+    // and named in the Host header, and the name `localhost` reaches it too, whichever of
+    // its addresses the resolver lists first.
+    let fake = match FakeZitadel::start_on(demo(), Options::default(), Ipv6Addr::LOCALHOST.into()) {
+        Ok(fake) => fake,
+        Err(err) if matches!(err.kind(), ErrorKind::AddrNotAvailable | ErrorKind::Unsupported) => {
+            eprintln!("skipped: this machine has no IPv6 loopback ({err})");
+            return;
+        }
+        Err(err) => panic!("the fake ZITADEL starts on ::1: {err}"),
+    };
+    let port = fake.addr().port();
+    assert_eq!(fake.url(), format!("http://[::1]:{port}"));
+    for (url, host) in [
+        (fake.url(), format!("[::1]:{port}")),
+        (format!("http://localhost:{port}"), format!("localhost:{port}")),
+    ] {
+        let before = fake.requests().len();
+        let run = sync(&fake, &["--instance-url", &url], &[]);
+        assert!(run.stdout == demo_golden(), "{url}: {}", run.stderr);
+        let requests = &fake.requests()[before..];
+        assert!(
+            requests.iter().all(|r| r.host.as_deref() == Some(host.as_str())),
+            "{url}: {requests:?}"
+        );
+    }
 }
 
 #[test]
