@@ -239,7 +239,7 @@ pub fn grant<'a>(
     ];
     Grant {
         plain: plain_project && wire::known_plain(from_user_grant),
-        id: GrantId { entitlement_id, principal_id: &user_grant.user_id, project_grant_id },
+        id: GrantId::new(entitlement_id, &user_grant.user_id, project_grant_id),
         entitlement_id,
         resource_id: project_id,
         slug: role_key,

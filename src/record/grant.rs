@@ -81,26 +81,30 @@ impl Grant<'_> {
 /// there is one per grant, and the sync's largest lists are grants.
 #[derive(Debug)]
 pub struct GrantId<'a> {
-    pub entitlement_id: &'a str,
-    pub principal_id: &'a str,
-    pub project_grant_id: Option<&'a str>,
+    entitlement_id: &'a str,
+    /// The user's id and the project grant's, escaped once for both the id's text and its
+    /// hash.
+    principal: Cow<'a, str>,
+    project_grant: Option<Cow<'a, str>>,
 }
 
-impl GrantId<'_> {
+impl<'a> GrantId<'a> {
+    pub fn new(
+        entitlement_id: &'a str,
+        principal_id: &'a str,
+        project_grant_id: Option<&'a str>,
+    ) -> GrantId<'a> {
+        let principal = id::escape(principal_id);
+        GrantId { entitlement_id, principal, project_grant: project_grant_id.map(id::escape) }
+    }
+
     /// The pieces of the id, which concatenated are the id `id::extend` joins (a test holds
     /// the two together).
-    pub fn pieces(&self) -> [Cow<'_, str>; 5] {
+    pub fn pieces(&self) -> [&str; 5] {
         let user = if self.entitlement_id.is_empty() { "user:" } else { ":user:" };
-        let (through, project_grant_id) = self
-            .project_grant_id
-            .map_or(("", Cow::Borrowed("")), |id| (":project_grant:", id::escape(id)));
-        [
-            Cow::Borrowed(self.entitlement_id),
-            Cow::Borrowed(user),
-            id::escape(self.principal_id),
-            Cow::Borrowed(through),
-            project_grant_id,
-        ]
+        let (through, project_grant) =
+            self.project_grant.as_deref().map_or(("", ""), |id| (":project_grant:", id));
+        [self.entitlement_id, user, &self.principal, through, project_grant]
     }
 }
 
@@ -201,8 +205,7 @@ mod tests {
                 changed,
             ] = std::array::from_fn(|n| texts[n].as_str());
             let project_grant_id = through.then_some(project_grant);
-            let id =
-                GrantId { entitlement_id: entitlement, principal_id: principal, project_grant_id };
+            let id = GrantId::new(entitlement, principal, project_grant_id);
             let grant = Grant {
                 id,
                 entitlement_id: entitlement,
@@ -236,7 +239,7 @@ mod tests {
         for entitlement_id in texts {
             for principal_id in texts {
                 for project_grant_id in texts.map(Some).into_iter().chain([None]) {
-                    let id = GrantId { entitlement_id, principal_id, project_grant_id };
+                    let id = GrantId::new(entitlement_id, principal_id, project_grant_id);
                     let through = project_grant_id.map(|g| ["project_grant", g]);
                     let components =
                         ["user", principal_id].into_iter().chain(through.into_iter().flatten());
@@ -255,11 +258,7 @@ mod tests {
             (None, "project:300:viewer:user:a%3Auser%3Ab"),
             (Some("4:0%"), "project:300:viewer:user:a%3Auser%3Ab:project_grant:4%3A0%25"),
         ] {
-            let id = GrantId {
-                entitlement_id: "project:300:viewer",
-                principal_id: "a:user:b",
-                project_grant_id,
-            };
+            let id = GrantId::new("project:300:viewer", "a:user:b", project_grant_id);
             assert_eq!(id.pieces().concat(), text);
             assert_eq!(hasher.hash_one(&id), hasher.hash_one(text));
         }
