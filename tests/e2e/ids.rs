@@ -182,79 +182,47 @@ fn what_json_escapes_in_a_user_is_escaped_and_its_value_kept() {
     // one string the page held with escapes, whichever it is, makes the whole record
     // checked. Each user here has such a string in one field only.
     let mut dataset = demo();
-    let human = |id: &str, field: &str, value: Value| {
-        let mut row = json!({
-            "id": id, "details": details(), "state": "USER_STATE_ACTIVE", "userName": "name",
-            "loginNames": ["name"], "preferredLoginName": "name",
-            "human": {
-                "profile": {"firstName": "First", "lastName": "Last", "displayName": "Shown"},
-                "email": {"email": "e@x", "isEmailVerified": true},
-            },
-        });
-        *row.pointer_mut(field).unwrap() = value;
-        row
-    };
-    let machine = |id: &str, field: &str, value: &str| {
-        let mut row = json!({
-            "id": id, "details": details(), "state": "USER_STATE_ACTIVE", "userName": "bot",
-            "loginNames": ["bot"], "preferredLoginName": "bot",
-            "machine": {"name": "Bot", "description": "plain"},
-        });
-        *row.pointer_mut(field).unwrap() = json!(value);
-        row
-    };
-    let odd_id = "39\"1\\0\u{1}";
-    let rows = [
-        (human(odd_id, "/id", json!(odd_id)), "/id", json!(odd_id)),
-        (
-            human("391", "/state", json!("USER_STATE_\u{7}")),
-            "/status_details",
-            json!("USER_STATE_\u{7}"),
-        ),
-        (human("392", "/userName", json!("na\"me")), "/user/username", json!("na\"me")),
-        (human("393", "/preferredLoginName", json!("lo\\gin")), "/user/login", json!("lo\\gin")),
-        (
-            human("394", "/human/profile/firstName", json!("Fi\nrst")),
-            "/user/structured_name/given_name",
-            json!("Fi\nrst"),
-        ),
-        (
-            human("395", "/human/profile/lastName", json!("La\"st")),
-            "/user/structured_name/family_name",
-            json!("La\"st"),
-        ),
-        (
-            human("396", "/human/profile/displayName", json!("Sh\town")),
-            "/display_name",
-            json!("Sh\town"),
-        ),
-        (
-            human("397", "/human/email/email", json!("e\"@x")),
-            "/user/emails/0/address",
-            json!("e\"@x"),
-        ),
-        (
-            human("398", "/loginNames", json!(["name", "ali\"as"])),
-            "/user/login_aliases",
-            json!(["ali\"as"]),
-        ),
-        (machine("399", "/machine/name", "B\\ot"), "/display_name", json!("B\\ot")),
-        (
-            machine("400", "/machine/description", "de\u{1b}sc"),
-            "/user/description",
-            json!("de\u{1b}sc"),
-        ),
+    let human = json!({
+        "details": details(), "state": "USER_STATE_ACTIVE", "userName": "name",
+        "loginNames": ["name"], "preferredLoginName": "name",
+        "human": {
+            "profile": {"firstName": "First", "lastName": "Last", "displayName": "Shown"},
+            "email": {"email": "e@x", "isEmailVerified": true},
+        },
+    });
+    let machine = json!({
+        "details": details(), "state": "USER_STATE_ACTIVE", "userName": "bot",
+        "loginNames": ["bot"], "preferredLoginName": "bot",
+        "machine": {"name": "Bot", "description": "plain"},
+    });
+    // The field of the row, the field of the record that shows it, and the value in both.
+    let fields = [
+        ("/id", "/id", json!("39\"1\\0\u{1}")),
+        ("/state", "/status_details", json!("USER_STATE_\u{7}")),
+        ("/userName", "/user/username", json!("na\"me")),
+        ("/preferredLoginName", "/user/login", json!("lo\\gin")),
+        ("/human/profile/firstName", "/user/structured_name/given_name", json!("Fi\nrst")),
+        ("/human/profile/lastName", "/user/structured_name/family_name", json!("La\"st")),
+        ("/human/profile/displayName", "/display_name", json!("Sh\town")),
+        ("/human/email/email", "/user/emails/0/address", json!("e\"@x")),
+        ("/loginNames", "/user/login_aliases", json!(["ali\"as"])),
+        ("/machine/name", "/display_name", json!("B\\ot")),
+        ("/machine/description", "/user/description", json!("de\u{1b}sc")),
     ];
-    for (row, _, _) in &rows {
+    let mut ids = Vec::new();
+    for (n, (field, _, value)) in fields.iter().enumerate() {
+        let mut row = if field.starts_with("/machine/") { machine.clone() } else { human.clone() };
+        row["id"] = json!(format!("39{n}"));
+        *row.pointer_mut(field).unwrap() = value.clone();
         dataset.add_user(ACME, &row.to_string()).unwrap();
+        ids.push(row["id"].as_str().unwrap().to_string());
     }
     let fake = serve(dataset, Options::default());
     let run = sync_ok(&fake, &[]);
     let by_id = records_by_id(&run.stdout);
-    for (row, field, expected) in rows {
-        let id = row["id"].as_str().unwrap().to_string();
+    for (id, (_, field, value)) in ids.into_iter().zip(fields) {
         let user = &by_id[&("resource:user".to_string(), id)];
-        assert_eq!(user.pointer(field), Some(&expected), "{field}: {user}");
+        assert_eq!(user.pointer(field), Some(&value), "{field}: {user}");
     }
 }
 
