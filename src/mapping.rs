@@ -69,8 +69,9 @@ pub fn user<'a>(user: &'a wire::User<'a>, org_id: &'a str) -> UserResource<'a> {
         (None, Some(_)) => Some(AccountType::Service),
         (None, None) => None,
     };
-    // Every string of the record is the row's, `org_id`, a constant or a timestamp as
-    // ZITADEL writes one (`timestamp.rs`), or joins two of the row's with a space.
+    // Every string of the record is the row's, a constant, a timestamp as ZITADEL writes
+    // one (`timestamp.rs`), two of the row's joined with a space, or `org_id` where the row
+    // names no organization.
     let from_row = [
         &user.id,
         &user.state,
@@ -87,7 +88,8 @@ pub fn user<'a>(user: &'a wire::User<'a>, org_id: &'a str) -> UserResource<'a> {
         && from_human.is_none_or(|strings| wire::known_plain(&strings))
         && from_machine.is_none_or(|strings| wire::known_plain(&strings))
         && user.login_names.iter().all(|name| wire::known_plain(&[name]))
-        && !words::holds_json_escaped(org_id.as_bytes());
+        && (!user.details.resource_owner.is_empty()
+            || !words::holds_json_escaped(org_id.as_bytes()));
     UserResource {
         plain,
         kind: "resource",
@@ -685,6 +687,20 @@ mod tests {
                "user":{"account_type":"SERVICE","login":"ci-bot","login_aliases":[],"username":"ci-bot","emails":[],
                        "description":"deploys"}}"#,
         )
+    }
+
+    /// The organization's id stands in for a user's own where the row names none, and is
+    /// then written escaped, though every string of the row is plain.
+    #[test]
+    fn a_user_without_an_organization_takes_the_organizations_id_escaped()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use crate::record_json::WriteJson;
+        let row: wire::User = serde_json::from_str(r#"{"id":"1","userName":"u","machine":{}}"#)?;
+        let mut line = Vec::new();
+        user(&row, "9\"00").write_json(&mut line);
+        let written: serde_json::Value = serde_json::from_slice(&line)?;
+        assert_eq!(written["org_id"], "9\"00");
+        Ok(())
     }
 
     #[test]
